@@ -1,0 +1,72 @@
+"""The Python entry points: :func:`load` (parse, check, bind) and friends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from .check import check
+from .data import BoundModel, bind
+from .errors import KdslError
+from .syntax import parse
+
+__all__ = ["load", "read_source"]
+
+
+def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple[str, str, str | None]:
+    """``(text, filename, base_dir)`` for a path or for spec text.
+
+    A :class:`~pathlib.Path`, or a ``str`` naming an existing file, is read;
+    any other ``str`` is the spec itself (relative data paths then resolve
+    against the working directory).
+    """
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and len(source) < 4096 and Path(source).is_file()
+    ):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise KdslError("no such spec file", file=str(path)) from None
+        except UnicodeDecodeError as err:
+            raise KdslError(f"the spec is not UTF-8 text (byte {err.start})", file=str(path)) from None
+        except OSError as err:
+            raise KdslError(f"cannot read the spec: {err.strerror or err}", file=str(path)) from None
+        return text, filename or str(path), str(path.resolve().parent)
+    if not isinstance(source, str):
+        raise TypeError(f"expected a path or spec text, got {type(source).__name__}")
+    return source, filename or "<string>", None
+
+
+def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None) -> BoundModel:
+    """Parse, check and bind a spec to its data.
+
+    Parameters
+    ----------
+    source:
+        A path to a ``.kdsl`` file (``str`` or ``Path``), or spec text.
+    data:
+        Caller-supplied data by name, for ``env NAME from name`` lines:
+        pandas DataFrames, dicts of arrays, or CSV paths.
+
+    Returns
+    -------
+    BoundModel
+        ``.model`` (the checked :class:`~kdsl.model.Model`) and
+        ``.environments`` (the bound data).
+
+    Examples
+    --------
+    >>> bound = load('''
+    ... var X in 0..1
+    ... simulate env a n 5 seed 1 {
+    ...     X ~ bernoulli(0.5)
+    ... }
+    ... ''')
+    >>> bound.names, bound.environments[0].rows
+    (['a'], 5)
+    """
+    text, name, base = read_source(source, filename)
+    model = check(parse(text, name), base_dir=base)
+    return bind(model, data)

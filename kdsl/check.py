@@ -1,0 +1,725 @@
+"""Semantic checks: a syntax tree becomes a :class:`~kdsl.model.Model`.
+
+Every check raises a :class:`~kdsl.errors.SpecError` located at the node at
+fault. The checks run in one pass over the declarations (which may come in
+any order) after all names have been collected.
+
+>>> from kdsl.syntax import parse
+>>> model = check(parse('''
+... var X in 0..3
+... var Y in 0..3
+... hypothesis h {
+...     X ~ table
+...     Y ~ table(X)
+... }
+... '''))
+>>> model.hypotheses["h"].edges
+[('X', 'Y')]
+>>> check(parse('''
+... var X in 0..3
+... hypothesis h {
+...     X ~ table(Z)
+... }
+... ''', filename="m.kdsl"))
+Traceback (most recent call last):
+...
+kdsl.errors.SpecError: m.kdsl:4:15: unknown variable 'Z'
+        X ~ table(Z)
+                  ^
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Iterable
+
+import networkx as nx
+import numpy as np
+import sympy
+
+from . import ast
+from .errors import SpecError
+from .expr import Scope, constant_value, names_in, numeric, to_sympy
+from .families import FAMILIES, FamilyParameterError, log2_prob
+from .model import (
+    CodeSpec,
+    EnvSource,
+    Hypothesis,
+    Mechanism,
+    Model,
+    SearchSpec,
+    SimulationLine,
+    Slot,
+    Symmetry,
+    Template,
+    Variable,
+)
+
+__all__ = ["check", "CODES", "SYMMETRY_KINDS"]
+
+CODES = ("paper", "direct", "bic", "nml")
+SYMMETRY_KINDS = ("reflect", "cyclic", "permute")
+_GLOBAL_KINDS = {
+    ast.VarDecl: "a variable",
+    ast.LetDecl: "a constant",
+    ast.MechanismDecl: "a template",
+    ast.SymmetryDecl: "a symmetry",
+    ast.HypothesisDecl: "a hypothesis",
+}
+#: Largest number of (parent value x candidate) combinations evaluated at check time.
+_CHECK_GRID_LIMIT = 200_000
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class _Checker:
+    def __init__(self, spec: ast.Spec, base_dir: str | None):
+        self.spec = spec
+        self.base_dir = base_dir
+        self.globals: dict[str, ast.Node] = {}
+        self.variables: dict[str, Variable] = {}
+        self.constants: dict[str, float | tuple[float, ...]] = {}
+        self.symmetries: dict[str, Symmetry] = {}
+        self.templates: dict[str, Template] = {}
+        self.hypotheses: dict[str, Hypothesis] = {}
+
+    # ------------------------------------------------------------ errors
+    def error(self, node: ast.Node | ast.Span, message: str, hint: str | None = None) -> SpecError:
+        span = node if isinstance(node, ast.Span) else node.span
+        end = span.end_column if span.end_line == span.line else None
+        return SpecError(
+            message,
+            file=self.spec.filename,
+            line=span.line,
+            column=span.column,
+            source_line=self.spec.source_line(span.line),
+            end_column=end,
+            hint=hint,
+        )
+
+    def of(self, kind):
+        return [d for d in self.spec.decls if isinstance(d, kind)]
+
+    # ------------------------------------------------------------ the pass
+    def run(self) -> Model:
+        self.collect_names()
+        name = self.model_name()
+        self.check_constants()
+        for decl in self.of(ast.VarDecl):
+            self.variables[decl.name.name] = self.variable(decl)
+        for decl in self.of(ast.SymmetryDecl):
+            self.symmetries[decl.name.name] = self.symmetry(decl)
+        for decl in self.of(ast.MechanismDecl):
+            self.templates[decl.name.name] = self.template(decl)
+        for decl in self.of(ast.HypothesisDecl):
+            self.hypotheses[decl.name.name] = self.hypothesis(decl)
+        sources = self.environment_sources()
+        code = self.code()
+        search = self.search()
+        return Model(
+            name=name,
+            filename=self.spec.filename,
+            text=self.spec.text,
+            variables=self.variables,
+            constants=self.constants,
+            sources=tuple(sources),
+            templates=self.templates,
+            symmetries=self.symmetries,
+            hypotheses=self.hypotheses,
+            code=code,
+            search=search,
+            base_dir=self.base_dir,
+            spec=self.spec,
+        )
+
+    def collect_names(self) -> None:
+        for decl in self.spec.decls:
+            kind = _GLOBAL_KINDS.get(type(decl))
+            if kind is None:
+                continue
+            name = decl.name
+            if name.name in self.globals:
+                first = self.globals[name.name]
+                first_kind = _GLOBAL_KINDS[type(first)]
+                raise self.error(
+                    name, f"'{name.name}' is already declared as {first_kind} at line {first.span.line}"
+                )
+            self.globals[name.name] = decl
+
+    def model_name(self) -> str:
+        decls = self.of(ast.ModelDecl)
+        if len(decls) > 1:
+            raise self.error(decls[1], f"the model is already named at line {decls[0].span.line}")
+        if decls:
+            return decls[0].name.name
+        if self.spec.filename and not self.spec.filename.startswith("<"):
+            return Path(self.spec.filename).stem
+        return "model"
+
+    # ------------------------------------------------------------ constants
+    def check_constants(self) -> None:
+        lets = {d.name.name: d for d in self.of(ast.LetDecl)}
+        state: dict[str, str] = {}
+
+        def scope_for(decl) -> Scope:
+            return Scope(constants=self.constants, error=self.error, where=f"in the value of '{decl.name.name}'")
+
+        def resolve(name: str, user: ast.Node) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "busy":
+                raise self.error(user, f"constant '{name}' is defined in terms of itself")
+            decl = lets[name]
+            state[name] = "busy"
+            items = decl.value.items if isinstance(decl.value, ast.ListValue) else (decl.value,)
+            for item in items:
+                for ref in names_in(item):
+                    if ref.id in lets:
+                        resolve(ref.id, ref)
+                    elif ref.id in self.globals:
+                        raise self.error(ref, f"a constant may only use numbers and other constants, not '{ref.id}'")
+            values = []
+            for item in items:
+                value = constant_value(to_sympy(item, scope_for(decl)))
+                if value is None or not np.isfinite(value):
+                    raise self.error(item, "this value is not a finite number")
+                values.append(value)
+            if isinstance(decl.value, ast.ListValue):
+                if not values:
+                    raise self.error(decl.value if decl.value.span.line else decl, "a list constant needs at least one value")
+                self.constants[name] = tuple(values)
+            else:
+                self.constants[name] = values[0]
+            state[name] = "done"
+
+        for name, decl in lets.items():
+            resolve(name, decl.name)
+
+    # ------------------------------------------------------------ variables
+    def variable(self, decl: ast.VarDecl) -> Variable:
+        name, dom = decl.name.name, decl.domain
+        if isinstance(dom, ast.IntRange):
+            if dom.lo > dom.hi:
+                raise self.error(dom, f"the range {dom.lo}..{dom.hi} is empty: the first bound must not exceed the second")
+            return Variable(name, "int", dom.lo, dom.hi, span=decl.span)
+        if isinstance(dom, ast.LabelSet):
+            seen: dict[str, ast.Ident] = {}
+            for label in dom.labels:
+                if label.name in seen:
+                    raise self.error(label, f"label '{label.name}' appears twice in the domain of {name}")
+                seen[label.name] = label
+            labels = tuple(seen)
+            return Variable(name, "labels", 0, len(labels) - 1, labels=labels, span=decl.span)
+        if isinstance(dom, ast.BitsDomain):
+            if dom.bits < 1:
+                raise self.error(dom, f"bits({dom.bits}) has no values: the number of bits must be at least 1")
+            if dom.bits > 30:
+                raise self.error(dom, f"bits({dom.bits}) is too wide: at most 30 bits are supported")
+            return Variable(name, "bits", 0, 2**dom.bits - 1, span=decl.span)
+        step = 0.01
+        if dom.step is not None:
+            step = dom.step.value
+            if not step > 0 or not np.isfinite(step):
+                raise self.error(dom.step, f"the resolution must be a positive number, got {dom.step.text}")
+        return Variable(name, "real", None, None, step=step, span=decl.span)
+
+    def variable_named(self, ident: ast.Ident, role: str = "variable") -> Variable:
+        if ident.name in self.variables:
+            return self.variables[ident.name]
+        other = self.globals.get(ident.name)
+        if other is not None:
+            raise self.error(ident, f"'{ident.name}' is {_GLOBAL_KINDS[type(other)]}, not a {role}")
+        raise self.error(ident, f"unknown {role} '{ident.name}'{_suggest(ident.name, self.variables)}")
+
+    # ------------------------------------------------------------ symmetries
+    def symmetry(self, decl: ast.SymmetryDecl) -> Symmetry:
+        kind = decl.kind.name
+        if kind not in SYMMETRY_KINDS:
+            raise self.error(
+                decl.kind, f"unknown symmetry kind '{kind}'; use reflect, cyclic or permute{_suggest(kind, SYMMETRY_KINDS)}"
+            )
+        variables = [self.variable_named(v) for v in decl.on]
+        seen = set()
+        for ident in decl.on:
+            if ident.name in seen:
+                raise self.error(ident, f"'{ident.name}' is named twice")
+            seen.add(ident.name)
+        if kind in ("reflect", "cyclic"):
+            if len(variables) != 1:
+                raise self.error(decl.kind, f"{kind} acts on one variable; write `symmetry {decl.name.name} on X = {kind}`")
+            if variables[0].is_real:
+                raise self.error(decl.on[0], f"{kind} needs a discrete variable; {variables[0].name} is real")
+        else:
+            if len(variables) < 2:
+                raise self.error(decl.kind, "permute needs at least two variables, e.g. `on {X1, X2}`")
+            first = variables[0]
+            for var, ident in zip(variables[1:], decl.on[1:]):
+                if (var.kind, var.lo, var.hi, var.labels, var.step) != (first.kind, first.lo, first.hi, first.labels, first.step):
+                    raise self.error(
+                        ident, f"permute needs variables with the same domain: {first.name} is {first.describe()}, "
+                        f"{var.name} is {var.describe()}"
+                    )
+        return Symmetry(decl.name.name, tuple(v.name for v in variables), kind, decl.span)
+
+    def symmetry_for_table(self, ident: ast.Ident, parents: tuple[str, ...], child: str) -> Symmetry:
+        if ident.name not in self.symmetries:
+            other = self.globals.get(ident.name)
+            if other is not None:
+                raise self.error(ident, f"'{ident.name}' is {_GLOBAL_KINDS[type(other)]}, not a symmetry")
+            raise self.error(ident, f"unknown symmetry '{ident.name}'{_suggest(ident.name, self.symmetries)}")
+        sym = self.symmetries[ident.name]
+        if sym.kind == "permute":
+            raise self.error(
+                ident, f"'{sym.name}' is a permute symmetry (reuse across variables); an invariant table needs reflect or cyclic"
+            )
+        acted = sym.variables[0]
+        if acted not in parents:
+            shown = ", ".join(parents) if parents else "none"
+            raise self.error(
+                ident, f"symmetry '{sym.name}' acts on {acted}, which is not a parent of {child} (parents: {shown})"
+            )
+        return sym
+
+    # ------------------------------------------------------------ families
+    def family_call(
+        self, call: ast.Call, child: Variable, scope: Scope, parents_allowed: set[str] | None
+    ) -> tuple[str, tuple[sympy.Expr, ...]]:
+        family = call.func.name
+        if family not in FAMILIES:
+            if family in self.templates or isinstance(self.globals.get(family), ast.MechanismDecl):
+                raise self.error(call.func, f"'{family}' is a template; here a family is expected")
+            known = [*FAMILIES, "table"]
+            raise self.error(call.func, f"unknown family '{family}'{_suggest(family, known)}",
+                             hint="families: " + ", ".join(known))
+        arity = FAMILIES[family].arity
+        expected = child.size if arity is None else arity
+        if arity is None and child.is_real:
+            raise self.error(call.func, f"{family} needs a finite domain; {child.name} is real")
+        if expected is not None and len(call.args) != expected:
+            what = f"{expected} argument{'s' if expected != 1 else ''}"
+            if arity is None:
+                what += f" (one probability per value of {child.name})"
+            raise self.error(call, f"{family}() takes {what}, got {len(call.args)}")
+        if child.is_real and not FAMILIES[family].real_ok:
+            why = "it needs a finite domain" if family == "uniform" else "it is an integer family"
+            raise self.error(call.func, f"{family} cannot describe {child.name}, which is real: {why}")
+        args = []
+        for arg in call.args:
+            for ref in names_in(arg):
+                if parents_allowed is not None and ref.id in self.variables and ref.id not in parents_allowed:
+                    if ref.id == child.name:
+                        raise self.error(ref, f"{child.name} cannot depend on itself")
+                    raise self.error(ref, f"'{ref.id}' is not a parent here; declare it as a parent of {child.name}")
+            args.append(to_sympy(arg, scope))
+        return family, tuple(args)
+
+    def check_parameters(self, template: Template, call: ast.Call) -> None:
+        """Evaluate parameters over every candidate and finite parent value;
+        an invalid one is an error at the argument."""
+        symbols: list[sympy.Symbol] = []
+        grids: list[np.ndarray] = []
+        for name, sym in zip(template.parents, template.parent_symbols):
+            var = self.variables[name]
+            if var.is_real:
+                return  # checked against the data when lengths are computed
+            symbols.append(sym)
+            grids.append(var.values().astype(float))
+        for slot in template.slots:
+            symbols.append(slot.symbol)
+            grids.append(np.asarray(slot.values, dtype=float))
+        total = int(np.prod([len(g) for g in grids])) if grids else 1
+        if total > _CHECK_GRID_LIMIT:
+            return
+        mesh = [m.ravel() for m in np.meshgrid(*grids, indexing="ij")] if grids else []
+        values = [numeric(a, symbols)(*mesh) * np.ones(max(total, 1)) for a in template.args]
+        child = self.variables[template.child]
+        x = child.values()[:1] if child.is_discrete else np.zeros(1)
+        try:
+            log2_prob(template.family, [v[:, None] for v in values], x[None, :], child.domain)
+        except FamilyParameterError as err:
+            i = err.arg_index if err.arg_index is not None else 0
+            arg = call.args[min(i, len(call.args) - 1)] if call.args else call
+            raise self.error(arg, f"invalid parameter of {template.family}: {err}") from None
+
+    # ------------------------------------------------------------ templates
+    def template(self, decl: ast.MechanismDecl) -> Template:
+        name = decl.name.name
+        child = self.variable_named(decl.child)
+        parents: list[str] = []
+        for ident in decl.parents:
+            var = self.variable_named(ident)
+            if var.name == child.name:
+                raise self.error(ident, f"{child.name} cannot be its own parent")
+            if var.name in parents:
+                raise self.error(ident, f"parent '{var.name}' is named twice")
+            parents.append(var.name)
+        rhs = decl.rhs
+        if isinstance(rhs, (ast.BareRhs, ast.InvariantRhs)):
+            head = rhs.name if isinstance(rhs, ast.BareRhs) else rhs.table
+            if head.name != "table":
+                if head.name in FAMILIES:
+                    raise self.error(head, f"call the family: write {head.name}(...)")
+                raise self.error(head, f"expected a family call or `table`, found '{head.name}'")
+            if decl.codebooks:
+                raise self.error(decl.codebooks[0], "a table has no parameters; remove the `where` clause")
+            self.require_discrete(child, decl.child, parents, decl.parents)
+            if isinstance(rhs, ast.InvariantRhs):
+                sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), child.name)
+                return Template(name, child.name, tuple(parents), "invariant", symmetry=sym.name, span=decl.span)
+            return Template(name, child.name, tuple(parents), "table", span=decl.span)
+
+        slots = self.codebooks(decl, child, parents)
+        parent_symbols = {p: sympy.Dummy(p) for p in parents}
+        symbols = dict(parent_symbols)
+        symbols.update({s.name: s.symbol for s in slots})
+        scope = Scope(symbols=symbols, constants=self.constants, error=self.error,
+                      where=f"in template '{name}' (parents: {', '.join(parents) or 'none'})")
+        for ref in (r for a in rhs.args for r in names_in(a)):
+            if ref.id not in symbols and ref.id not in self.constants and ref.id in self.variables:
+                if ref.id == child.name:
+                    raise self.error(ref, f"{child.name} cannot depend on itself")
+                raise self.error(
+                    ref, f"'{ref.id}' is not a parent of {child.name} in template '{name}'",
+                    hint=f"declare it: mechanism {name}({child.name} | {', '.join([*parents, ref.id])})",
+                )
+            if ref.id not in symbols and ref.id not in self.constants:
+                raise self.error(ref, f"unknown name '{ref.id}' in template '{name}'",
+                                 hint=f"a parameter is declared with `where {ref.id} in grid(lo, hi, count)`")
+        family, args = self.family_call(rhs, child, scope, set(parents))
+        used = set().union(*(a.free_symbols for a in args)) if args else set()
+        for slot in slots:
+            if slot.symbol not in used:
+                raise self.error(slot.span, f"parameter '{slot.name}' is not used in the template's expression")
+        template = Template(
+            name, child.name, tuple(parents), "family", family=family, args=args,
+            arg_spans=tuple(a.span for a in rhs.args), parent_symbols=tuple(parent_symbols[p] for p in parents),
+            slots=tuple(slots), span=decl.span,
+        )
+        self.check_parameters(template, rhs)
+        return template
+
+    def require_discrete(self, child: Variable, child_ident, parents, parent_idents) -> None:
+        if child.is_real:
+            raise self.error(child_ident, f"a table needs a discrete variable; {child.name} is real")
+        for p, ident in zip(parents, parent_idents):
+            if self.variables[p].is_real:
+                raise self.error(ident, f"a table needs discrete parents; {p} is real")
+
+    def codebooks(self, decl: ast.MechanismDecl, child: Variable, parents: list[str]) -> list[Slot]:
+        slots: list[Slot] = []
+        for book in decl.codebooks:
+            pname = book.name.name
+            if any(s.name == pname for s in slots):
+                raise self.error(book.name, f"parameter '{pname}' is declared twice")
+            if pname in self.variables or pname in self.constants:
+                kind = "variable" if pname in self.variables else "constant"
+                raise self.error(book.name, f"'{pname}' is a {kind}; give the parameter another name")
+            if isinstance(book.values, ast.Grid):
+                grid = book.values
+                if grid.count < 1:
+                    raise self.error(grid, f"grid({grid.lo.text}, {grid.hi.text}, {grid.count}) is empty: count must be at least 1")
+                if not grid.lo.value < grid.hi.value:
+                    raise self.error(grid, f"grid({grid.lo.text}, {grid.hi.text}, {grid.count}) is inverted: lo must be below hi")
+                values = tuple(float(v) for v in np.linspace(grid.lo.value, grid.hi.value, grid.count)) \
+                    if grid.count > 1 else (grid.lo.value,)
+            else:
+                seen: dict[float, ast.Number] = {}
+                for num in book.values.values:
+                    if num.value in seen:
+                        raise self.error(num, f"value {num.text} appears twice in the codebook of '{pname}'")
+                    seen[num.value] = num
+                values = tuple(seen)
+            slots.append(Slot(pname, sympy.Dummy(pname), values, book.span))
+        return slots
+
+    # ------------------------------------------------------------ hypotheses
+    def hypothesis(self, decl: ast.HypothesisDecl) -> Hypothesis:
+        mechanisms: list[Mechanism] = []
+        seen: dict[str, ast.Assignment] = {}
+        for line in decl.assignments:
+            var = self.variable_named(line.var)
+            if var.name in seen:
+                raise self.error(
+                    line.var, f"{var.name} already has a mechanism at line {seen[var.name].span.line} in hypothesis '{decl.name.name}'"
+                )
+            seen[var.name] = line
+            mechanisms.append(Mechanism(var.name, self.mechanism(line, var, decl.name.name), line.fixed, line.span))
+        missing = [v for v in self.variables if v not in seen]
+        if missing:
+            raise self.error(
+                decl.name, f"hypothesis '{decl.name.name}' gives no mechanism for {', '.join(missing)}",
+                hint="every variable gets exactly one line, e.g. `" + missing[0] + " ~ table`",
+            )
+        graph = nx.DiGraph()
+        graph.add_nodes_from(seen)
+        graph.add_edges_from((p, m.var) for m in mechanisms for p in m.parents)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+            line = seen[cycle[-1][1]]
+            raise self.error(line, f"the parents in hypothesis '{decl.name.name}' form a cycle: {path}")
+        return Hypothesis(decl.name.name, tuple(mechanisms), decl.span)
+
+    def table_parents(self, call: ast.Call) -> list[ast.Ident]:
+        idents = []
+        for arg in call.args:
+            if not isinstance(arg, ast.Name):
+                raise self.error(arg, "the arguments of table(...) are parent variables")
+            idents.append(ast.Ident(arg.span, arg.id))
+        return idents
+
+    def mechanism(self, line: ast.Assignment, var: Variable, hyp: str) -> Template:
+        rhs = line.rhs
+        if isinstance(rhs, ast.InvariantRef):
+            base = rhs.base
+            head = base.name if isinstance(base, ast.RefRhs) else base.func
+            if head.name != "table":
+                raise self.error(head, f"only a table can be made invariant: write table(...) / {rhs.symmetry.name}")
+            idents = self.table_parents(base) if isinstance(base, ast.Call) else []
+            parents = self.parent_names(idents, var)
+            self.require_discrete(var, line.var, parents, idents)
+            sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), var.name)
+            return Template(None, var.name, tuple(parents), "invariant", symmetry=sym.name, span=line.span)
+        if isinstance(rhs, ast.RefRhs):
+            name = rhs.name
+            if name.name == "table":
+                self.require_discrete(var, line.var, [], [])
+                return Template(None, var.name, (), "table", span=line.span)
+            if name.name in self.templates:
+                return self.use_template(name, var, None)
+            if name.name in FAMILIES:
+                raise self.error(name, f"call the family: write {name.name}(...)")
+            self.unknown_mechanism(name)
+        call = rhs
+        head = call.func
+        if head.name == "table":
+            idents = self.table_parents(call)
+            parents = self.parent_names(idents, var)
+            self.require_discrete(var, line.var, parents, idents)
+            return Template(None, var.name, tuple(parents), "table", span=line.span)
+        if head.name in self.templates:
+            return self.use_template(head, var, call)
+        if head.name not in FAMILIES and not isinstance(self.globals.get(head.name), ast.MechanismDecl):
+            self.unknown_mechanism(head)
+        parents = []
+        for ref in (r for a in call.args for r in names_in(a)):
+            if ref.id in self.variables and ref.id not in parents:
+                if ref.id == var.name:
+                    raise self.error(ref, f"{var.name} cannot depend on itself")
+                parents.append(ref.id)
+            elif ref.id not in self.variables and ref.id not in self.constants:
+                raise self.error(ref, f"unknown name '{ref.id}'{_suggest(ref.id, [*self.variables, *self.constants])}")
+        symbols = {p: sympy.Dummy(p) for p in parents}
+        scope = Scope(symbols=symbols, constants=self.constants, error=self.error, where=f"in hypothesis '{hyp}'")
+        family, args = self.family_call(call, var, scope, set(parents))
+        template = Template(None, var.name, tuple(parents), "family", family=family, args=args,
+                            arg_spans=tuple(a.span for a in call.args),
+                            parent_symbols=tuple(symbols[p] for p in parents), span=line.span)
+        self.check_parameters(template, call)
+        return template
+
+    def unknown_mechanism(self, name: ast.Ident):
+        other = self.globals.get(name.name)
+        if other is not None:
+            raise self.error(name, f"'{name.name}' is {_GLOBAL_KINDS[type(other)]}, not a template")
+        known = [*self.templates, *FAMILIES, "table"]
+        raise self.error(name, f"unknown template or family '{name.name}'{_suggest(name.name, known)}")
+
+    def parent_names(self, idents: list[ast.Ident], var: Variable) -> list[str]:
+        parents = []
+        for ident in idents:
+            parent = self.variable_named(ident)
+            if parent.name == var.name:
+                raise self.error(ident, f"{var.name} cannot be its own parent")
+            if parent.name in parents:
+                raise self.error(ident, f"parent '{parent.name}' is named twice")
+            parents.append(parent.name)
+        return parents
+
+    def use_template(self, name: ast.Ident, var: Variable, call: ast.Call | None) -> Template:
+        template = self.templates[name.name]
+        if template.child != var.name:
+            raise self.error(name, f"template '{name.name}' describes {template.child}, not {var.name}")
+        if call is not None:
+            idents = self.table_parents(call)
+            given = self.parent_names(idents, var)
+            if set(given) != set(template.parents):
+                declared = ", ".join(template.parents) or "none"
+                raise self.error(
+                    call, f"template '{name.name}' has parents ({declared}); "
+                    f"here it is given ({', '.join(given) or 'none'})"
+                )
+        return template
+
+    # ------------------------------------------------------------ environments
+    def environment_sources(self) -> list[EnvSource]:
+        names: dict[str, ast.Node] = {}
+
+        def claim(ident: ast.Ident | ast.Span, name: str) -> None:
+            if name in names:
+                raise self.error(ident, f"environment '{name}' is already declared at line {names[name].span.line}")
+            names[name] = ident if isinstance(ident, ast.Node) else ast.Ident(ident, name)
+
+        sources: list[EnvSource] = []
+        for decl in self.spec.decls:
+            if isinstance(decl, ast.EnvDecl):
+                claim(decl.name, decl.name.name)
+                sources.append(self.source(decl.source, decl.span, names=(decl.name.name,)))
+            elif isinstance(decl, ast.EnvsDecl):
+                sources.append(self.source(decl.source, decl.span, by=decl.by.name))
+            elif isinstance(decl, ast.SimulateDecl):
+                env_names = self.simulated_names(decl.targets)
+                for ident, name in env_names:
+                    claim(ident, name)
+                sources.append(self.simulation(decl, tuple(n for _, n in env_names)))
+        return sources
+
+    def source(self, src, span, names=(), by=None) -> EnvSource:
+        if isinstance(src, ast.FileSource):
+            if not src.path:
+                raise self.error(src, "the file path is empty")
+            kind = "split-file" if by else "file"
+            return EnvSource(kind, span, names=names, path=src.path, by=by, source_span=src.span)
+        kind = "split-data" if by else "data"
+        return EnvSource(kind, span, names=names, data_name=src.name.name, by=by, source_span=src.span)
+
+    def simulated_names(self, targets) -> list[tuple[ast.Ident, str]]:
+        if isinstance(targets, ast.SimSingle):
+            return [(targets.name, targets.name.name)]
+        if isinstance(targets, ast.SimList):
+            return [(i, i.name) for i in targets.names]
+        first, last = targets.first, targets.last
+        m1 = re.fullmatch(r"(.*?)(\d+)", first.name)
+        m2 = re.fullmatch(r"(.*?)(\d+)", last.name)
+        if not m1 or not m2 or m1.group(1) != m2.group(1):
+            raise self.error(
+                targets, f"a range of environments needs names like e0..e9 (same prefix, numbered); got {first.name}..{last.name}"
+            )
+        lo, hi = int(m1.group(2)), int(m2.group(2))
+        if lo > hi:
+            raise self.error(targets, f"the range {first.name}..{last.name} is empty")
+        if hi - lo >= 100_000:
+            raise self.error(targets, f"the range {first.name}..{last.name} names {hi - lo + 1} environments; at most 100000")
+        width = len(m1.group(2)) if m1.group(2).startswith("0") and len(m1.group(2)) > 1 else 0
+        span = targets.span
+        return [(ast.Ident(span, f"{m1.group(1)}{i:0{width}d}"), f"{m1.group(1)}{i:0{width}d}") for i in range(lo, hi + 1)]
+
+    def simulation(self, decl: ast.SimulateDecl, env_names: tuple[str, ...]) -> EnvSource:
+        if decl.n < 1:
+            raise self.error(decl, "a simulation needs n of at least 1 row per environment")
+        if decl.n > 10_000_000:
+            raise self.error(decl, f"n {decl.n} is too large: at most 10000000 rows per environment")
+        done: dict[str, ast.SimLine] = {}
+        lines = []
+        for line in decl.lines:
+            var = self.variable_named(line.var)
+            if var.name in done:
+                raise self.error(line.var, f"{var.name} is already simulated at line {done[var.name].span.line}")
+            for ref in (r for a in line.call.args for r in names_in(a)):
+                if ref.id in self.variables and ref.id not in done:
+                    if ref.id == var.name:
+                        raise self.error(ref, f"{var.name} cannot depend on itself")
+                    raise self.error(
+                        ref, f"'{ref.id}' is used before it is simulated; write the lines in causal order"
+                    )
+                if ref.id not in self.variables and ref.id not in self.constants and ref.id != "env":
+                    raise self.error(ref, f"unknown name '{ref.id}'{_suggest(ref.id, [*self.variables, *self.constants])}")
+            parents = tuple((p, sympy.Dummy(p)) for p in done)
+            per_env = []
+            for index in range(len(env_names)):
+                scope = Scope(symbols=dict(parents), constants=self.constants, env=index,
+                              env_count=len(env_names), error=self.error, where="in this simulation")
+                family, args = self.family_call(line.call, var, scope, None)
+                per_env.append(args)
+                if index == 0:
+                    self.check_simulation_parameters(line, var, family, args, parents, done)
+            done[var.name] = line
+            lines.append(SimulationLine(var.name, line.call.func.name, tuple(per_env), parents,
+                                        tuple(a.span for a in line.call.args), line.span))
+        missing = [v for v in self.variables if v not in done]
+        if missing:
+            raise self.error(decl, f"this simulation does not give {', '.join(missing)}",
+                             hint=f"add a line such as `{missing[0]} ~ uniform()`")
+        return EnvSource("simulate", decl.span, names=env_names, rows=decl.n, seed=decl.seed, lines=tuple(lines))
+
+    def check_simulation_parameters(self, line, var, family, args, parents, done) -> None:
+        template = Template(None, var.name, tuple(p for p, _ in parents), "family", family=family, args=args,
+                            parent_symbols=tuple(s for _, s in parents))
+        self.check_parameters(template, line.call)
+
+    # ------------------------------------------------------------ code and search
+    def code(self) -> CodeSpec:
+        decls = self.of(ast.CodeDecl)
+        if len(decls) > 1:
+            raise self.error(decls[1], f"the code is already chosen at line {decls[0].span.line}; keep one `code` line")
+        if not decls:
+            return CodeSpec()
+        decl = decls[0]
+        name = decl.name.name
+        if name not in CODES:
+            raise self.error(decl.name, f"unknown code '{name}'; use {', '.join(CODES)}{_suggest(name, CODES)}")
+        precision = 8
+        seen = set()
+        for option in decl.options:
+            oname = option.name.name
+            if oname in seen:
+                raise self.error(option.name, f"option '{oname}' is given twice")
+            seen.add(oname)
+            if oname != "precision" or name != "paper":
+                allowed = "precision" if name == "paper" else "no options"
+                raise self.error(option.name, f"code {name} takes {allowed}; unknown option '{oname}'")
+            if not option.value.is_integer or not 1 <= option.value.value <= 52:
+                raise self.error(option.value, "precision is a whole number of bits from 1 to 52")
+            precision = int(option.value.value)
+        return CodeSpec(name, precision, decl.span)
+
+    def search(self) -> SearchSpec | None:
+        decls = self.of(ast.SearchDecl)
+        if len(decls) > 1:
+            raise self.error(decls[1], f"a search is already declared at line {decls[0].span.line}")
+        if not decls:
+            return None
+        decl = decls[0]
+        values: dict = {}
+        seen: dict[str, ast.SearchOption] = {}
+        for opt in decl.options:
+            key = "shifts" if opt.kind == "fixed" else opt.kind
+            if key in seen:
+                raise self.error(opt, f"'{opt.kind}' conflicts with line {seen[key].span.line} of this search")
+            seen[key] = opt
+            if opt.kind == "graphs":
+                values["max_parents"] = opt.value
+            elif opt.kind == "fixed":
+                values["shifts"] = False
+            elif opt.kind == "top":
+                if opt.value < 1:
+                    raise self.error(opt, "top needs at least 1 program")
+                values["top"] = opt.value
+            elif opt.kind == "time_limit":
+                if not opt.value > 0:
+                    raise self.error(opt, "the time limit must be positive (seconds)")
+                values["time_limit"] = float(opt.value)
+            elif opt.kind == "symmetries":
+                for ident in opt.value:
+                    if ident.name not in self.symmetries:
+                        raise self.error(ident, f"unknown symmetry '{ident.name}'{_suggest(ident.name, self.symmetries)}")
+                values["symmetries"] = tuple(i.name for i in opt.value)
+        return SearchSpec(span=decl.span, **values)
+
+
+def check(spec: ast.Spec, base_dir: str | None = None) -> Model:
+    """Check a parsed spec and build its :class:`~kdsl.model.Model`.
+
+    ``base_dir`` is where relative data paths are resolved (the spec file's
+    folder; the working directory for spec text).
+    """
+    return _Checker(spec, base_dir).run()
+

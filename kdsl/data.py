@@ -1,0 +1,501 @@
+"""Bind data to a checked model: CSV files, caller data, simulations.
+
+Every environment becomes one numpy array per variable: int64 values for a
+discrete variable (label codes 0..K-1 for labels) and float64 for a real one.
+CSV cells are read as text and converted by the variable's declared domain;
+nothing is guessed, clipped or dropped. A bad value raises a
+:class:`~kdsl.errors.DataError` naming the file, its line, the data row and
+the column.
+
+>>> from kdsl.syntax import parse
+>>> from kdsl.check import check
+>>> model = check(parse('''
+... var X in 0..2
+... env lab from lab
+... '''))
+>>> bound = bind(model, {"lab": {"X": [0, 2, 1]}})
+>>> bound.environments[0].columns["X"]
+array([0, 2, 1])
+>>> bind(model, {"lab": {"X": [0, 3]}})
+Traceback (most recent call last):
+...
+kdsl.errors.DataError: lab:2: column 'X', data row 2: value 3 is outside the domain 0..2 of X
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import DataError, ModelError, SpecError
+from .expr import numeric
+from .families import FamilyParameterError, sample
+from .model import EnvSource, Model, Variable
+
+__all__ = ["Environment", "BoundModel", "bind", "natural_key"]
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_REAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_MISSING = {"", "na", "nan", "n/a", "null", "none", "-", "?"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment's data: a column per variable, all of equal length."""
+
+    name: str
+    columns: dict[str, np.ndarray]
+    origin: str
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+
+@dataclass(frozen=True)
+class BoundModel:
+    """A checked model with the data of every environment."""
+
+    model: Model
+    environments: tuple[Environment, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.environments]
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data describing the model and its environments."""
+        m = self.model
+        return {
+            "model": m.name,
+            "code": m.code.name,
+            "variables": [{"name": v.name, "domain": v.describe(), "size": v.size} for v in m.variables.values()],
+            "environments": [{"name": e.name, "rows": e.rows, "origin": e.origin} for e in self.environments],
+            "templates": [
+                {"name": t.name, "child": t.child, "parents": list(t.parents), "rhs": t.describe(),
+                 "slots": {s.name: s.size for s in t.slots}}
+                for t in m.templates.values()
+            ],
+            "symmetries": [{"name": s.name, "on": list(s.variables), "kind": s.kind} for s in m.symmetries.values()],
+            "hypotheses": [
+                {"name": h.name, "edges": [list(e) for e in h.edges]} for h in m.hypotheses.values()
+            ],
+            "search": None if m.search is None else {"max_parents": m.search.max_parents, "top": m.search.top},
+        }
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key putting e2 before e10.
+
+    >>> sorted(["e10", "e2", "b", "e1"], key=natural_key)
+    ['b', 'e1', 'e2', 'e10']
+    """
+    return tuple((0, int(p), p) if p.isdigit() else (1, 0, p) for p in re.split(r"([0-9]+)", text) if p != "")
+
+
+# ---------------------------------------------------------------------- cells
+class _CellError(Exception):
+    pass
+
+
+def _describe_cell(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+def _convert_text(var: Variable, cells: list[str]) -> np.ndarray:
+    """Convert text cells by ``var``'s domain; raise _CellError(i, message)."""
+    if var.kind == "labels":
+        codes = {label: i for i, label in enumerate(var.labels)}
+        out = np.empty(len(cells), dtype=np.int64)
+        for i, cell in enumerate(cells):
+            key = cell.strip()
+            if key not in codes:
+                if key.lower() in _MISSING:
+                    raise _CellError(i, f"missing value {_describe_cell(cell)} for {var.name}")
+                close = difflib.get_close_matches(key, var.labels, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise _CellError(i, f"unknown label {_describe_cell(cell)} for {var.name} (labels: "
+                                 f"{', '.join(var.labels)}){hint}")
+            out[i] = codes[key]
+        return out
+    if var.kind == "real":
+        out = np.empty(len(cells), dtype=np.float64)
+        for i, cell in enumerate(cells):
+            key = cell.strip()
+            if not _REAL.fullmatch(key):
+                if key.lower() in _MISSING or key.lower() in ("inf", "-inf", "+inf", "infinity"):
+                    raise _CellError(i, f"missing or non-finite value {_describe_cell(cell)} for {var.name}")
+                raise _CellError(i, f"non-numeric value {_describe_cell(cell)} for {var.name}")
+            value = float(key)
+            if not math.isfinite(value):
+                raise _CellError(i, f"value {_describe_cell(cell)} for {var.name} is too large to represent")
+            out[i] = value
+        return out
+    out = np.empty(len(cells), dtype=np.int64)
+    for i, cell in enumerate(cells):
+        key = cell.strip()
+        if not _INT.fullmatch(key):
+            if key.lower() in _MISSING:
+                raise _CellError(i, f"missing value {_describe_cell(cell)} for {var.name}")
+            if _REAL.fullmatch(key):
+                raise _CellError(i, f"{var.name} takes whole numbers; found {_describe_cell(cell)}")
+            raise _CellError(i, f"non-numeric value {_describe_cell(cell)} for {var.name}")
+        value = int(key)
+        if not var.lo <= value <= var.hi:
+            raise _CellError(i, f"value {value} is outside the domain {var.describe()} of {var.name}")
+        out[i] = value
+    return out
+
+
+def _convert_array(var: Variable, values: Any) -> np.ndarray:
+    """Convert a caller's column (list, numpy array, pandas Series)."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise _CellError(None, f"the column for {var.name} must be one-dimensional (got shape {arr.shape})")
+    if arr.dtype.kind in "OUS" or var.kind == "labels":
+        if arr.dtype.kind == "b":
+            raise _CellError(0, f"booleans are not values of {var.name}; convert them explicitly")
+        cells = []
+        for i, item in enumerate(arr.tolist()):
+            if isinstance(item, bool):
+                raise _CellError(i, f"boolean {item} is not a value of {var.name}; convert it explicitly")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise _CellError(i, f"missing value {item} for {var.name}")
+            if item is None:
+                raise _CellError(i, f"missing value None for {var.name}")
+            if isinstance(item, float) and var.kind != "real":
+                if not item.is_integer():
+                    raise _CellError(i, f"{var.name} takes whole numbers; found {item!r}")
+                item = int(item)
+            cells.append(item if isinstance(item, str) else str(item))
+        return _convert_text(var, cells)
+    if arr.dtype.kind == "b":
+        raise _CellError(0, f"booleans are not values of {var.name}; convert them explicitly (e.g. .astype(int))")
+    if arr.dtype.kind not in "iuf":
+        raise _CellError(None, f"the column for {var.name} has unsupported type {arr.dtype}")
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise _CellError(int(bad[0]), f"missing or non-finite value {arr[bad[0]]!r} for {var.name}")
+        if var.kind == "real":
+            return arr.astype(np.float64, copy=True)
+        frac = np.flatnonzero(arr != np.floor(arr))
+        if frac.size:
+            raise _CellError(int(frac[0]), f"{var.name} takes whole numbers; found {arr[frac[0]]!r}")
+    if var.kind == "real":
+        return arr.astype(np.float64, copy=True)
+    out = arr.astype(np.int64, copy=True)
+    if arr.dtype.kind == "f":
+        too_big = np.flatnonzero(np.abs(arr) >= 2**62)
+        if too_big.size:
+            raise _CellError(int(too_big[0]), f"value {arr[too_big[0]]!r} is outside the domain {var.describe()}")
+    outside = np.flatnonzero((out < var.lo) | (out > var.hi))
+    if outside.size:
+        i = int(outside[0])
+        raise _CellError(i, f"value {out[i]} is outside the domain {var.describe()} of {var.name}")
+    return out
+
+
+# ---------------------------------------------------------------------- CSV
+def _cell_column(raw_line: str, cell_index: int) -> int | None:
+    """1-based character column of a cell in an unquoted CSV line."""
+    if '"' in raw_line:
+        return None
+    parts = raw_line.split(",")
+    if cell_index >= len(parts):
+        return None
+    return sum(len(p) + 1 for p in parts[:cell_index]) + 1
+
+
+class _Table:
+    """A CSV file read as text: header, rows, and each row's file line."""
+
+    def __init__(self, path: Path, shown: str):
+        self.shown = shown
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise DataError(f"cannot read the data file: {err.strerror or err}", file=shown) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            raise DataError(f"the file is not UTF-8 text (byte {err.start})", file=shown, line=line) from None
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise DataError("the file contains a NUL byte; is it a CSV file?", file=shown, line=line)
+        self.lines = text.splitlines()
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        self.rows: list[list[str]] = []
+        self.row_lines: list[int] = []
+        self.header: list[str] | None = None
+        self.header_line = 1
+        try:
+            start = 1
+            for record in reader:
+                if not record or all(not c.strip() for c in record) and len(record) <= 1:
+                    start = reader.line_num + 1
+                    continue
+                if self.header is None:
+                    self.header = [c.strip() for c in record]
+                    self.header_line = start
+                else:
+                    if len(record) != len(self.header):
+                        raise DataError(
+                            f"data row {len(self.rows) + 1} has {len(record)} cells but the header has "
+                            f"{len(self.header)}", file=shown, line=start, source_line=self._line(start),
+                            row=len(self.rows) + 1,
+                        )
+                    self.rows.append(record)
+                    self.row_lines.append(start)
+                start = reader.line_num + 1
+        except csv.Error as err:
+            raise DataError(f"malformed CSV: {err}", file=shown, line=reader.line_num) from None
+        if self.header is None:
+            raise DataError("the file is empty: expected a header row naming the columns", file=shown, line=1)
+        seen = set()
+        for name in self.header:
+            if name in seen and name:
+                raise DataError(f"column '{name}' appears twice in the header", file=shown, line=self.header_line,
+                                source_line=self._line(self.header_line))
+            seen.add(name)
+
+    def _line(self, line: int) -> str | None:
+        return self.lines[line - 1] if 1 <= line <= len(self.lines) else None
+
+    def column(self, name: str) -> int:
+        try:
+            return self.header.index(name)
+        except ValueError:
+            close = difflib.get_close_matches(name, self.header, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else None
+            raise DataError(
+                f"no column '{name}' (columns: {', '.join(self.header)})", file=self.shown, line=self.header_line,
+                source_line=self._line(self.header_line), hint=hint,
+            ) from None
+
+    def convert(self, var: Variable, row_indices: list[int] | range) -> np.ndarray:
+        j = self.column(var.name)
+        cells = [self.rows[i][j] for i in row_indices]
+        try:
+            return _convert_text(var, cells)
+        except _CellError as err:
+            i = row_indices[err.args[0]]
+            line = self.row_lines[i]
+            raw = self._line(line)
+            col = _cell_column(raw, j) if raw is not None else None
+            end = col + len(self.rows[i][j]) if col is not None and self.rows[i][j] else None
+            raise DataError(
+                f"column '{var.name}', data row {i + 1}: {err.args[1]}", file=self.shown, line=line, column=col,
+                source_line=raw if col is not None else None, end_column=end, data_column=var.name, row=i + 1,
+            ) from None
+
+
+# ---------------------------------------------------------------------- binding
+class _Binder:
+    def __init__(self, model: Model, data: Mapping[str, Any] | None):
+        self.model = model
+        self.data = dict(data or {})
+        self.base = Path(model.base_dir) if model.base_dir else Path.cwd()
+        self.seen: dict[str, str] = {}
+
+    def spec_error(self, span, message: str, hint: str | None = None) -> SpecError:
+        return SpecError(message, file=self.model.filename, line=span.line, column=span.column,
+                         source_line=self.model.source_line(span.line), hint=hint)
+
+    def add(self, env: Environment, span) -> Environment:
+        if env.name in self.seen:
+            raise self.spec_error(span, f"duplicate environment name '{env.name}' (from {env.origin}; "
+                                  f"also from {self.seen[env.name]})")
+        if env.rows == 0:
+            raise DataError(f"environment '{env.name}' has no rows", file=env.origin)
+        self.seen[env.name] = env.origin
+        return env
+
+    def table(self, source: EnvSource) -> _Table:
+        path = Path(source.path)
+        full = path if path.is_absolute() else self.base / path
+        if not full.is_file():
+            where = "" if path.is_absolute() else f" (looked in {self.base})"
+            raise self.spec_error(source.source_span, f"data file not found: {source.path}{where}")
+        return _Table(full, source.path)
+
+    def from_table(self, name: str, table: _Table, indices, origin: str) -> Environment:
+        cols = {v.name: table.convert(v, indices) for v in self.model.variables.values()}
+        return Environment(name, cols, origin)
+
+    def caller_data(self, source: EnvSource):
+        name = source.data_name
+        if name not in self.data:
+            supplied = ", ".join(sorted(self.data)) or "none"
+            raise self.spec_error(
+                source.source_span, f"no data named '{name}' was supplied (supplied: {supplied})",
+                hint=f"pass data={{'{name}': frame}} in Python, or --data {name}=FILE.csv on the command line",
+            )
+        value = self.data[name]
+        if isinstance(value, (str, Path)):
+            return _Table(Path(value), str(value))
+        return value
+
+    def columns_of(self, value: Any, shown: str, split_by: str | None = None):
+        """Columns of a DataFrame / dict of arrays, as a dict name -> array."""
+        if hasattr(value, "columns") and hasattr(value, "__getitem__"):
+            names = [str(c) for c in value.columns]
+            if len(set(names)) != len(names):
+                dup = next(n for n in names if names.count(n) > 1)
+                raise DataError(f"column '{dup}' appears twice", file=shown)
+            return {str(c): value[c] for c in value.columns}
+        if isinstance(value, Mapping):
+            return dict(value)
+        raise DataError(f"expected a DataFrame, a dict of arrays or a CSV path, got {type(value).__name__}",
+                        file=shown)
+
+    def from_columns(self, name: str, cols: Mapping[str, Any], shown: str, rows: np.ndarray | None) -> Environment:
+        out = {}
+        length = None
+        for var in self.model.variables.values():
+            if var.name not in cols:
+                close = difflib.get_close_matches(var.name, list(map(str, cols)), n=1)
+                raise DataError(f"no column '{var.name}' (columns: {', '.join(map(str, cols))})", file=shown,
+                                hint=f"did you mean '{close[0]}'?" if close else None)
+            raw = cols[var.name]
+            try:
+                n = len(raw)
+            except TypeError:
+                raise DataError(f"column '{var.name}' is not a sequence of values", file=shown) from None
+            if length is not None and n != length:
+                raise DataError(f"column '{var.name}' has {n} values but other columns have {length}", file=shown)
+            length = n
+            picked = raw if rows is None else _take(raw, rows)
+            try:
+                out[var.name] = _convert_array(var, picked)
+            except _CellError as err:
+                i = err.args[0]
+                if i is None:
+                    raise DataError(err.args[1], file=shown, data_column=var.name) from None
+                row = int(rows[i]) if rows is not None else i
+                raise DataError(f"column '{var.name}', data row {row + 1}: {err.args[1]}", file=shown, line=row + 1,
+                                data_column=var.name, row=row + 1) from None
+        return Environment(name, out, shown)
+
+    def split_names(self, labels: list[str], shown: str, column: str) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        for i, label in enumerate(labels):
+            key = label.strip()
+            if not key:
+                raise DataError(f"data row {i + 1}: empty environment name in column '{column}'", file=shown,
+                                line=i + 2, data_column=column, row=i + 1)
+            groups.setdefault(key, []).append(i)
+        return {k: groups[k] for k in sorted(groups, key=natural_key)}
+
+    def run(self) -> BoundModel:
+        envs: list[Environment] = []
+        for source in self.model.sources:
+            if source.kind == "file":
+                table = self.table(source)
+                envs.append(self.add(self.from_table(source.names[0], table, range(len(table.rows)), source.path),
+                                     source.span))
+            elif source.kind == "split-file":
+                table = self.table(source)
+                by = table.column(source.by)
+                groups = self.split_names([r[by] for r in table.rows], source.path, source.by)
+                if not groups:
+                    raise DataError(f"the file has no data rows to split by '{source.by}'", file=source.path)
+                for name, indices in groups.items():
+                    envs.append(self.add(self.from_table(name, table, indices, source.path), source.span))
+            elif source.kind in ("data", "split-data"):
+                value = self.caller_data(source)
+                shown = source.data_name
+                if isinstance(value, _Table):
+                    if source.kind == "data":
+                        env = self.from_table(source.names[0], value, range(len(value.rows)), value.shown)
+                        envs.append(self.add(env, source.span))
+                    else:
+                        by = value.column(source.by)
+                        groups = self.split_names([r[by] for r in value.rows], value.shown, source.by)
+                        for name, indices in groups.items():
+                            envs.append(self.add(self.from_table(name, value, indices, value.shown), source.span))
+                    continue
+                cols = self.columns_of(value, shown)
+                if source.kind == "data":
+                    envs.append(self.add(self.from_columns(source.names[0], cols, shown, None), source.span))
+                else:
+                    if source.by not in cols:
+                        raise DataError(f"no column '{source.by}' to split by (columns: {', '.join(map(str, cols))})",
+                                        file=shown)
+                    labels = [str(x) for x in _as_list(cols[source.by])]
+                    for name, indices in self.split_names(labels, shown, source.by).items():
+                        env = self.from_columns(name, cols, shown, np.asarray(indices))
+                        envs.append(self.add(env, source.span))
+            else:
+                for env in simulate(self.model, source):
+                    envs.append(self.add(env, source.span))
+        if not envs:
+            raise SpecError("the spec declares no environments: add `env NAME from \"file.csv\"`, "
+                            "`envs from \"file.csv\" by COLUMN` or a `simulate` block", file=self.model.filename,
+                            line=1, column=1, source_line=self.model.source_line(1))
+        return BoundModel(self.model, tuple(envs))
+
+
+def _as_list(values: Any) -> list:
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    return list(np.asarray(values).tolist())
+
+
+def _take(values: Any, rows: np.ndarray):
+    if hasattr(values, "iloc"):
+        return values.iloc[rows]
+    return np.asarray(values)[rows]
+
+
+# ---------------------------------------------------------------------- simulation
+def simulate(model: Model, source: EnvSource) -> list[Environment]:
+    """Draw a ``simulate`` block's environments with a seeded generator.
+
+    One :class:`numpy.random.Generator` per block, seeded by the block's
+    ``seed``; environments are drawn in order and lines in causal order, so
+    the same spec gives the same data on every machine.
+    """
+    rng = np.random.default_rng(source.seed)
+    envs = []
+    for index, name in enumerate(source.names):
+        cols: dict[str, np.ndarray] = {}
+        for line in source.lines:
+            var = model.variables[line.var]
+            symbols = [s for _, s in line.parent_symbols]
+            parents = [cols[p].astype(float) for p, _ in line.parent_symbols]
+            args = [
+                np.broadcast_to(numeric(a, symbols)(*parents), (source.rows,)) if symbols
+                else float(numeric(a, [])())
+                for a in line.args_by_env[index]
+            ]
+            try:
+                cols[line.var] = sample(line.family, args, var.domain, rng, size=source.rows)
+            except FamilyParameterError as err:
+                i = err.arg_index if err.arg_index is not None else 0
+                span = line.arg_spans[i] if i < len(line.arg_spans) else line.span
+                raise ModelError(f"in environment '{name}': invalid parameter of {line.family}: {err}",
+                                 file=model.filename, line=span.line, column=span.column,
+                                 source_line=model.source_line(span.line)) from None
+        envs.append(Environment(name, {v: cols[v] for v in model.variables}, f"simulate (seed {source.seed})"))
+    return envs
+
+
+def bind(model: Model, data: Mapping[str, Any] | None = None) -> BoundModel:
+    """Read, convert and attach every environment's data to ``model``.
+
+    ``data`` maps the names used in ``env NAME from name`` to DataFrames,
+    dicts of arrays, or CSV paths.
+    """
+    return _Binder(model, data).run()

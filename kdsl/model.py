@@ -1,0 +1,232 @@
+"""The checked model: plain data that every later stage reads.
+
+:func:`kdsl.check.check` builds a :class:`Model` from a syntax tree;
+:func:`kdsl.data.bind` adds the environments' data. Nothing here parses,
+checks or renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import sympy
+
+from . import ast
+from .families import Domain
+
+VariableKind = Literal["int", "labels", "bits", "real"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A declared variable and its domain.
+
+    >>> v = Variable("S", "labels", 0, 2, labels=("low", "mid", "high"))
+    >>> v.size, v.describe()
+    (3, '{low, mid, high}')
+    """
+
+    name: str
+    kind: VariableKind
+    lo: int | None
+    hi: int | None
+    labels: tuple[str, ...] | None = None
+    step: float | None = None
+    span: ast.Span | None = None
+
+    @property
+    def is_real(self) -> bool:
+        return self.kind == "real"
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.kind != "real"
+
+    @property
+    def size(self) -> int | None:
+        """Number of values (None for a real variable)."""
+        return None if self.is_real else self.hi - self.lo + 1
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(self.lo, self.hi, self.step)
+
+    def values(self) -> np.ndarray:
+        """The values expressions see (label codes for labels)."""
+        return np.arange(self.lo, self.hi + 1)
+
+    def describe(self) -> str:
+        if self.kind == "labels":
+            return "{" + ", ".join(self.labels) + "}"
+        if self.kind == "bits":
+            return f"bits({(self.hi + 1).bit_length() - 1})"
+        if self.kind == "real":
+            return f"real step {self.step:g}"
+        return f"{self.lo}..{self.hi}"
+
+    def value_name(self, value: float) -> str:
+        """How a value is written (the label for labels)."""
+        if self.kind == "labels":
+            return self.labels[int(value)]
+        return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A template parameter with its codebook of candidate values."""
+
+    name: str
+    symbol: sympy.Symbol
+    values: tuple[float, ...]
+    span: ast.Span
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+MechanismKind = Literal["family", "table", "invariant"]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A mechanism for ``child`` given ``parents``.
+
+    ``kind`` is ``family`` (a family call whose arguments are sympy
+    expressions of the parents' and slots' dummies), ``table`` (a free
+    conditional table), or ``invariant`` (a table over the orbits of
+    ``symmetry``). ``name`` is None for a mechanism written inline in a
+    hypothesis.
+    """
+
+    name: str | None
+    child: str
+    parents: tuple[str, ...]
+    kind: MechanismKind
+    family: str | None = None
+    args: tuple[sympy.Expr, ...] = ()
+    arg_spans: tuple[ast.Span, ...] = ()
+    parent_symbols: tuple[sympy.Symbol, ...] = ()
+    slots: tuple[Slot, ...] = ()
+    symmetry: str | None = None
+    span: ast.Span | None = None
+
+    def describe(self) -> str:
+        """The right-hand side as a short text."""
+        if self.kind == "table":
+            return "table(" + ", ".join(self.parents) + ")" if self.parents else "table"
+        if self.kind == "invariant":
+            return f"table({', '.join(self.parents)}) / {self.symmetry}"
+        names = {s: s.name for s in self.parent_symbols}
+        names.update({s.symbol: s.name for s in self.slots})
+        args = [str(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()})) for a in self.args]
+        return f"{self.family}({', '.join(args)})"
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One line of a hypothesis: ``var ~ ...``."""
+
+    var: str
+    template: Template
+    fixed: bool
+    span: ast.Span
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return self.template.parents
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    name: str
+    mechanisms: tuple[Mechanism, ...]  # one per variable, in the order written
+    span: ast.Span
+
+    def mechanism(self, var: str) -> Mechanism:
+        return next(m for m in self.mechanisms if m.var == var)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        return [(p, m.var) for m in self.mechanisms for p in m.parents]
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    name: str
+    variables: tuple[str, ...]
+    kind: Literal["reflect", "cyclic", "permute"]
+    span: ast.Span
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    name: Literal["paper", "direct", "bic", "nml"] = "paper"
+    precision: int = 8
+    span: ast.Span | None = None
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    max_parents: int | None = None
+    shifts: bool = True
+    symmetries: tuple[str, ...] = ()
+    top: int = 5
+    time_limit: float | None = None
+    span: ast.Span | None = None
+
+
+@dataclass(frozen=True)
+class SimulationLine:
+    var: str
+    family: str
+    args_by_env: tuple[tuple[sympy.Expr, ...], ...]  # per environment of the block
+    parent_symbols: tuple[tuple[str, sympy.Symbol], ...]
+    arg_spans: tuple[ast.Span, ...]
+    span: ast.Span
+
+
+@dataclass(frozen=True)
+class EnvSource:
+    """Where environments come from, in declaration order.
+
+    ``kind`` is ``file`` (``env NAME from "path"``), ``data`` (``env NAME from
+    name``), ``split-file``/``split-data`` (``envs from ... by column``) or
+    ``simulate``.
+    """
+
+    kind: Literal["file", "data", "split-file", "split-data", "simulate"]
+    span: ast.Span
+    names: tuple[str, ...] = ()  # known names (empty for a split, known at binding)
+    path: str | None = None
+    data_name: str | None = None
+    by: str | None = None
+    rows: int | None = None  # simulate: rows per environment
+    seed: int | None = None
+    lines: tuple[SimulationLine, ...] = ()
+    source_span: ast.Span | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A checked spec (without data)."""
+
+    name: str
+    filename: str
+    text: str
+    variables: dict[str, Variable]
+    constants: dict[str, float | tuple[float, ...]]
+    sources: tuple[EnvSource, ...]
+    templates: dict[str, Template]
+    symmetries: dict[str, Symmetry]
+    hypotheses: dict[str, Hypothesis]
+    code: CodeSpec
+    search: SearchSpec | None
+    base_dir: str | None = None
+    spec: ast.Spec | None = field(default=None, repr=False)
+
+    def source_line(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 1 <= line <= len(lines) else ""

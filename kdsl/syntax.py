@@ -1,0 +1,416 @@
+"""Parse kdsl text into the syntax tree of :mod:`kdsl.ast`.
+
+The grammar is ``grammar/kdsl.lark`` (shipped in the wheel as
+``kdsl/kdsl.lark``). A post-lexer drops newlines inside ``( )``, ``[ ]`` and
+value sets so lists may wrap; a syntax error becomes a
+:class:`~kdsl.errors.SpecSyntaxError` located at the offending token, with a
+hint for the common mistakes.
+
+>>> spec = parse('var X in 0..17\\nvar S in {low,\\n  high}\\n')
+>>> [d.name.name for d in spec.decls]
+['X', 'S']
+>>> parse('var X 0..3\\n', filename='m.kdsl')
+Traceback (most recent call last):
+...
+kdsl.errors.SpecSyntaxError: m.kdsl:1:7: expected 'in' or 'real' after the variable's name, found 0
+    var X 0..3
+          ^
+hint: write `var X in 0..3`
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark import Token, Transformer, v_args
+
+from . import ast
+from .errors import SpecSyntaxError
+
+__all__ = ["parse", "grammar_text"]
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or else from the checkout."""
+    try:
+        packaged = resources.files("kdsl").joinpath("kdsl.lark")
+        if packaged.is_file():
+            return packaged.read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - odd installs
+        pass
+    return (Path(__file__).resolve().parent.parent / "grammar" / "kdsl.lark").read_text(encoding="utf-8")
+
+
+class _BracketNewlines:
+    """Post-lexer: drop newlines inside ``( )``, ``[ ]`` and value sets.
+
+    A ``{`` opens a value set when it follows ``in`` or ``on``; otherwise it
+    opens a block, inside which newlines separate lines. The stack of open
+    brackets is kept so that an error can name an unclosed one.
+    """
+
+    always_accept = ("_NL",)
+    _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[Token, bool]] = []  # (opening token, drops newlines)
+
+    def process(self, stream):
+        self.stack = []
+        previous = None
+        for tok in stream:
+            if tok.type in self._OPEN:
+                drops = tok.type != "LBRACE" or (previous is not None and previous.type in ("IN", "ON"))
+                self.stack.append((tok, drops))
+            elif tok.type in ("RPAR", "RSQB", "RBRACE"):
+                if self.stack and self._OPEN[self.stack[-1][0].type] == tok.type:
+                    self.stack.pop()
+            elif tok.type == "_NL" and self.stack and self.stack[-1][1]:
+                continue
+            previous = tok
+            yield tok
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> tuple[lark.Lark, _BracketNewlines]:
+    post = _BracketNewlines()
+    parser = lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=post,
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+    return parser, post
+
+
+def _span(meta_or_token) -> ast.Span:
+    return ast.Span(meta_or_token.line, meta_or_token.column, meta_or_token.end_line, meta_or_token.end_column)
+
+
+def _ident(tok: Token) -> ast.Ident:
+    return ast.Ident(_span(tok), str(tok))
+
+
+def _number_value(text: str) -> float:
+    return float(int(text)) if text.isdigit() else float(text)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Build :mod:`kdsl.ast` nodes; no checking happens here."""
+
+    def start(self, meta, children):
+        return tuple(children)
+
+    # header and constants
+    def model_decl(self, meta, c):
+        return ast.ModelDecl(_span(meta), _ident(c[0]))
+
+    def let_decl(self, meta, c):
+        return ast.LetDecl(_span(meta), _ident(c[0]), c[1])
+
+    def list_value(self, meta, c):
+        items = tuple(x for x in c if x is not None)
+        return ast.ListValue(_span(meta) if not meta.empty else ast.Span(0, 0, 0, 0), items)
+
+    # variables
+    def var_decl(self, meta, c):
+        return ast.VarDecl(_span(meta), _ident(c[0]), c[1])
+
+    def int_range(self, meta, c):
+        return ast.IntRange(_span(meta), c[0], c[1])
+
+    def label_set(self, meta, c):
+        return ast.LabelSet(_span(meta), tuple(_ident(t) for t in c))
+
+    def bits_domain(self, meta, c):
+        return ast.BitsDomain(_span(meta), int(c[0]))
+
+    def real_domain(self, meta, c):
+        return ast.RealDomain(_span(meta), c[0] if c else None)
+
+    # environments
+    def env_decl(self, meta, c):
+        return ast.EnvDecl(_span(meta), _ident(c[0]), c[1])
+
+    def envs_decl(self, meta, c):
+        return ast.EnvsDecl(_span(meta), c[0], _ident(c[1]))
+
+    def file_source(self, meta, c):
+        return ast.FileSource(_span(meta), str(c[0])[1:-1])
+
+    def data_source(self, meta, c):
+        return ast.DataSource(_span(meta), _ident(c[0]))
+
+    def sim_single(self, meta, c):
+        return ast.SimSingle(_span(meta), _ident(c[0]))
+
+    def sim_range(self, meta, c):
+        return ast.SimRange(_span(meta), _ident(c[0]), _ident(c[1]))
+
+    def sim_list(self, meta, c):
+        return ast.SimList(_span(meta), tuple(_ident(t) for t in c))
+
+    def sim_line(self, meta, c):
+        return ast.SimLine(_span(meta), _ident(c[0]), c[1])
+
+    def simulate_decl(self, meta, c):
+        targets, n, seed, *lines = c
+        return ast.SimulateDecl(_span(meta), targets, int(n), int(seed), tuple(lines))
+
+    # templates
+    def mechanism_decl(self, meta, c):
+        name, child, parents, rhs, where = c
+        return ast.MechanismDecl(_span(meta), _ident(name), _ident(child), parents or (), rhs, where or ())
+
+    def parent_list(self, meta, c):
+        return tuple(_ident(t) for t in c)
+
+    def bare_rhs(self, meta, c):
+        return ast.BareRhs(_span(meta), _ident(c[0]))
+
+    def invariant_rhs(self, meta, c):
+        return ast.InvariantRhs(_span(meta), _ident(c[0]), _ident(c[1]))
+
+    def where_clause(self, meta, c):
+        return tuple(c)
+
+    def codebook(self, meta, c):
+        return ast.Codebook(_span(meta), _ident(c[0]), c[1])
+
+    def grid(self, meta, c):
+        return ast.Grid(_span(meta), c[0], c[1], int(c[2]))
+
+    def value_set(self, meta, c):
+        return ast.ValueSet(_span(meta), tuple(c))
+
+    def symmetry_decl(self, meta, c):
+        name, on, kind = c
+        on_set = isinstance(on, tuple)
+        targets = on if on_set else (_ident(on),)
+        return ast.SymmetryDecl(_span(meta), _ident(name), targets, on_set, _ident(kind))
+
+    def name_set(self, meta, c):
+        return tuple(_ident(t) for t in c)
+
+    # hypotheses
+    def hypothesis_decl(self, meta, c):
+        return ast.HypothesisDecl(_span(meta), _ident(c[0]), tuple(c[1:]))
+
+    def assignment(self, meta, c):
+        var, rhs, fixed = c
+        return ast.Assignment(_span(meta), _ident(var), rhs, fixed is not None)
+
+    def ref_rhs(self, meta, c):
+        return ast.RefRhs(_span(meta), _ident(c[0]))
+
+    def invariant_ref(self, meta, c):
+        return ast.InvariantRef(_span(meta), c[0], _ident(c[1]))
+
+    # code and search
+    def code_decl(self, meta, c):
+        name, *options = c
+        return ast.CodeDecl(_span(meta), _ident(name), tuple(o for o in options if o is not None))
+
+    def code_option(self, meta, c):
+        return ast.CodeOption(_span(meta), _ident(c[0]), c[1])
+
+    def search_decl(self, meta, c):
+        return ast.SearchDecl(_span(meta), tuple(c))
+
+    def graphs_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "graphs", int(c[0]) if c[0] is not None else None)
+
+    def shifts_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "shifts", None)
+
+    def fixed_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "fixed", None)
+
+    def symmetries_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "symmetries", tuple(_ident(t) for t in c))
+
+    def top_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "top", int(c[0]))
+
+    def time_limit_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "time_limit", c[0].value)
+
+    # expressions
+    def call(self, meta, c):
+        func, *args = c
+        return ast.Call(_span(meta), _ident(func), tuple(a for a in args if a is not None))
+
+    def _binop(op):  # noqa: N805 - a factory used only in this class body
+        def build(self, meta, c):
+            return ast.BinOp(_span(meta), op, c[0], c[1])
+
+        return build
+
+    add, sub, mul, div, pow = _binop("+"), _binop("-"), _binop("*"), _binop("/"), _binop("**")
+
+    def neg(self, meta, c):
+        return ast.Neg(_span(meta), c[0])
+
+    def name(self, meta, c):
+        return ast.Name(_span(meta), str(c[0]))
+
+    def index(self, meta, c):
+        return ast.Index(_span(meta), _ident(c[0]), c[1])
+
+    def number(self, meta, c):
+        return ast.Number(_span(meta), _number_value(str(c[0])), str(c[0]))
+
+    def signed_number(self, meta, c):
+        return c[0]
+
+    def negative_number(self, meta, c):
+        num = c[0]
+        return ast.Number(_span(meta), -num.value, "-" + num.text)
+
+    def signed_int(self, meta, c):
+        return int(c[0])
+
+    def negative_int(self, meta, c):
+        return -int(c[0])
+
+
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "DECIMAL": "a number",
+    "SCIENTIFIC": "a number",
+    "STRING": 'a quoted path ("...")',
+    "_NL": "the end of the line",
+    "$END": "the end of the file",
+}
+
+
+def _describe_expected(expected: set[str], parser: lark.Lark) -> str:
+    words = []
+    for name in sorted(expected):
+        if name in _TOKEN_WORDS:
+            word = _TOKEN_WORDS[name]
+        else:
+            try:
+                word = repr(parser.get_terminal(name).pattern.value).replace('"', "'")
+            except KeyError:
+                word = name
+        if word not in words:
+            words.append(word)
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "_NL":
+        return "the end of the line"
+    if tok.type == "$END":
+        return "the end of the file"
+    return str(tok) if tok.type in ("NAME", "INT", "DECIMAL", "SCIENTIFIC") else repr(str(tok))
+
+
+def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
+    parser = _parser()[0]
+    lines = text.splitlines()
+    line = getattr(err, "line", None)
+    column = getattr(err, "column", None)
+    if line is None or line < 1:
+        line, column = max(len(lines), 1), len(lines[-1]) + 1 if lines else 1
+    source_line = lines[line - 1] if 1 <= line <= len(lines) else ""
+    hint = None
+    end_column = None
+    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        message = f"unexpected character {ch!r}"
+        following = text[err.pos_in_stream: err.pos_in_stream + 2]
+        if ch == "." and err.pos_in_stream > 0 and text[err.pos_in_stream - 1] == ".":
+            message = "a range has two dots, not three"
+            hint = "write 0..3"
+        elif ch == "." and following[1:2].isdigit():
+            message = "a number must have a digit before its decimal point"
+            hint = "write 0.5, not .5"
+        elif ch == "." and err.pos_in_stream > 0 and text[err.pos_in_stream - 1].isdigit():
+            message = "a number must have a digit after its decimal point"
+            hint = "write 5.0, not 5."
+        elif ch == "'":
+            hint = 'strings use double quotes: "data/obs.csv"'
+    else:
+        tok = err.token
+        expected = set(getattr(err, "expected", set()) or set())
+        found = _describe_token(tok)
+        if tok.type == "$END":
+            line, column = max(len(lines), 1), (len(lines[-1]) + 1) if lines else 1
+            source_line = lines[line - 1] if lines else ""
+        else:
+            end_column = tok.end_column if tok.end_line == tok.line else None
+        message = f"expected {_describe_expected(expected, parser)}, found {found}"
+        decl = source_line.split()[0] if source_line.split() else ""
+        if decl == "var" and tok.type in ("INT", "LBRACE", "__ANON_0") and "IN" in expected:
+            message = f"expected 'in' or 'real' after the variable's name, found {found}"
+            rest = source_line[column - 1:].strip()
+            name = source_line.split()[1] if len(source_line.split()) > 1 else "X"
+            hint = f"write `var {name} in {rest}`"
+        elif "TILDE" in expected and tok.type == "EQUAL":
+            message = "a hypothesis gives each variable its mechanism with '~', not '='"
+            hint = "write `" + (source_line[: column - 1] + "~" + source_line[column:]).strip() + "`"
+        elif "EQUAL" in expected and tok.type == "TILDE":
+            message = "a template is defined with '=', not '~'"
+            hint = "write `" + (source_line[: column - 1] + "=" + source_line[column:]).strip() + "`"
+        elif tok.type == "$END" and post.stack:
+            opening = post.stack[-1][0]
+            message = f"unclosed {str(opening)!r}: the file ends before its closing bracket"
+            line, column = opening.line, opening.column
+            source_line = lines[line - 1]
+            end_column = None
+        if hint is None and post.stack and tok.type != "$END":
+            opening, drops = post.stack[0]
+            if opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE"):
+                hint = f"the '{{' at line {opening.line} is not closed"
+    return SpecSyntaxError(
+        message, file=filename, line=line, column=column, source_line=source_line, end_column=end_column, hint=hint
+    )
+
+
+def parse(text: str, filename: str | None = None) -> ast.Spec:
+    """Parse kdsl ``text`` into an :class:`~kdsl.ast.Spec` (no semantic checks).
+
+    Parameters
+    ----------
+    text:
+        The spec.
+    filename:
+        Shown in error messages; ``<string>`` when omitted.
+
+    Raises
+    ------
+    SpecSyntaxError
+        Located at the offending token, with a caret and, for common
+        mistakes, a hint.
+    """
+    filename = filename or "<string>"
+    if not isinstance(text, str):
+        raise TypeError(f"kdsl.parse expects the spec text as str, got {type(text).__name__}")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parser, post = _parser()
+    source = text if text.endswith("\n") else text + "\n"
+    try:
+        tree = parser.parse(source)
+    except lark.exceptions.UnexpectedInput as err:
+        raise _syntax_error(err, text, filename, post) from None
+    except RecursionError:
+        raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
+    try:
+        decls = _ToAst().transform(tree)
+    except lark.exceptions.VisitError as err:  # pragma: no cover - a bug in the transformer
+        raise err.orig_exc from None
+    except RecursionError:
+        raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
+    return ast.Spec(decls, text, filename)
