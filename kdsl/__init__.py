@@ -12,7 +12,7 @@ in bits and selects the shortest.
 
 from __future__ import annotations
 
-from .api import load
+from .api import load, solve
 from .errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
 from .syntax import parse
 
@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "parse",
     "load",
+    "solve",
     "KdslError",
     "SpecSyntaxError",
     "SpecError",

@@ -11,7 +11,7 @@ from .data import BoundModel, bind
 from .errors import KdslError
 from .syntax import parse
 
-__all__ = ["load", "read_source"]
+__all__ = ["load", "solve", "read_source"]
 
 
 def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple[str, str, str | None]:
@@ -70,3 +70,31 @@ def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filen
     text, name, base = read_source(source, filename)
     model = check(parse(text, name), base_dir=base)
     return bind(model, data)
+
+
+def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None):
+    """Load a spec and score every hypothesis under its code.
+
+    Returns a :class:`~kdsl.result.Result` whose ``to_dict()`` is the JSON of
+    ``kdsl solve --json``.
+
+    Examples
+    --------
+    >>> result = solve('''
+    ... var X in 0..1
+    ... simulate env a n 50 seed 3 {
+    ...     X ~ bernoulli(0.9)
+    ... }
+    ... hypothesis fair {
+    ...     X ~ bernoulli(0.5)
+    ... }
+    ... hypothesis biased {
+    ...     X ~ bernoulli(0.9)
+    ... }
+    ... ''')
+    >>> result.best
+    'biased'
+    """
+    from .solve import solve_bound
+
+    return solve_bound(load(source, data=data, filename=filename))

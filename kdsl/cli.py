@@ -93,6 +93,26 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
+def cmd_solve(args) -> int:
+    from .render import solve_text
+    from .solve import solve_bound
+
+    result = solve_bound(_load(args))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    else:
+        print(solve_text(result))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .render import explain_text
+    from .solve import solve_bound
+
+    print(explain_text(solve_bound(_load(args))))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kdsl", description="Find causal and symmetric structure by compression."
@@ -110,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = spec_command("check", "validate a spec and its data and summarise them", cmd_check)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    spec_command("explain", "show each program's symbolic length, its LaTeX and the numbers", cmd_explain)
     return parser
 
 

@@ -1,0 +1,79 @@
+"""Text rendering of results, at the edge (``kdsl solve`` and ``kdsl explain``)."""
+
+from __future__ import annotations
+
+import math
+
+from .result import ProgramResult, Result
+
+__all__ = ["solve_text", "explain_text"]
+
+
+def _bits(x: float | None) -> str:
+    return "inf" if x is None or not math.isfinite(x) else f"{x:.2f}"
+
+
+def _edges(p: ProgramResult) -> str:
+    return ", ".join(f"{a}->{b}" for a, b in p.edges) or "(none)"
+
+
+def _sharing(p: ProgramResult) -> str:
+    parts = []
+    for var, groups in p.shifts.items():
+        if len(groups) > 1:
+            parts.append(f"{var}: " + " | ".join(",".join(g) for g in groups))
+    return "; ".join(parts) or "all environments share every mechanism"
+
+
+def solve_text(result: Result) -> str:
+    """The ranked table that ``kdsl solve`` prints."""
+    rows = [("program", "total", "model", "data", "k", "edges", "shared mechanisms")]
+    for p in result.programs:
+        rows.append((p.name, _bits(p.total_bits), _bits(p.model_bits), _bits(p.data_bits),
+                     "-" if p.k is None else str(p.k), _edges(p), _sharing(p)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = [f"model {result.model}, code {result.code}, "
+             f"{len(result.environments)} environments, {sum(e['rows'] for e in result.environments)} rows"]
+    for i, row in enumerate(rows):
+        cells = [c.ljust(w) if j == 0 or j == 5 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells) + "  " + row[-1])
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(row[-1]))
+    if result.best is None:
+        lines.append("no program has a finite length")
+    else:
+        best = result.program(result.best)
+        if len(result.ties) > 1:
+            lines.append(f"tie between {', '.join(result.ties)} (within 1e-9 bits)")
+        lines.append(f"best: {best.name} ({_bits(best.total_bits)} bits, k = {best.k})")
+        causes = ", ".join(f"{a} -> {b}" for a, b in result.causes) or "no causal relation"
+        lines.append(f"algorithmic causes: {causes}")
+    for p in result.programs:
+        if p.reason:
+            lines.append(f"{p.name}: infinite length: {p.reason}")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def explain_text(result: Result) -> str:
+    """Each program's symbolic length, its LaTeX and the numbers substituted."""
+    out = []
+    for p in result.programs:
+        out.append(f"program {p.name}: {_bits(p.total_bits)} bits "
+                   f"(model {_bits(p.model_bits)} + data {_bits(p.data_bits)}), k = {p.k}")
+        if p.reason:
+            out.append(f"  infinite: {p.reason}")
+            continue
+        out.append(f"  length = {p.formula_text}")
+        out.append(f"  LaTeX:  {p.formula}")
+        values = ", ".join(f"{k} = {v:.6g}" for k, v in sorted(p.formula_values.items()))
+        out.append(f"  where  {values}")
+        for var, mech in p.mechanisms.items():
+            by_env = mech["by_environment"]
+            shown = ", ".join(f"{e}: {lab}" for e, lab in by_env.items() if lab) or "(no parameters)"
+            out.append(f"  {var} ~ {mech['template']}  distinct {mech['distinct']}  [{mech['method']}]  {shown}")
+        table = ", ".join(f"k={r['k']}: {_bits(r['total_bits'])}" for r in p.profile)
+        out.append(f"  profile (shortest with exactly k): {table}")
+        out.append("")
+    return "\n".join(out).rstrip()

@@ -1,0 +1,105 @@
+"""Plain result objects. ``to_dict()`` gives the JSON of LANGUAGE.md; nothing
+here renders itself (see :mod:`kdsl.render`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ProgramResult", "Result", "finite_or_none", "TIE_TOLERANCE"]
+
+#: Programs whose lengths differ by less than this many bits are ties.
+TIE_TOLERANCE = 1e-9
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """A float for JSON: ``None`` instead of inf or NaN."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """One scored program (a hypothesis, or a program found by search)."""
+
+    name: str
+    total_bits: float
+    model_bits: float
+    data_bits: float
+    k: int | None
+    edges: tuple[tuple[str, str], ...]
+    mechanisms: dict[str, dict[str, Any]]
+    shifts: dict[str, list[list[str]]]
+    symmetries: tuple[dict[str, str], ...]
+    profile: tuple[dict[str, Any], ...]
+    formula: str  # LaTeX
+    formula_text: str
+    formula_values: dict[str, float]
+    reason: str | None = None
+    exact: bool = True
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.total_bits)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "name": self.name,
+            "total_bits": finite_or_none(self.total_bits),
+            "model_bits": finite_or_none(self.model_bits),
+            "data_bits": finite_or_none(self.data_bits),
+            "k": self.k,
+            "edges": [list(e) for e in self.edges],
+            "mechanisms": self.mechanisms,
+            "shifts": self.shifts,
+            "symmetries": list(self.symmetries),
+            "profile": [
+                {key: (finite_or_none(v) if key != "k" else v) for key, v in row.items()} for row in self.profile
+            ],
+            "formula": self.formula,
+            "formula_text": self.formula_text,
+            "exact": self.exact,
+        }
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a run returns: every program, shortest first, and the verdict."""
+
+    model: str
+    code: str
+    environments: tuple[dict[str, Any], ...]
+    programs: tuple[ProgramResult, ...]
+    best: str | None
+    ties: tuple[str, ...]
+    causes: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def program(self, name: str) -> ProgramResult:
+        for p in self.programs:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of LANGUAGE.md ("What a run returns")."""
+        return {
+            "model": self.model,
+            "code": self.code,
+            "environments": [dict(e) for e in self.environments],
+            "programs": [p.to_dict() for p in self.programs],
+            "best": self.best,
+            "ties": list(self.ties),
+            "causes": [list(c) for c in self.causes],
+            "notes": list(self.notes),
+        }
+
+    def __repr__(self) -> str:
+        best = self.program(self.best) if self.best else None
+        total = f"{best.total_bits:.2f} bits" if best else "no finite program"
+        return f"<kdsl Result {self.model!r}: {len(self.programs)} programs, best {self.best!r} ({total})>"

@@ -1,0 +1,436 @@
+"""Compile lengths: each mechanism's cost for every number k of distinct
+mechanisms it uses, and a program's profile over the total k.
+
+A program's length is model bits + data bits (LANGUAGE.md, "Code"):
+
+* a template's slots (``where`` parameters) choose a candidate per
+  environment; ``paper``, ``bic`` and ``nml`` count the compressed selection
+  ``l = log C(M,k) + log S(N,k) + log k! + log k`` per slot, ``direct`` counts
+  ``N log M`` (``log M`` when fixed);
+* free and invariant tables group the environments: ``log N + log S(N,k)``
+  for the grouping, plus each distinct table's parameter bits by the code;
+* structure: ``log d + log C(d-1, |parents|)`` per variable except under ``bic``;
+* under ``paper`` the selection and grouping bits ``l`` of the whole program
+  enter as ``2 l + 1``.
+
+Everything a program adds up is additive over variables, so the shortest
+program with exactly k distinct mechanisms is a min-plus convolution of the
+per-variable profiles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from . import codes, sharing, tables
+from .data import BoundModel
+from .errors import ModelError
+from .expr import numeric
+from .families import FamilyParameterError, log2_prob
+from .model import Hypothesis, Mechanism, Model, Template
+
+__all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", "program_profile", "selection_weight"]
+
+#: Rows x candidates evaluated in one numpy call when building cost matrices.
+_CHUNK = 1 << 22
+#: Up to this many environments, free tables are grouped by the exact subset DP.
+PARTITION_EXACT_MAX = 12
+
+
+def selection_weight(code: str) -> int:
+    """How selection/grouping bits enter a program: ``2 l + 1`` under paper."""
+    return 2 if code == "paper" else 1
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One way to realise a mechanism across the environments.
+
+    ``k`` distinct mechanisms (summed over a template's slots; the number of
+    distinct tables for a table), the bits it costs, and for each environment
+    which stored mechanism it uses.
+    """
+
+    k: int
+    data_bits: float
+    selection_bits: float  # l: selection or grouping, before the paper's 2 l + 1
+    table_bits: float  # parameter bits of the stored tables (0 for templates)
+    groups: tuple[tuple[int, ...], ...]  # environment indices sharing one mechanism
+    labels: tuple[str, ...]  # per environment, what it uses, e.g. "t=0.1"
+    slot_k: tuple[int, ...] = ()
+    group_rows: tuple[int, ...] = ()
+    impossible: str | None = None  # why the data are impossible (inf data bits)
+
+    def local_bits(self, weight: int) -> float:
+        return self.data_bits + weight * self.selection_bits + self.table_bits
+
+
+@dataclass(frozen=True)
+class MechanismProfile:
+    """A mechanism's best choice for every k it can use."""
+
+    var: str
+    mechanism: Mechanism
+    structure_bits: float
+    best: dict[int, Choice]  # shortest (by local bits) for each k
+    min_data: dict[int, float]  # least data bits for each k
+    exact: bool = True
+    method: str = ""
+
+    @property
+    def template(self) -> Template:
+        return self.mechanism.template
+
+
+@dataclass(frozen=True)
+class ProgramProfile:
+    """A program's shortest realisation for every total k."""
+
+    hypothesis: Hypothesis
+    code: str
+    mechanisms: tuple[MechanismProfile, ...]
+    by_k: dict[int, tuple[float, tuple[Choice, ...]]]  # k -> (total bits, one choice per mechanism)
+    min_data: dict[int, float]
+    constant_bits: float  # the paper's +1 and the structure bits
+    exact: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def best_k(self) -> int | None:
+        finite = [(total, k) for k, (total, _) in self.by_k.items() if math.isfinite(total)]
+        if not finite:
+            return None
+        return min(finite)[1]
+
+
+# ---------------------------------------------------------------------- templates
+def _candidate_mesh(template: Template) -> list[np.ndarray]:
+    if not template.slots:
+        return []
+    grids = np.meshgrid(*[np.asarray(s.values, dtype=float) for s in template.slots], indexing="ij")
+    return [g.ravel() for g in grids]
+
+
+def _unique_rows(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    stacked = np.column_stack([c.astype(np.float64) for c in columns])
+    unique, counts = np.unique(stacked, axis=0, return_counts=True)
+    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+
+
+def _locate(model: Model, template: Template, index: int | None, env: str, err: Exception) -> ModelError:
+    spans = template.arg_spans
+    span = spans[index] if index is not None and index < len(spans) else (template.span or model.spec.decls[0].span)
+    return ModelError(
+        f"in environment '{env}': invalid parameter of {template.family}: {err}",
+        file=model.filename, line=span.line, column=span.column, source_line=model.source_line(span.line),
+    )
+
+
+def template_costs(bound: BoundModel, template: Template) -> np.ndarray:
+    """Data bits of ``template.child`` in each environment under each candidate.
+
+    Shape ``(N, M1, ..., Ms)`` for a template with s slots (``(N,)`` for none).
+    Rows are grouped into distinct (child, parents) tuples with counts, so the
+    work grows with distinct rows, not rows.
+    """
+    model = bound.model
+    child = model.variables[template.child]
+    mesh = _candidate_mesh(template)
+    n_cand = len(mesh[0]) if mesh else 1
+    symbols = [*template.parent_symbols, *(s.symbol for s in template.slots)]
+    fns = [numeric(a, symbols) for a in template.args]
+    out = np.empty((len(bound.environments), n_cand))
+    for e, env in enumerate(bound.environments):
+        cols, counts = _unique_rows([env.columns[template.child], *(env.columns[p] for p in template.parents)])
+        x, parents = cols[0], cols[1:]
+        step = max(1, _CHUNK // max(len(x), 1))
+        for start in range(0, n_cand, step):
+            stop = min(n_cand, start + step)
+            values = [*(p[None, :] for p in parents), *(m[start:stop, None] for m in mesh)]
+            args = [f(*values) for f in fns]
+            try:
+                lp = log2_prob(template.family, args, x[None, :], child.domain)
+            except FamilyParameterError as err:
+                raise _locate(model, template, err.arg_index, env.name, err) from None
+            with np.errstate(invalid="ignore"):
+                out[e, start:stop] = -(lp * counts[None, :]).sum(-1)
+    return out.reshape((len(bound.environments), *(s.size for s in template.slots)))
+
+
+def _impossible_row(bound: BoundModel, template: Template, env_index: int) -> str:
+    """Name the first row of an environment that no candidate can produce."""
+    model = bound.model
+    env = bound.environments[env_index]
+    child = model.variables[template.child]
+    mesh = _candidate_mesh(template)
+    symbols = [*template.parent_symbols, *(s.symbol for s in template.slots)]
+    parents = [env.columns[p].astype(float) for p in template.parents]
+    values = [*(p[None, :] for p in parents), *(m[:, None] for m in mesh)]
+    args = [numeric(a, symbols)(*values) for a in template.args]
+    x = env.columns[template.child].astype(float)
+    best = log2_prob(template.family, args, x[None, :], child.domain).max(0)
+    bad = np.flatnonzero(~np.isfinite(best))
+    if not bad.size:
+        return f"environment '{env.name}' has no finite length under {template.describe()}"
+    i = int(bad[0])
+    shown = ", ".join(f"{v}={model.variables[v].value_name(env.columns[v][i])}" for v in (template.child, *template.parents))
+    return (f"row {i + 1} of environment '{env.name}' ({shown}) is impossible under every candidate of "
+            f"{template.name or template.describe()}")
+
+
+def _slot_label(template: Template, index: tuple[int, ...]) -> str:
+    return ", ".join(f"{s.name}={s.values[i]:g}" for s, i in zip(template.slots, index))
+
+
+def _groups_of(assignment: list[tuple]) -> tuple[tuple[int, ...], ...]:
+    groups: dict[tuple, list[int]] = {}
+    for e, key in enumerate(assignment):
+        groups.setdefault(key, []).append(e)
+    return tuple(tuple(g) for g in sorted(groups.values()))
+
+
+def _slot_selection_bits(code: str, n_env: int, size: int, k: int, fixed: bool) -> float:
+    if code == "direct":
+        return math.log2(size) if fixed else n_env * math.log2(size)
+    return float(codes.evaluate(codes.compressed_selection_bits(n_env, size, k)))
+
+
+def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[dict, dict, bool, str]:
+    template = mech.template
+    n_env = len(bound.environments)
+    weight = selection_weight(code)
+    cost = template_costs(bound, template)
+    if not template.slots:
+        data = float(cost.sum())
+        reason = None
+        if not math.isfinite(data):
+            reason = _impossible_row(bound, template, int(np.flatnonzero(~np.isfinite(cost))[0]))
+        choice = Choice(0, data, 0.0, 0.0, (tuple(range(n_env)),), ("",) * n_env, impossible=reason)
+        return {0: choice}, {0: data}, True, "no slots"
+    sizes = [s.size for s in template.slots]
+    if mech.fixed:
+        pooled = cost.reshape(n_env, -1).sum(0)
+        c = int(np.argmin(pooled))
+        index = np.unravel_index(c, sizes)
+        data = float(pooled[c])
+        sel = sum(_slot_selection_bits(code, n_env, m, 1, True) for m in sizes)
+        reason = None
+        if not math.isfinite(data):
+            reason = _impossible_row(bound, template, int(np.flatnonzero(~np.isfinite(cost.reshape(n_env, -1)[:, c]))[0]))
+        label = _slot_label(template, tuple(index))
+        k = len(sizes)
+        choice = Choice(k, data, sel, 0.0, (tuple(range(n_env)),), (label,) * n_env, (1,) * k, impossible=reason)
+        return {k: choice}, {k: data}, True, "fixed"
+
+    if len(sizes) == 1:
+        prof = sharing.best_selection_by_k(cost)
+        per_k = {}
+        for k in range(1, len(prof.bits)):
+            if not math.isfinite(prof.bits[k]):
+                continue
+            per_k[(k,)] = (float(prof.bits[k]), [(int(c),) for c in prof.assignment[k]])
+        exact, method = prof.exact, prof.method
+    else:
+        prof = sharing.best_coupled_selection(cost)
+        per_k = {}
+        for ks in np.ndindex(*prof.bits.shape):
+            bits = prof.bits[ks]
+            if math.isfinite(bits):
+                assign = prof.assignment[ks]  # (slots, N)
+                per_k[tuple(int(x) for x in ks)] = (float(bits), [tuple(int(i) for i in assign[:, e])
+                                                                  for e in range(n_env)])
+        exact, method = prof.exact, prof.method
+    best: dict[int, Choice] = {}
+    min_data: dict[int, float] = {}
+    for ks, (data, assign) in per_k.items():
+        sel = sum(_slot_selection_bits(code, n_env, m, kk, False) for m, kk in zip(sizes, ks))
+        total_k = sum(ks)
+        labels = tuple(_slot_label(template, a) for a in assign)
+        choice = Choice(total_k, data, sel, 0.0, _groups_of(assign), labels, tuple(ks))
+        if total_k not in best or choice.local_bits(weight) < best[total_k].local_bits(weight):
+            best[total_k] = choice
+        min_data[total_k] = min(min_data.get(total_k, math.inf), data)
+    if not best:
+        per_env = cost.reshape(n_env, -1).min(1)
+        bad = int(np.flatnonzero(~np.isfinite(per_env))[0]) if (~np.isfinite(per_env)).any() else 0
+        reason = _impossible_row(bound, template, bad)
+        choice = Choice(1, math.inf, 0.0, 0.0, (tuple(range(n_env)),), ("",) * n_env, impossible=reason)
+        best, min_data = {len(sizes): choice}, {len(sizes): math.inf}
+    return best, min_data, exact, method
+
+
+# ---------------------------------------------------------------------- tables
+def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int) -> tuple[dict, dict, bool, str]:
+    model = bound.model
+    template = mech.template
+    n_env = len(bound.environments)
+    child = model.variables[template.child]
+    parents = [model.variables[p] for p in template.parents]
+    symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
+    counts = tables.count_tables(bound, child, parents, symmetry)
+    weight = selection_weight(code)
+
+    def grouping(k: int) -> float:
+        return float(codes.evaluate(codes.grouping_bits(n_env, k)))
+
+    def choice_for(groups: list[list[int]], data: list[float], param: list[float], rows: list[float]) -> Choice:
+        k = len(groups)
+        labels = [""] * n_env
+        for g, members in enumerate(groups):
+            for e in members:
+                labels[e] = f"table {g + 1}"
+        return Choice(k, float(sum(data)), grouping(k), float(sum(param)),
+                      tuple(tuple(g) for g in groups), tuple(labels), group_rows=tuple(int(r) for r in rows))
+
+    if mech.fixed:
+        pooled = counts.sum(0, keepdims=True)
+        data, param, rows = tables.group_costs(pooled, code, precision)
+        choice = choice_for([list(range(n_env))], [data[0]], [param[0]], [rows[0]])
+        return {1: choice}, {1: choice.data_bits}, True, "fixed"
+
+    if n_env <= PARTITION_EXACT_MAX:
+        pooled = tables.subset_counts(counts)
+        data, param, rows = tables.group_costs(pooled, code, precision)
+        data[0] = param[0] = math.inf
+        total_prof = sharing.best_partition_by_k(data + param)
+        data_prof = sharing.best_partition_by_k(data)
+        best, min_data = {}, {}
+        for k in range(1, n_env + 1):
+            parts = total_prof.partitions[k]
+            if parts is None:
+                continue
+            masks = [sum(1 << e for e in g) for g in parts]
+            best[k] = choice_for([list(g) for g in parts], [data[m] for m in masks], [param[m] for m in masks],
+                                 [rows[m] for m in masks])
+            min_data[k] = float(data_prof.bits[k])
+        return best, min_data, True, "exact partition DP"
+
+    def block_total(members) -> float:
+        d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
+        return float(d[0] + p[0])
+
+    def block_data(members) -> float:
+        d, _, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
+        return float(d[0])
+
+    total_prof = sharing.greedy_partition_by_k(n_env, block_total)
+    data_prof = sharing.greedy_partition_by_k(n_env, block_data)
+    best, min_data = {}, {}
+    for k in range(1, n_env + 1):
+        parts = total_prof.partitions[k]
+        if parts is None:
+            continue
+        pooled = np.stack([counts[list(g)].sum(0) for g in parts])
+        d, p, r = tables.group_costs(pooled, code, precision)
+        best[k] = choice_for([list(g) for g in parts], list(d), list(p), list(r))
+        min_data[k] = float(data_prof.bits[k])
+    return best, min_data, False, "greedy merging (heuristic)"
+
+
+# ---------------------------------------------------------------------- programs
+def mechanism_profile(bound: BoundModel, mech: Mechanism) -> MechanismProfile:
+    """Every k's best realisation of one mechanism of a hypothesis."""
+    model = bound.model
+    code = model.code.name
+    d = len(model.variables)
+    structure = 0.0 if code == "bic" else float(codes.evaluate(codes.structure_bits(d, len(mech.parents))))
+    if mech.template.kind == "family":
+        best, min_data, exact, method = _template_profile(bound, mech, code)
+    else:
+        best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision)
+    return MechanismProfile(mech.var, mech, structure, best, min_data, exact, method)
+
+
+def _convolve(profiles: list[dict[int, float]]) -> dict[int, tuple[float, tuple[int, ...]]]:
+    """Min-plus convolution: for each total k, the least sum and the ks achieving it."""
+    acc: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
+    for prof in profiles:
+        nxt: dict[int, tuple[float, tuple[int, ...]]] = {}
+        for k0, (v0, ks) in acc.items():
+            for k1, v1 in prof.items():
+                total = v0 + v1
+                key = k0 + k1
+                if key not in nxt or total < nxt[key][0]:
+                    nxt[key] = (total, (*ks, k1))
+        acc = nxt
+    return acc
+
+
+def program_profile(bound: BoundModel, hypothesis: Hypothesis,
+                    cache: dict | None = None) -> ProgramProfile:
+    """The program of ``hypothesis``: its shortest realisation for every total k."""
+    code = bound.model.code.name
+    weight = selection_weight(code)
+    mechs = []
+    for mech in hypothesis.mechanisms:
+        key = (mech.var, mech.template, mech.fixed)
+        if cache is not None and key in cache:
+            mechs.append(cache[key])
+            continue
+        prof = mechanism_profile(bound, mech)
+        if cache is not None:
+            cache[key] = prof
+        mechs.append(prof)
+    constant = (1.0 if code == "paper" else 0.0) + sum(m.structure_bits for m in mechs)
+    totals = _convolve([{k: c.local_bits(weight) for k, c in m.best.items()} for m in mechs])
+    data_min = _convolve([m.min_data for m in mechs])
+    by_k = {}
+    for k, (total, ks) in sorted(totals.items()):
+        choices = tuple(m.best[kk] for m, kk in zip(mechs, ks))
+        by_k[k] = (total + constant, choices)
+    return ProgramProfile(
+        hypothesis, code, tuple(mechs), by_k, {k: v for k, (v, _) in data_min.items()}, constant,
+        exact=all(m.exact for m in mechs),
+    )
+
+
+# ---------------------------------------------------------------------- formulas
+def program_formula(profile: ProgramProfile, k: int, n_env: int, precision: int) -> tuple[sp.Expr, dict]:
+    """The symbolic length of a program at total ``k`` and the numbers to substitute.
+
+    Symbols: one data-bits symbol per variable (``D_X``), ``N``, and per slot
+    its codebook size and k; per table its k and free entries.
+    """
+    code = profile.code
+    _, choices = profile.by_k[k]
+    values: dict[sp.Symbol, float] = {codes.N: n_env}
+    data_terms, selection_terms, table_terms, structure_terms = [], [], [], []
+    d = len(profile.mechanisms)
+    for mp, choice in zip(profile.mechanisms, choices):
+        var = mp.var
+        dsym = sp.Symbol(f"D_{{{var}}}")
+        values[dsym] = choice.data_bits
+        data_terms.append(dsym)
+        template = mp.template
+        if template.kind == "family":
+            for slot, kk in zip(template.slots, choice.slot_k):
+                msym, ksym = sp.Symbol(f"M_{{{slot.name}}}"), sp.Symbol(f"k_{{{slot.name}}}")
+                values[msym], values[ksym] = slot.size, kk
+                if code == "direct":
+                    selection_terms.append(codes.Log2(msym) if mp.mechanism.fixed else codes.N * codes.Log2(msym))
+                else:
+                    selection_terms.append(codes.compressed_selection_bits(codes.N, msym, ksym))
+        else:
+            ksym, fsym = sp.Symbol(f"k_{{{var}}}"), sp.Symbol(f"F_{{{var}}}")
+            values[ksym] = choice.k
+            selection_terms.append(codes.grouping_bits(codes.N, ksym))
+            if code in ("paper", "direct"):
+                values[fsym] = choice.table_bits / (2 * precision + 4) / max(choice.k, 1)
+                values[codes.n] = precision
+                table_terms.append(ksym * codes.paper_table_bits(fsym, codes.n))
+            else:
+                psym = sp.Symbol(f"P_{{{var}}}")
+                values[psym] = choice.table_bits
+                table_terms.append(psym)
+        if code != "bic":
+            psym = sp.Symbol(f"p_{{{var}}}")
+            values[psym] = len(mp.mechanism.parents)
+            values[codes.d] = d
+            structure_terms.append(codes.structure_bits(codes.d, psym))
+    selection = sp.Add(*selection_terms)
+    model_part = (codes.paper_wrap(selection) if code == "paper" else selection) + sp.Add(*table_terms) + sp.Add(
+        *structure_terms)
+    return sp.Add(*data_terms) + model_part, values

@@ -1,0 +1,140 @@
+"""Score every hypothesis of a bound model and assemble the :class:`~kdsl.result.Result`."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from . import codes
+from .data import BoundModel
+from .errors import SpecError
+from .result import TIE_TOLERANCE, ProgramResult, Result
+from .score import ProgramProfile, program_formula, program_profile
+
+__all__ = ["solve_bound", "program_result"]
+
+
+def _mechanism_name(profile, mech_profile) -> str:
+    template = mech_profile.template
+    return template.name if template.name else template.describe()
+
+
+def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None = None) -> ProgramResult:
+    """Turn a program's profile into its reported form (at its shortest k)."""
+    envs = bound.names
+    hyp = profile.hypothesis
+    k = profile.best_k()
+    rows = []
+    for kk, (total, choices) in sorted(profile.by_k.items()):
+        data = sum(c.data_bits for c in choices)
+        rows.append({
+            "k": kk, "total_bits": total, "model_bits": total - data if math.isfinite(total) else math.inf,
+            "data_bits": data, "min_data_bits": profile.min_data.get(kk, math.inf),
+        })
+    if k is None:
+        # every k is infinite: report the first, with the reason
+        k_any = min(profile.by_k)
+        total, choices = profile.by_k[k_any]
+        reason = next((c.impossible for c in choices if c.impossible), "the data are impossible under this program")
+        data = sum(c.data_bits for c in choices)
+        return ProgramResult(
+            name or hyp.name, math.inf, math.inf, data, None, tuple(hyp.edges),
+            _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile),
+            tuple(rows), "", "", {}, reason=reason, exact=profile.exact,
+        )
+    total, choices = profile.by_k[k]
+    data = sum(c.data_bits for c in choices)
+    expr, values = program_formula(profile, k, len(envs), bound.model.code.precision)
+    return ProgramResult(
+        name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
+        _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
+        sp.latex(expr), str(expr), {str(s): float(v) for s, v in values.items()}, exact=profile.exact,
+    )
+
+
+def _mechanisms(profile, choices, envs) -> dict:
+    out = {}
+    for mp, choice in zip(profile.mechanisms, choices):
+        entry = {
+            "template": _mechanism_name(profile, mp),
+            "rhs": mp.template.describe(),
+            "parents": list(mp.mechanism.parents),
+            "fixed": mp.mechanism.fixed,
+            "distinct": choice.k,
+            "data_bits": choice.data_bits if math.isfinite(choice.data_bits) else None,
+            "by_environment": {env: label for env, label in zip(envs, choice.labels)},
+            "method": mp.method,
+        }
+        if choice.slot_k:
+            entry["distinct_by_slot"] = {s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)}
+        out[mp.var] = entry
+    return out
+
+
+def _shifts(profile, choices, envs) -> dict:
+    return {mp.var: [[envs[e] for e in group] for group in choice.groups]
+            for mp, choice in zip(profile.mechanisms, choices)}
+
+
+def _symmetries(profile) -> tuple:
+    return tuple(
+        {"var": mp.var, "symmetry": mp.template.symmetry} for mp in profile.mechanisms if mp.template.symmetry
+    )
+
+
+def _template_notes(programs: list[ProgramProfile]) -> list[str]:
+    notes = []
+    by_var: dict[str, set[str]] = {}
+    for prof in programs:
+        for mp in prof.mechanisms:
+            by_var.setdefault(mp.var, set()).add(mp.template.name or mp.template.describe())
+    for var, names in by_var.items():
+        if len(names) > 1:
+            notes.append(
+                f"programs describe {var} with different templates ({', '.join(sorted(names))}); a template's "
+                "expression and codebook are part of the code, not counted in its bits"
+            )
+    return notes
+
+
+def solve_bound(bound: BoundModel) -> Result:
+    """Score every hypothesis of ``bound`` under its declared code."""
+    model = bound.model
+    if not model.hypotheses:
+        raise SpecError(
+            "nothing to score: the spec has no hypothesis (add `hypothesis NAME { ... }`)",
+            file=model.filename, line=1, column=1, source_line=model.source_line(1),
+        )
+    cache: dict = {}
+    profiles = [program_profile(bound, hyp, cache) for hyp in model.hypotheses.values()]
+    programs = [program_result(bound, prof) for prof in profiles]
+    order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
+    programs = [programs[i] for i in order]
+    finite = [p for p in programs if p.finite]
+    best = finite[0].name if finite else None
+    ties: list[str] = []
+    causes: tuple = ()
+    if finite:
+        ties = [p.name for p in finite if p.total_bits - finite[0].total_bits <= TIE_TOLERANCE]
+        shared = set(finite[0].edges)
+        for p in finite[1: len(ties)]:
+            shared &= set(p.edges)
+        causes = tuple(e for e in finite[0].edges if e in shared)
+    notes = _template_notes(profiles)
+    if not all(p.exact for p in programs):
+        notes.append("some sharings were found by a heuristic (see each program's 'exact')")
+    return Result(
+        model=model.name,
+        code=model.code.name,
+        environments=tuple({"name": e.name, "rows": e.rows} for e in bound.environments),
+        programs=tuple(programs),
+        best=best,
+        ties=tuple(ties),
+        causes=causes,
+        notes=tuple(notes),
+    )
+
+
+def _unused() -> None:  # pragma: no cover
+    _ = codes
