@@ -95,6 +95,6 @@ def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, file
     >>> result.best
     'biased'
     """
-    from .solve import solve_bound
+    from .solver import solve_bound
 
     return solve_bound(load(source, data=data, filename=filename))

@@ -95,7 +95,7 @@ def cmd_check(args) -> int:
 
 def cmd_solve(args) -> int:
     from .render import solve_text
-    from .solve import solve_bound
+    from .solver import solve_bound
 
     result = solve_bound(_load(args))
     if args.json:
@@ -107,7 +107,7 @@ def cmd_solve(args) -> int:
 
 def cmd_explain(args) -> int:
     from .render import explain_text
-    from .solve import solve_bound
+    from .solver import solve_bound
 
     print(explain_text(solve_bound(_load(args))))
     return EXIT_OK

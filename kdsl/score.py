@@ -20,6 +20,7 @@ per-variable profiles.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -39,6 +40,18 @@ __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", 
 _CHUNK = 1 << 22
 #: Up to this many environments, free tables are grouped by the exact subset DP.
 PARTITION_EXACT_MAX = 12
+
+
+@functools.lru_cache(maxsize=None)
+def _numeric_formula(name: str):
+    """The numeric (lambdified, log-space) form of one of the code's formulas."""
+    if name == "selection":
+        return codes.lambdify_bits(codes.compressed_selection_bits(), (codes.N, codes.M, codes.k))
+    if name == "grouping":
+        return codes.lambdify_bits(codes.grouping_bits(), (codes.N, codes.k))
+    if name == "structure":
+        return codes.lambdify_bits(codes.structure_bits(), (codes.d, codes.p))
+    raise KeyError(name)
 
 
 def selection_weight(code: str) -> int:
@@ -195,7 +208,7 @@ def _groups_of(assignment: list[tuple]) -> tuple[tuple[int, ...], ...]:
 def _slot_selection_bits(code: str, n_env: int, size: int, k: int, fixed: bool) -> float:
     if code == "direct":
         return math.log2(size) if fixed else n_env * math.log2(size)
-    return float(codes.evaluate(codes.compressed_selection_bits(n_env, size, k)))
+    return float(_numeric_formula("selection")(n_env, size, k))
 
 
 def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[dict, dict, bool, str]:
@@ -274,7 +287,7 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     weight = selection_weight(code)
 
     def grouping(k: int) -> float:
-        return float(codes.evaluate(codes.grouping_bits(n_env, k)))
+        return float(_numeric_formula("grouping")(n_env, k))
 
     def choice_for(groups: list[list[int]], data: list[float], param: list[float], rows: list[float]) -> Choice:
         k = len(groups)
@@ -336,7 +349,7 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism) -> MechanismProfile:
     model = bound.model
     code = model.code.name
     d = len(model.variables)
-    structure = 0.0 if code == "bic" else float(codes.evaluate(codes.structure_bits(d, len(mech.parents))))
+    structure = 0.0 if code == "bic" else float(_numeric_formula("structure")(d, len(mech.parents)))
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
     else:
