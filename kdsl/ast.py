@@ -56,25 +56,25 @@ class Name(Node):
 @dataclass(frozen=True)
 class Index(Node):
     target: Ident
-    index: "Expr"
+    index: Expr
 
 
 @dataclass(frozen=True)
 class Call(Node):
     func: Ident
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class BinOp(Node):
     op: str  # one of + - * / **
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Neg(Node):
-    operand: "Expr"
+    operand: Expr
 
 
 Expr = Union[Number, Name, Index, Call, BinOp, Neg]

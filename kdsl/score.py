@@ -39,10 +39,12 @@ __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", 
 #: Rows x candidates evaluated in one numpy call when building cost matrices.
 _CHUNK = 1 << 22
 #: Up to this many environments, free tables are grouped by the exact subset DP.
-PARTITION_EXACT_MAX = 12
+PARTITION_EXACT_MAX = 14
+#: ... as long as the pooled count tables of all subsets stay below this many numbers.
+PARTITION_EXACT_CELLS = 50_000_000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _numeric_formula(name: str):
     """The numeric (lambdified, log-space) form of one of the code's formulas."""
     if name == "selection":
@@ -284,7 +286,6 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     counts = tables.count_tables(bound, child, parents, symmetry)
-    weight = selection_weight(code)
 
     def grouping(k: int) -> float:
         return float(_numeric_formula("grouping")(n_env, k))
@@ -304,7 +305,7 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
         choice = choice_for([list(range(n_env))], [data[0]], [param[0]], [rows[0]])
         return {1: choice}, {1: choice.data_bits}, True, "fixed"
 
-    if n_env <= PARTITION_EXACT_MAX:
+    if n_env <= PARTITION_EXACT_MAX and (1 << n_env) * counts[0].size <= PARTITION_EXACT_CELLS:
         pooled = tables.subset_counts(counts)
         data, param, rows = tables.group_costs(pooled, code, precision)
         data[0] = param[0] = math.inf
