@@ -93,11 +93,42 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
-def cmd_solve(args) -> int:
-    from .render import solve_text
+class ProgressBar:
+    """A one-line progress bar on stderr, for long searches."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.stream.isatty() and not os.environ.get("KDSL_PROGRESS"):
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        self.stream.write(f"\r{stage:<14} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _solve(args):
     from .solver import solve_bound
 
-    result = solve_bound(_load(args))
+    bar = ProgressBar()
+    try:
+        return solve_bound(_load(args), progress=bar, time_limit=getattr(args, "time_limit", None))
+    finally:
+        bar.close()
+
+
+def cmd_solve(args) -> int:
+    from .render import solve_text
+
+    result = _solve(args)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
@@ -107,9 +138,8 @@ def cmd_solve(args) -> int:
 
 def cmd_explain(args) -> int:
     from .render import explain_text
-    from .solver import solve_bound
 
-    print(explain_text(solve_bound(_load(args))))
+    print(explain_text(_solve(args)))
     return EXIT_OK
 
 
@@ -132,7 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    spec_command("explain", "show each program's symbolic length, its LaTeX and the numbers", cmd_explain)
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop a search after this long and report the best program so far (marked not proven)")
+    p = spec_command("explain", "show each program's symbolic length, its LaTeX and the numbers", cmd_explain)
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="as for solve")
     return parser
 
 

@@ -51,6 +51,9 @@ def solve_text(result: Result) -> str:
     for p in result.programs:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
+    if result.search is not None:
+        state = "proven optimal" if result.search["proven"] else "best so far, NOT proven optimal"
+        lines.append(f"search: {result.search['method']} ({state})")
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -79,6 +79,7 @@ class Result:
     ties: tuple[str, ...]
     causes: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    search: dict[str, Any] | None = None  # method, proven, ... when the spec has a search
 
     def program(self, name: str) -> ProgramResult:
         for p in self.programs:
@@ -97,6 +98,7 @@ class Result:
             "ties": list(self.ties),
             "causes": [list(c) for c in self.causes],
             "notes": list(self.notes),
+            "search": self.search,
         }
 
     def __repr__(self) -> str:

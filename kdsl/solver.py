@@ -6,7 +6,6 @@ import math
 
 import sympy as sp
 
-from . import codes
 from .data import BoundModel
 from .errors import SpecError
 from .result import TIE_TOLERANCE, ProgramResult, Result
@@ -84,30 +83,50 @@ def _symmetries(profile) -> tuple:
 
 
 def _template_notes(programs: list[ProgramProfile]) -> list[str]:
-    notes = []
+    """Say where compared programs describe a variable with different named templates."""
     by_var: dict[str, set[str]] = {}
     for prof in programs:
         for mp in prof.mechanisms:
-            by_var.setdefault(mp.var, set()).add(mp.template.name or mp.template.describe())
-    for var, names in by_var.items():
-        if len(names) > 1:
-            notes.append(
-                f"programs describe {var} with different templates ({', '.join(sorted(names))}); a template's "
-                "expression and codebook are part of the code, not counted in its bits"
-            )
-    return notes
+            if mp.template.name is not None:
+                by_var.setdefault(mp.var, set()).add(mp.template.name)
+            else:
+                by_var.setdefault(mp.var, set()).add(mp.template.describe())
+    differing = {v: names for v, names in by_var.items()
+                 if len(names) > 1 and any(p.mechanisms and _named(p, v) for p in programs)}
+    if not differing:
+        return []
+    shown = "; ".join(f"{v}: {', '.join(sorted(n))}" for v, n in differing.items())
+    return [f"programs describe variables with different templates ({shown}); a template's expression and "
+            "codebook are part of the code, not counted in its bits"]
 
 
-def solve_bound(bound: BoundModel) -> Result:
-    """Score every hypothesis of ``bound`` under its declared code."""
+def _named(profile: ProgramProfile, var: str) -> bool:
+    return any(mp.var == var and mp.template.name is not None for mp in profile.mechanisms)
+
+
+def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None) -> Result:
+    """Score every hypothesis of ``bound`` under its declared code, and run its search.
+
+    ``progress(stage, done, total)`` is called during a search; ``time_limit``
+    (seconds) overrides the spec's ``time_limit``.
+    """
     model = bound.model
-    if not model.hypotheses:
+    if not model.hypotheses and model.search is None:
         raise SpecError(
-            "nothing to score: the spec has no hypothesis (add `hypothesis NAME { ... }`)",
+            "nothing to score: the spec has no hypothesis and no search (add `hypothesis NAME { ... }` or `search { }`)",
             file=model.filename, line=1, column=1, source_line=model.source_line(1),
         )
     cache: dict = {}
-    profiles = [program_profile(bound, hyp, cache) for hyp in model.hypotheses.values()]
+    hypotheses = list(model.hypotheses.values())
+    search_info = None
+    if model.search is not None:
+        from .search import outcome_hypotheses, search
+
+        outcome = search(bound, progress=progress, time_limit=time_limit, cache=cache)
+        hypotheses = outcome_hypotheses(model, outcome) + hypotheses
+        search_info = {"method": outcome.method, "proven": outcome.proven,
+                       "local_scores": outcome.stats.get("local_scores"), "note": outcome.stats.get("note")}
+    profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
     programs = [program_result(bound, prof) for prof in profiles]
     order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
     programs = [programs[i] for i in order]
@@ -122,6 +141,8 @@ def solve_bound(bound: BoundModel) -> Result:
             shared &= set(p.edges)
         causes = tuple(e for e in finite[0].edges if e in shared)
     notes = _template_notes(profiles)
+    if search_info is not None and search_info["note"]:
+        notes.append(search_info["note"])
     if not all(p.exact for p in programs):
         notes.append("some sharings were found by a heuristic (see each program's 'exact')")
     return Result(
@@ -133,8 +154,6 @@ def solve_bound(bound: BoundModel) -> Result:
         ties=tuple(ties),
         causes=causes,
         notes=tuple(notes),
+        search=search_info,
     )
 
-
-def _unused() -> None:  # pragma: no cover
-    _ = codes

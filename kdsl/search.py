@@ -1,0 +1,479 @@
+"""Structure search: the shortest programs over DAGs x mechanism shifts x symmetries.
+
+A program's length is additive over variables (LANGUAGE.md, "Code"), so it
+is the sum of *local scores*: for a variable v and a parent set P, the
+shortest mechanism for v given P (a free table, an invariant table under a
+listed symmetry, or a template declared for v with parents P), each already
+with its best sharing across environments, plus v's structure bits.
+
+* :func:`exact_best` finds the optimal DAG by dynamic programming over
+  variable subsets (best parent sets by a subset-minimum transform, then
+  sinks layer by layer), vectorised with numpy. Exact.
+* :func:`k_best` finds the exact top-N DAGs by the k-best variant of the same
+  recursion, removing duplicates (one DAG reached through several sinks) at
+  every subset. Exact; practical up to :data:`KBEST_MAX_VARIABLES` variables.
+* :func:`greedy` climbs from the empty graph by single-edge additions,
+  removals and reversals. A heuristic: it gives the best-so-far program when
+  a time limit strikes and the answer beyond exact reach.
+
+Parent sets are pruned by ``max_parents`` and by a provable bound: a table's
+parameter bits grow with its parent set and data bits are never negative,
+so once the bound of P exceeds the best local score among P's subsets, P and
+all its supersets are skipped.
+
+>>> import kdsl
+>>> result = kdsl.solve('''
+... var A in 0..1
+... var B in 0..1
+... simulate env a n 400 seed 1 {
+...     A ~ bernoulli(0.3)
+...     B ~ bernoulli(0.1 + 0.8 * A)
+... }
+... search {
+...     graphs max_parents 1
+...     top 2
+... }
+... ''')
+>>> [p.name for p in result.programs], result.programs[0].edges != ()
+(['search-1', 'search-2'], True)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .data import BoundModel
+from .errors import BudgetError
+from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
+from .score import MechanismProfile, mechanism_profile, selection_weight
+
+__all__ = [
+    "LocalScores",
+    "SearchOutcome",
+    "search",
+    "local_scores",
+    "exact_best",
+    "k_best",
+    "greedy",
+    "estimate",
+    "KBEST_MAX_VARIABLES",
+    "outcome_hypotheses",
+]
+
+#: Exact top-N (N > 1) is computed up to this many variables.
+KBEST_MAX_VARIABLES = 14
+#: Default memory budget for the exact dynamic program, in bytes.
+MEMORY_BUDGET = 4 * 1024**3
+#: Default budget of local scores (variable, parent set) to compute.
+LOCAL_BUDGET = 200_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LocalScores:
+    """Every scored (variable, parent set): the best mechanism and its bits."""
+
+    variables: list[str]
+    # per variable index: parent mask -> (bits, template, fixed, profile)
+    entries: list[dict[int, tuple[float, Template, MechanismProfile]]]
+    complete: bool = True
+
+    def best(self, v: int, mask: int) -> float:
+        entry = self.entries[v].get(mask)
+        return entry[0] if entry else math.inf
+
+
+@dataclass
+class SearchOutcome:
+    """The programs a search found, shortest first, and how far it got."""
+
+    programs: list[tuple[float, dict[int, int]]]  # (bits, variable index -> parent mask)
+    proven: bool
+    method: str
+    local: LocalScores
+    stats: dict = field(default_factory=dict)
+
+
+def _deadline_passed(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
+def estimate(model: Model, spec: SearchSpec) -> dict:
+    """Size of a search before it runs: local scores, DP memory, exactness.
+
+    >>> from kdsl.check import check
+    >>> from kdsl.syntax import parse
+    >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsearch {\\n graphs max_parents 1\\n}"))
+    >>> estimate(m, m.search)["local_scores"]
+    9
+    """
+    d = len(model.variables)
+    p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
+    per_var = sum(math.comb(d - 1, i) for i in range(p + 1))
+    dp_bytes = d * (1 << d) * 12 + (1 << d) * 12
+    return {
+        "variables": d,
+        "max_parents": p,
+        "local_scores": d * per_var,
+        "dp_bytes": dp_bytes,
+        "exact": dp_bytes <= MEMORY_BUDGET,
+        "kbest": d <= KBEST_MAX_VARIABLES,
+    }
+
+
+# ---------------------------------------------------------------------- local scores
+def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...]) -> list[Template]:
+    child = model.variables[var]
+    out: list[Template] = []
+    if child.is_discrete and all(model.variables[p].is_discrete for p in parents):
+        out.append(Template(None, var, parents, "table"))
+        for name in spec.symmetries:
+            sym = model.symmetries[name]
+            if sym.kind in ("reflect", "cyclic") and sym.variables[0] in parents:
+                out.append(Template(None, var, parents, "invariant", symmetry=name))
+    for template in model.templates.values():
+        if template.child == var and set(template.parents) == set(parents):
+            out.append(template)
+    return out
+
+
+def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...], structure: float) -> float:
+    """No table for ``var`` given ``parents`` (or a superset) is shorter than this.
+
+    Data bits are never negative and a table's parameter bits grow with its
+    number of parent configurations; for invariant tables the configurations
+    are counted by orbits, so each parent counts with its fewest orbits under
+    any listed symmetry.
+    """
+    code = model.code.name
+    k = model.variables[var].size
+    j = 1
+    for p in parents:
+        size = model.variables[p].size
+        for name in spec.symmetries:
+            sym = model.symmetries[name]
+            if p in sym.variables and sym.kind == "reflect":
+                size = min(size, (model.variables[p].size + 1) // 2)
+            elif p in sym.variables and sym.kind == "cyclic":
+                size = 1
+        j *= size
+    if code in ("paper", "direct"):
+        return structure + (2 * model.code.precision + 4) * (k - 1) * j
+    return structure
+
+
+def local_scores(
+    bound: BoundModel, spec: SearchSpec, progress: Progress | None = None, deadline: float | None = None,
+    cache: dict | None = None,
+) -> LocalScores:
+    """Score every allowed (variable, parent set), smallest parent sets first."""
+    model = bound.model
+    names = list(model.variables)
+    d = len(names)
+    index = {v: i for i, v in enumerate(names)}
+    max_p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
+    weight = selection_weight(model.code.name)
+    fixed = not spec.shifts
+    cache = {} if cache is None else cache
+    extra_sets: dict[str, set[tuple[str, ...]]] = {v: set() for v in names}
+    for t in model.templates.values():
+        extra_sets[t.child].add(tuple(sorted(t.parents, key=index.get)))
+    total = sum(sum(math.comb(d - 1, i) for i in range(max_p + 1)) + len(extra_sets[v]) for v in names)
+    entries: list[dict[int, tuple[float, Template, MechanismProfile]]] = [dict() for _ in names]
+    pruned: list[list[int]] = [[] for _ in names]
+    only_tables = [not any(t.child == v for t in model.templates.values()) and model.variables[v].is_discrete
+                   for v in names]
+    # smallest parent sets first, across all variables, so that a deadline leaves a usable subset;
+    # the empty parent sets are always scored (every variable needs one mechanism)
+    by_size: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
+    for v_index, var in enumerate(names):
+        others = [u for u in names if u != var]
+        for size in range(max_p + 1):
+            by_size.setdefault(size, []).extend((v_index, c) for c in itertools.combinations(others, size))
+        for extra in sorted(extra_sets[var]):
+            if len(extra) > max_p:
+                by_size.setdefault(len(extra), []).append((v_index, extra))
+    done = 0
+    complete = True
+    for size in sorted(by_size):
+        for v_index, parents in by_size[size]:
+            done += 1
+            if size > 0 and _deadline_passed(deadline):
+                complete = False
+                break
+            if progress is not None and done % 16 == 0:
+                progress("local scores", done, total)
+            var = names[v_index]
+            mask = sum(1 << index[p] for p in parents)
+            if any(mask & q == q for q in pruned[v_index]):
+                continue
+            structure = _structure_bits(model, len(parents))
+            best: tuple[float, Template, MechanismProfile] | None = None
+            for template in _candidates(model, spec, var, parents):
+                key = (var, template, fixed)
+                if key not in cache:
+                    mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
+                    cache[key] = mechanism_profile(bound, mech)
+                prof = cache[key]
+                bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+                if best is None or bits < best[0]:
+                    best = (bits, template, prof)
+            if best is not None:
+                entries[v_index][mask] = best
+            if only_tables[v_index] and parents:
+                subset_best = min((b for q, (b, _, _) in entries[v_index].items() if mask & q == q), default=math.inf)
+                if _table_lower_bound(model, spec, var, parents, structure) >= subset_best:
+                    pruned[v_index].append(mask)
+        if not complete:
+            break
+    if progress is not None:
+        progress("local scores", total, total)
+    return LocalScores(names, entries, complete)
+
+
+def _structure_bits(model: Model, n_parents: int) -> float:
+    if model.code.name == "bic":
+        return 0.0
+    d = len(model.variables)
+    return math.log2(d) + math.log2(math.comb(d - 1, n_parents))
+
+
+# ---------------------------------------------------------------------- exact DP
+def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
+    """``bps[v, C]``: least local score of v with parents inside C, and that parent set."""
+    d = len(local.variables)
+    size = 1 << d
+    bps = np.full((d, size), np.inf)
+    arg = np.full((d, size), -1, dtype=np.int64)
+    for v in range(d):
+        for mask, (bits, _, _) in local.entries[v].items():
+            if bits < bps[v, mask]:
+                bps[v, mask] = bits
+                arg[v, mask] = mask
+        for b in range(d):
+            bit = 1 << b
+            with_b = np.flatnonzero(np.arange(size) & bit)
+            without = with_b ^ bit
+            better = bps[v, without] < bps[v, with_b]
+            bps[v, with_b[better]] = bps[v, without[better]]
+            arg[v, with_b[better]] = arg[v, without[better]]
+    return bps, arg
+
+
+def exact_best(local: LocalScores, progress: Progress | None = None,
+               deadline: float | None = None) -> tuple[float, dict[int, int]] | None:
+    """The optimal DAG over all variables: (bits, variable -> parent mask); None on a deadline."""
+    d = len(local.variables)
+    size = 1 << d
+    bps, arg = _best_parent_tables(local)
+    best = np.full(size, np.inf)
+    sink = np.full(size, -1, dtype=np.int64)
+    best[0] = 0.0
+    masks = np.arange(size)
+    popcount = np.zeros(size, dtype=np.int64)
+    for b in range(d):
+        popcount += (masks >> b) & 1
+    for layer in range(1, d + 1):
+        if _deadline_passed(deadline):
+            return None
+        if progress is not None:
+            progress("subsets", layer, d)
+        layer_masks = masks[popcount == layer]
+        for v in range(d):
+            members = layer_masks[(layer_masks >> v) & 1 == 1]
+            rest = members ^ (1 << v)
+            cand = best[rest] + bps[v, rest]
+            better = cand < best[members]
+            best[members[better]] = cand[better]
+            sink[members[better]] = v
+    full = size - 1
+    if not math.isfinite(best[full]):
+        return math.inf, {}
+    parents: dict[int, int] = {}
+    mask = full
+    while mask:
+        v = int(sink[mask])
+        rest = mask ^ (1 << v)
+        parents[v] = int(arg[v, rest])
+        mask = rest
+    return float(best[full]), parents
+
+
+def k_best(local: LocalScores, top: int, progress: Progress | None = None,
+           deadline: float | None = None) -> list[tuple[float, dict[int, int]]] | None:
+    """The exact ``top`` shortest DAGs (ties broken by a fixed order); None on a deadline."""
+    d = len(local.variables)
+    size = 1 << d
+    # per variable and candidate set C: the top parent sets inside C, as (bits, mask)
+    parent_lists: list[list[list[tuple[float, int]]]] = []
+    for v in range(d):
+        own = {}
+        for mask, (bits, _, _) in local.entries[v].items():
+            own[mask] = [(bits, mask)]
+        lists: list[list[tuple[float, int]]] = [[] for _ in range(size)]
+        for c in range(size):
+            if c >> v & 1:
+                continue
+            merged = list(own.get(c, []))
+            for b in range(d):
+                if c >> b & 1:
+                    merged.extend(lists[c ^ (1 << b)])
+            unique = sorted(set(merged))[:top]
+            lists[c] = unique
+        parent_lists.append(lists)
+    nets: list[list[tuple[float, tuple[tuple[int, int], ...]]]] = [[] for _ in range(size)]
+    nets[0] = [(0.0, ())]
+    for s in sorted(range(1, size), key=lambda m: bin(m).count("1")):
+        if _deadline_passed(deadline):
+            return None
+        candidates: dict[tuple[tuple[int, int], ...], float] = {}
+        for v in range(d):
+            if not s >> v & 1:
+                continue
+            rest = s ^ (1 << v)
+            for bits_net, net in nets[rest]:
+                for bits_p, pmask in parent_lists[v][rest]:
+                    key = tuple(sorted((*net, (v, pmask))))
+                    total = bits_net + bits_p
+                    if total < candidates.get(key, math.inf):
+                        candidates[key] = total
+        nets[s] = heapq.nsmallest(top, ((b, k) for k, b in candidates.items()))
+        if progress is not None and s % 256 == 0:
+            progress("subsets", s, size)
+    return [(bits, dict(net)) for bits, net in nets[size - 1] if math.isfinite(bits)]
+
+
+# ---------------------------------------------------------------------- heuristic
+def _acyclic_with(parents: dict[int, int], child: int, new_parent: int) -> bool:
+    """Would adding new_parent -> child keep the graph acyclic (no path child ~> new_parent)?"""
+    stack, seen = [new_parent], set()
+    while stack:
+        u = stack.pop()
+        if u == child:
+            return False
+        if u in seen:
+            continue
+        seen.add(u)
+        pmask = parents[u]
+        stack.extend(b for b in range(len(parents)) if pmask >> b & 1)
+    return True
+
+
+def greedy(local: LocalScores, deadline: float | None = None) -> tuple[float, dict[int, int]]:
+    """Hill climbing over single-edge changes from the empty graph (a heuristic)."""
+    d = len(local.variables)
+    parents = {v: 0 for v in range(d)}
+    scores = {v: local.best(v, 0) for v in range(d)}
+    while not _deadline_passed(deadline):
+        best_gain, best_move = 1e-9, None
+        for child in range(d):
+            for other in range(d):
+                if other == child:
+                    continue
+                bit = 1 << other
+                if parents[child] & bit:
+                    gain = scores[child] - local.best(child, parents[child] ^ bit)
+                    if gain > best_gain:
+                        best_gain, best_move = gain, ("remove", child, other)
+                    # reversal: other -> child becomes child -> other
+                    trial = dict(parents)
+                    trial[child] ^= bit
+                    if _acyclic_with(trial, other, child):
+                        gain_r = gain + scores[other] - local.best(other, parents[other] | (1 << child))
+                        if gain_r > best_gain:
+                            best_gain, best_move = gain_r, ("reverse", child, other)
+                else:
+                    if not _acyclic_with(parents, child, other):
+                        continue
+                    gain = scores[child] - local.best(child, parents[child] | bit)
+                    if gain > best_gain:
+                        best_gain, best_move = gain, ("add", child, other)
+        if best_move is None:
+            break
+        kind, child, other = best_move
+        bit = 1 << other
+        if kind == "add":
+            parents[child] |= bit
+        elif kind == "remove":
+            parents[child] ^= bit
+        else:
+            parents[child] ^= bit
+            parents[other] |= 1 << child
+            scores[other] = local.best(other, parents[other])
+        scores[child] = local.best(child, parents[child])
+    return float(sum(scores.values())), parents
+
+
+# ---------------------------------------------------------------------- driver
+def search(bound: BoundModel, progress: Progress | None = None, time_limit: float | None = None,
+           memory_budget: int = MEMORY_BUDGET, local_budget: int = LOCAL_BUDGET,
+           cache: dict | None = None) -> SearchOutcome:
+    """Run the model's ``search`` block: exact when it fits, else a marked heuristic."""
+    model = bound.model
+    spec = model.search
+    size = estimate(model, spec)
+    span = spec.span
+    options = ("lower `graphs max_parents`" + (f" (now {spec.max_parents})" if spec.max_parents is not None else "")
+               + ", search fewer variables, or give hypotheses instead")
+    if size["local_scores"] > local_budget:
+        raise BudgetError(
+            f"this search would score {size['local_scores']:,} (variable, parent set) pairs, over the budget of "
+            f"{local_budget:,}; {options}", file=model.filename, line=span.line, column=span.column,
+            source_line=model.source_line(span.line))
+    for var in model.variables.values():
+        if var.is_real and not any(t.child == var.name for t in model.templates.values()):
+            raise BudgetError(
+                f"{var.name} is real, so a search can only use templates for it, and none is declared",
+                file=model.filename, line=var.span.line, column=var.span.column,
+                source_line=model.source_line(var.span.line),
+                hint=f"declare one, e.g. `mechanism m({var.name}) = normal(mu, 1) where mu in grid(-5, 5, 11)`")
+    limit = spec.time_limit if time_limit is None else time_limit
+    start = time.monotonic()
+    deadline = None if limit is None else start + limit
+    local = local_scores(bound, spec, progress, deadline, cache)
+    greedy_result = greedy(local, deadline=None if local.complete else start)
+    stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
+    if not local.complete:
+        return SearchOutcome([greedy_result], False, "greedy (time limit reached while scoring)", local, stats)
+    exact_fits = size["dp_bytes"] <= memory_budget
+    if not exact_fits:
+        stats["note"] = (f"the exact dynamic program needs {size['dp_bytes'] / 1e9:.1f} GB, over the "
+                         f"{memory_budget / 1e9:.1f} GB budget; the result is a heuristic")
+        return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
+    if spec.top > 1 and size["kbest"]:
+        found = k_best(local, spec.top, progress, deadline)
+        if found is not None:
+            return SearchOutcome(found, True, "exact k-best dynamic program", local, stats)
+    else:
+        found = exact_best(local, progress, deadline)
+        if found is not None:
+            method = "exact dynamic program"
+            if spec.top > 1:
+                stats["note"] = (f"top {spec.top} needs at most {KBEST_MAX_VARIABLES} variables; "
+                                 "only the exact best program is reported")
+            return SearchOutcome([found], True, method, local, stats)
+    return SearchOutcome([greedy_result], False, "greedy (time limit reached in the exact search)", local, stats)
+
+
+def outcome_hypotheses(model: Model, outcome: SearchOutcome) -> list[Hypothesis]:
+    """Each found program as a hypothesis (named search-1, search-2, ...)."""
+    out = []
+    names = outcome.local.variables
+    span = model.search.span
+    feasible = [(bits, parents) for bits, parents in outcome.programs if math.isfinite(bits)]
+    for rank, (_, parents) in enumerate(feasible, start=1):
+        mechanisms = []
+        for v, var in enumerate(names):
+            _, template, _ = outcome.local.entries[v][parents.get(v, 0)]
+            mechanisms.append(Mechanism(var, template, not model.search.shifts, span))
+        out.append(Hypothesis(f"search-{rank}", tuple(mechanisms), span))
+    return out
+
