@@ -19,8 +19,9 @@ def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple
     """``(text, filename, base_dir)`` for a path or for spec text.
 
     A :class:`~pathlib.Path`, or a ``str`` naming an existing file, is read;
-    any other ``str`` is the spec itself (relative data paths then resolve
-    against the working directory).
+    any other ``str`` is the spec itself; its relative data paths resolve
+    against the folder of ``filename`` when that names a file's place, else
+    against the working directory.
     """
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and len(source) < 4096 and Path(source).is_file()
@@ -37,7 +38,10 @@ def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple
         return text, filename or str(path), str(path.resolve().parent)
     if not isinstance(source, str):
         raise TypeError(f"expected a path or spec text, got {type(source).__name__}")
-    return source, filename or "<string>", None
+    base = None
+    if filename and not filename.startswith("<") and Path(filename).parent.is_dir():
+        base = str(Path(filename).resolve().parent)  # spec text named after a file: its data sit beside it
+    return source, filename or "<string>", base
 
 
 def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None) -> BoundModel:

@@ -1,0 +1,206 @@
+"""Structure search: exact against brute force, consistent with hand-written hypotheses."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kdsl
+from kdsl.errors import BudgetError
+from kdsl.model import Hypothesis, Mechanism, Template
+from kdsl.score import program_profile
+from kdsl.search import exact_best, greedy, k_best, local_scores
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def all_dags(d: int, max_parents: int):
+    """Every DAG over d nodes as a tuple of parent masks (brute force)."""
+    masks = [[m for m in range(1 << d) if not m >> v & 1 and bin(m).count("1") <= max_parents] for v in range(d)]
+    for parents in itertools.product(*masks):
+        # acyclic: repeatedly remove nodes without remaining parents
+        left = set(range(d))
+        while True:
+            free = [v for v in left if not any(parents[v] >> u & 1 for u in left)]
+            if not free:
+                break
+            left -= set(free)
+        if not left:
+            yield parents
+
+
+def spec_text(sizes, n_env, rows, seed, max_parents, code="paper", top=3):
+    names = [f"V{i}" for i in range(len(sizes))]
+    lines = [f"var {n} in 0..{s - 1}" for n, s in zip(names, sizes)]
+    lines.append("env data from frame")
+    lines.append(f"search {{\n    graphs max_parents {max_parents}\n    top {top}\n}}")
+    lines.append(f"code {code}")
+    rng = np.random.default_rng(seed)
+    frame = {"env": [], **{n: [] for n in names}}
+    for e in range(n_env):
+        # a random chain-ish truth, with a per-environment twist on the first variable
+        cols = []
+        for i, size in enumerate(sizes):
+            if i == 0 or rng.random() < 0.3:
+                p = rng.dirichlet(np.ones(size) * (0.5 + e))
+                col = rng.choice(size, size=rows, p=p)
+            else:
+                col = (cols[i - 1] + rng.choice(2, size=rows, p=[0.8, 0.2])) % size
+            cols.append(col)
+        frame["env"] += [f"e{e}"] * rows
+        for n, col in zip(names, cols):
+            frame[n] += col.tolist()
+    text = "\n".join(lines).replace("env data from frame", "envs from frame by env")
+    return text, {"frame": frame}, names
+
+
+def hypothesis_for(bound, parents: tuple[int, ...], names: list[str], outcome_local) -> Hypothesis:
+    mechanisms = []
+    for v, var in enumerate(names):
+        template = outcome_local.entries[v][parents[v]][1]
+        mechanisms.append(Mechanism(var, template, False, bound.model.search.span))
+    return Hypothesis("brute", tuple(mechanisms), bound.model.search.span)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(2, 3), min_size=2, max_size=4),
+    n_env=st.integers(1, 3),
+    rows=st.integers(5, 40),
+    seed=st.integers(0, 10_000),
+    code=st.sampled_from(["paper", "bic", "nml"]),
+)
+def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed, code):
+    d = len(sizes)
+    max_parents = d - 1
+    text, data, names = spec_text(sizes, n_env, rows, seed, max_parents, code)
+    bound = kdsl.load(text, data=data)
+    local = local_scores(bound, bound.model.search)
+    # brute force through the full scoring path of hand-written programs
+    cache: dict = {}
+    totals = []
+    for dag in all_dags(d, max_parents):
+        hyp = Hypothesis("h", tuple(
+            Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
+                      False, bound.model.search.span) for v in range(d)), bound.model.search.span)
+        prof = program_profile(bound, hyp, cache)
+        totals.append((prof.by_k[prof.best_k()][0], dag))
+    totals.sort()
+    best_bits, best_parents = exact_best(local)
+    constant = 1.0 if code == "paper" else 0.0
+    assert best_bits + constant == pytest.approx(totals[0][0], abs=1e-7)
+    top = k_best(local, 3)
+    assert [round(b + constant, 6) for b, _ in top] == [round(t, 6) for t, _ in totals[:3]]
+    # the greedy heuristic is never better than the optimum
+    g_bits, _ = greedy(local)
+    assert g_bits >= best_bits - 1e-9
+
+
+def test_search_reproduces_the_hand_written_hypothesis_bit_for_bit():
+    text = (ROOT / "examples" / "discovery.kdsl").read_text()
+    found = kdsl.solve(ROOT / "examples" / "discovery.kdsl").program("search-1")
+    parents: dict[str, list[str]] = {}
+    for a, b in found.edges:
+        parents.setdefault(b, []).append(a)
+    names = ["season", "rain", "sprinkler", "wet", "slippery", "falls"]
+    lines = [f"    {v} ~ table({', '.join(parents[v])})" if v in parents else f"    {v} ~ table" for v in names]
+    spec = text.replace("search {", "hypothesis written {\n" + "\n".join(lines) + "\n}\nsearch {")
+    spec = spec.replace("top 3", "top 1")
+    result = kdsl.solve(spec, filename=str(ROOT / "examples" / "discovery.kdsl"))
+    written = result.program("written")
+    assert written.total_bits == found.total_bits  # the same floating-point number, not merely close
+    assert result.ties == ("search-1", "written")
+
+
+def test_discovery_recovers_the_planted_graph_and_targets():
+    result = kdsl.solve(ROOT / "examples" / "discovery.kdsl")
+    truth = {("season", "rain"), ("season", "sprinkler"), ("rain", "wet"), ("sprinkler", "wet"),
+             ("wet", "slippery"), ("slippery", "falls")}
+    best = result.program(result.best)
+    assert set(best.edges) == truth
+    assert set(result.causes) == truth
+    targets = {v: groups for v, groups in best.shifts.items() if len(groups) > 1}
+    assert set(targets) == {"rain", "sprinkler", "slippery", "falls"}
+    assert ["drought"] in targets["rain"]
+    assert ["broken_sprinkler"] in targets["sprinkler"]
+    assert ["mats"] in targets["slippery"] and ["mats"] in targets["falls"]
+    assert result.search["proven"] is True
+
+
+def test_search_is_deterministic():
+    first = kdsl.solve(ROOT / "examples" / "discovery.kdsl").to_dict()
+    second = kdsl.solve(ROOT / "examples" / "discovery.kdsl").to_dict()
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
+def test_oversize_search_is_refused_with_its_size_and_options():
+    variables = "\n".join(f"var X{i} in 0..1" for i in range(30))
+    spec = variables + "\nenv a from frame\nsearch {\n    graphs\n}\n"
+    frame = {f"X{i}": [0, 1] for i in range(30)}
+    with pytest.raises(BudgetError) as err:
+        kdsl.solve(spec, data={"a": frame, "frame": frame}, filename="big.kdsl")
+    message = str(err.value)
+    assert message.startswith("big.kdsl:32:1: this search would score 16,106,127,360 (variable, parent set) pairs")
+    assert "max_parents" in message
+
+
+def test_oversize_search_through_the_cli_exits_2(tmp_path):
+    variables = "\n".join(f"var X{i} in 0..1" for i in range(30))
+    (tmp_path / "big.kdsl").write_text(variables + '\nenv a from "a.csv"\nsearch {\n    graphs\n}\n')
+    (tmp_path / "a.csv").write_text(",".join(f"X{i}" for i in range(30)) + "\n" + ",".join("0" * 30) + "\n")
+    run = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(tmp_path / "big.kdsl")], capture_output=True,
+                         text=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert ":32:1: this search would score" in run.stderr
+
+
+def test_time_limit_returns_best_so_far_marked_not_proven():
+    result = kdsl.solve(ROOT / "examples" / "discovery.kdsl")
+    assert result.search["proven"]
+    from kdsl.api import load
+    from kdsl.solver import solve_bound
+
+    limited = solve_bound(load(ROOT / "examples" / "discovery.kdsl"), time_limit=1e-6)
+    assert limited.search["proven"] is False
+    assert limited.best is not None and math.isfinite(limited.program(limited.best).total_bits)
+
+
+def test_invariant_table_found_by_search_when_it_is_shorter():
+    spec = """
+var X in 0..4
+var Y in 0..1
+simulate env a n 3000 seed 4 {
+    X ~ uniform()
+    Y ~ bernoulli(0.1 + 0.2 * abs(X - 2))
+}
+symmetry mirror on X = reflect
+search {
+    graphs max_parents 1
+    symmetries mirror
+}
+"""
+    result = kdsl.solve(spec)
+    best = result.program(result.best)
+    assert best.edges == (("X", "Y"),)
+    assert best.symmetries == ({"var": "Y", "symmetry": "mirror"},)
+
+
+def test_progress_callback_is_called():
+    calls = []
+    from kdsl.api import load
+    from kdsl.solver import solve_bound
+
+    solve_bound(load(ROOT / "examples" / "discovery.kdsl"), progress=lambda *a: calls.append(a))
+    stages = {c[0] for c in calls}
+    assert "local scores" in stages
+    assert all(0 <= done <= total for _, done, total in calls)
