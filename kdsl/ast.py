@@ -306,5 +306,6 @@ class Spec:
     filename: str
 
     def source_line(self, line: int) -> str:
-        lines = self.text.splitlines()
-        return lines[line - 1] if 1 <= line <= len(lines) else ""
+        lines = self.text.split("\n")
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+        return text[:-1] if text.endswith("\r") else text

@@ -70,6 +70,9 @@ _GLOBAL_KINDS = {
 }
 #: Largest number of (parent value x candidate) combinations evaluated at check time.
 _CHECK_GRID_LIMIT = 200_000
+#: Largest domain of a discrete variable, and largest codebook of a slot.
+MAX_DOMAIN = 1 << 24
+MAX_CODEBOOK = 100_000
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
@@ -206,6 +209,11 @@ class _Checker:
         if isinstance(dom, ast.IntRange):
             if dom.lo > dom.hi:
                 raise self.error(dom, f"the range {dom.lo}..{dom.hi} is empty: the first bound must not exceed the second")
+            if max(abs(dom.lo), abs(dom.hi)) > 10**15:
+                raise self.error(dom, f"the bounds of {dom.lo}..{dom.hi} are too large (at most 1e15 in magnitude)")
+            if dom.hi - dom.lo + 1 > MAX_DOMAIN:
+                raise self.error(dom, f"the range {dom.lo}..{dom.hi} has {dom.hi - dom.lo + 1:,} values; kdsl handles "
+                                 f"discrete domains of at most {MAX_DOMAIN:,} values", hint="declare it `real` instead")
             return Variable(name, "int", dom.lo, dom.hi, span=decl.span)
         if isinstance(dom, ast.LabelSet):
             seen: dict[str, ast.Ident] = {}
@@ -218,8 +226,8 @@ class _Checker:
         if isinstance(dom, ast.BitsDomain):
             if dom.bits < 1:
                 raise self.error(dom, f"bits({dom.bits}) has no values: the number of bits must be at least 1")
-            if dom.bits > 30:
-                raise self.error(dom, f"bits({dom.bits}) is too wide: at most 30 bits are supported")
+            if 1 << dom.bits > MAX_DOMAIN if dom.bits < 64 else True:
+                raise self.error(dom, f"bits({dom.bits}) is too wide: at most {MAX_DOMAIN.bit_length() - 1} bits are supported")
             return Variable(name, "bits", 0, 2**dom.bits - 1, span=decl.span)
         step = 0.01
         if dom.step is not None:
@@ -344,7 +352,26 @@ class _Checker:
         except FamilyParameterError as err:
             i = err.arg_index if err.arg_index is not None else 0
             arg = call.args[min(i, len(call.args) - 1)] if call.args else call
-            raise self.error(arg, f"invalid parameter of {template.family}: {err}") from None
+            where = self.offending_point(template, values, mesh, symbols, x, child)
+            message = f"invalid parameter of {template.family}: {err}{where}"
+            if "nan" in str(err):
+                message += " (the expression has no real value there)"
+            raise self.error(arg, message) from None
+
+    def offending_point(self, template: Template, values, mesh, symbols, x, child) -> str:
+        """' when t = 0' : the first candidate / parent values giving an invalid parameter."""
+        names = {s: s.name for s in template.parent_symbols}
+        names.update({s.symbol: s.name for s in template.slots})
+        count = len(values[0]) if values else 0
+        for j in range(count):
+            try:
+                log2_prob(template.family, [v[j: j + 1, None] for v in values], x[None, :], child.domain)
+            except FamilyParameterError:
+                if not symbols:
+                    return ""
+                shown = ", ".join(f"{names[s]} = {m[j]:g}" for s, m in zip(symbols, mesh))
+                return f" when {shown}"
+        return ""
 
     # ------------------------------------------------------------ templates
     def template(self, decl: ast.MechanismDecl) -> Template:
@@ -423,13 +450,22 @@ class _Checker:
                 grid = book.values
                 if grid.count < 1:
                     raise self.error(grid, f"grid({grid.lo.text}, {grid.hi.text}, {grid.count}) is empty: count must be at least 1")
+                if grid.lo.value == grid.hi.value:
+                    raise self.error(grid, f"grid({grid.lo.text}, {grid.hi.text}, {grid.count}) has equal ends: lo must be below hi")
                 if not grid.lo.value < grid.hi.value:
                     raise self.error(grid, f"grid({grid.lo.text}, {grid.hi.text}, {grid.count}) is inverted: lo must be below hi")
+                if grid.count > MAX_CODEBOOK:
+                    raise self.error(grid, f"a codebook of {grid.count:,} candidates is too large (at most {MAX_CODEBOOK:,})")
+                for end in (grid.lo, grid.hi):
+                    if not abs(end.value) <= 1e15:
+                        raise self.error(end, f"the number {end.text} is too large (at most 1e15 in magnitude)")
                 values = tuple(float(v) for v in np.linspace(grid.lo.value, grid.hi.value, grid.count)) \
                     if grid.count > 1 else (grid.lo.value,)
             else:
                 seen: dict[float, ast.Number] = {}
                 for num in book.values.values:
+                    if not abs(num.value) <= 1e15:
+                        raise self.error(num, f"the number {num.text} is too large (at most 1e15 in magnitude)")
                     if num.value in seen:
                         raise self.error(num, f"value {num.text} appears twice in the codebook of '{pname}'")
                     seen[num.value] = num
@@ -599,15 +635,16 @@ class _Checker:
         first, last = targets.first, targets.last
         m1 = re.fullmatch(r"(.*?)(\d+)", first.name)
         m2 = re.fullmatch(r"(.*?)(\d+)", last.name)
+        names_span = ast.Span(first.span.line, first.span.column, last.span.end_line, last.span.end_column)
         if not m1 or not m2 or m1.group(1) != m2.group(1):
             raise self.error(
-                targets, f"a range of environments needs names like e0..e9 (same prefix, numbered); got {first.name}..{last.name}"
+                names_span, f"a range of environments needs names like e0..e9 (same prefix, numbered); got {first.name}..{last.name}"
             )
         lo, hi = int(m1.group(2)), int(m2.group(2))
         if lo > hi:
-            raise self.error(targets, f"the range {first.name}..{last.name} is empty")
+            raise self.error(names_span, f"the range {first.name}..{last.name} is empty")
         if hi - lo >= 100_000:
-            raise self.error(targets, f"the range {first.name}..{last.name} names {hi - lo + 1} environments; at most 100000")
+            raise self.error(names_span, f"the range {first.name}..{last.name} names {hi - lo + 1} environments; at most 100000")
         width = len(m1.group(2)) if m1.group(2).startswith("0") and len(m1.group(2)) > 1 else 0
         span = targets.span
         return [(ast.Ident(span, f"{m1.group(1)}{i:0{width}d}"), f"{m1.group(1)}{i:0{width}d}") for i in range(lo, hi + 1)]
@@ -639,8 +676,8 @@ class _Checker:
                               env_count=len(env_names), error=self.error, where="in this simulation")
                 family, args = self.family_call(line.call, var, scope, None)
                 per_env.append(args)
-                if index == 0:
-                    self.check_simulation_parameters(line, var, family, args, parents, done)
+                if index == 0 or any(a.free_symbols or a not in per_env[0] for a in args):
+                    self.check_simulation_parameters(line, var, family, args, parents, done, env_names[index])
             done[var.name] = line
             lines.append(SimulationLine(var.name, line.call.func.name, tuple(per_env), parents,
                                         tuple(a.span for a in line.call.args), line.span))
@@ -650,10 +687,16 @@ class _Checker:
                              hint=f"add a line such as `{missing[0]} ~ uniform()`")
         return EnvSource("simulate", decl.span, names=env_names, rows=decl.n, seed=decl.seed, lines=tuple(lines))
 
-    def check_simulation_parameters(self, line, var, family, args, parents, done) -> None:
+    def check_simulation_parameters(self, line, var, family, args, parents, done, env_name) -> None:
         template = Template(None, var.name, tuple(p for p, _ in parents), "family", family=family, args=args,
                             parent_symbols=tuple(s for _, s in parents))
-        self.check_parameters(template, line.call)
+        try:
+            self.check_parameters(template, line.call)
+        except SpecError as err:
+            if len(line.call.args) and "env" in {n.id for a in line.call.args for n in names_in(a)}:
+                err.message = f"in environment '{env_name}': {err.message}"
+                err.args = (err.message,)
+            raise
 
     # ------------------------------------------------------------ code and search
     def code(self) -> CodeSpec:

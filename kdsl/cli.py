@@ -79,7 +79,9 @@ def format_summary(summary: dict) -> str:
             out.append(f"  {h['name']}: {edges}")
     if summary["search"] is not None:
         mp = summary["search"]["max_parents"]
-        out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parents'}, top {summary['search']['top']}")
+        top = summary["search"]["top"]
+        out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parents'}"
+                   + ("" if top is None else f", top {top}"))
     return "\n".join(out)
 
 

@@ -107,6 +107,11 @@ class _CellError(Exception):
     pass
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the plain Python number it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _describe_cell(text: str) -> str:
     return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
 
@@ -187,24 +192,31 @@ def _convert_array(var: Variable, values: Any) -> np.ndarray:
     if arr.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
-            raise _CellError(int(bad[0]), f"missing or non-finite value {arr[bad[0]]!r} for {var.name}")
+            raise _CellError(int(bad[0]), f"missing or non-finite value {_plain(arr[bad[0]])!r} for {var.name}")
         if var.kind == "real":
             return arr.astype(np.float64, copy=True)
         frac = np.flatnonzero(arr != np.floor(arr))
         if frac.size:
-            raise _CellError(int(frac[0]), f"{var.name} takes whole numbers; found {arr[frac[0]]!r}")
+            raise _CellError(int(frac[0]), f"{var.name} takes whole numbers; found {_plain(arr[frac[0]])!r}")
     if var.kind == "real":
         return arr.astype(np.float64, copy=True)
     out = arr.astype(np.int64, copy=True)
     if arr.dtype.kind == "f":
         too_big = np.flatnonzero(np.abs(arr) >= 2**62)
         if too_big.size:
-            raise _CellError(int(too_big[0]), f"value {arr[too_big[0]]!r} is outside the domain {var.describe()}")
+            raise _CellError(int(too_big[0]), f"value {_plain(arr[too_big[0]])!r} is outside the domain {var.describe()}")
     outside = np.flatnonzero((out < var.lo) | (out > var.hi))
     if outside.size:
         i = int(outside[0])
         raise _CellError(i, f"value {out[i]} is outside the domain {var.describe()} of {var.name}")
     return out
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str | None:
+    """A suggestion for a misspelt column, ignoring case."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return f"did you mean '{lowered[close[0]]}'?" if close else None
 
 
 # ---------------------------------------------------------------------- CSV
@@ -278,11 +290,9 @@ class _Table:
         try:
             return self.header.index(name)
         except ValueError:
-            close = difflib.get_close_matches(name, self.header, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else None
             raise DataError(
                 f"no column '{name}' (columns: {', '.join(self.header)})", file=self.shown, line=self.header_line,
-                source_line=self._line(self.header_line), hint=hint,
+                source_line=self._line(self.header_line), hint=_did_you_mean(name, self.header), data_column=name,
             ) from None
 
     def convert(self, var: Variable, row_indices: list[int] | range) -> np.ndarray:
@@ -366,9 +376,8 @@ class _Binder:
         length = None
         for var in self.model.variables.values():
             if var.name not in cols:
-                close = difflib.get_close_matches(var.name, list(map(str, cols)), n=1)
                 raise DataError(f"no column '{var.name}' (columns: {', '.join(map(str, cols))})", file=shown,
-                                hint=f"did you mean '{close[0]}'?" if close else None)
+                                hint=_did_you_mean(var.name, list(map(str, cols))), data_column=var.name)
             raw = cols[var.name]
             try:
                 n = len(raw)
@@ -389,13 +398,15 @@ class _Binder:
                                 data_column=var.name, row=row + 1) from None
         return Environment(name, out, shown)
 
-    def split_names(self, labels: list[str], shown: str, column: str) -> dict[str, list[int]]:
+    def split_names(self, labels: list[str], shown: str, column: str,
+                    lines: list[int] | None = None) -> dict[str, list[int]]:
+        """Rows by environment name (natural order); ``lines`` are the rows' file lines."""
         groups: dict[str, list[int]] = {}
         for i, label in enumerate(labels):
             key = label.strip()
             if not key:
                 raise DataError(f"data row {i + 1}: empty environment name in column '{column}'", file=shown,
-                                line=i + 2, data_column=column, row=i + 1)
+                                line=lines[i] if lines else i + 1, data_column=column, row=i + 1)
             groups.setdefault(key, []).append(i)
         return {k: groups[k] for k in sorted(groups, key=natural_key)}
 
@@ -409,7 +420,7 @@ class _Binder:
             elif source.kind == "split-file":
                 table = self.table(source)
                 by = table.column(source.by)
-                groups = self.split_names([r[by] for r in table.rows], source.path, source.by)
+                groups = self.split_names([r[by] for r in table.rows], source.path, source.by, table.row_lines)
                 if not groups:
                     raise DataError(f"the file has no data rows to split by '{source.by}'", file=source.path)
                 for name, indices in groups.items():
@@ -423,7 +434,7 @@ class _Binder:
                         envs.append(self.add(env, source.span))
                     else:
                         by = value.column(source.by)
-                        groups = self.split_names([r[by] for r in value.rows], value.shown, source.by)
+                        groups = self.split_names([r[by] for r in value.rows], value.shown, source.by, value.row_lines)
                         for name, indices in groups.items():
                             envs.append(self.add(self.from_table(name, value, indices, value.shown), source.span))
                     continue
@@ -489,6 +500,10 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
                 raise ModelError(f"in environment '{name}': invalid parameter of {line.family}: {err}",
                                  file=model.filename, line=span.line, column=span.column,
                                  source_line=model.source_line(span.line)) from None
+            except (ValueError, OverflowError) as err:  # e.g. numpy refuses a rate above 1e18
+                raise ModelError(f"in environment '{name}': cannot draw from {line.family} with these parameters ({err})",
+                                 file=model.filename, line=line.span.line, column=line.span.column,
+                                 source_line=model.source_line(line.span.line)) from None
         envs.append(Environment(name, {v: cols[v] for v in model.variables}, f"simulate (seed {source.seed})"))
     return envs
 

@@ -75,7 +75,7 @@ class KdslError(Exception):
     def __str__(self) -> str:
         out = [f"{self.location}: {self.message}"]
         if self.source_line is not None:
-            text = self.source_line.rstrip("\n").expandtabs(1)
+            text = self.source_line.rstrip("\r\n").expandtabs(1)
             out.append("    " + text)
             if self.column is not None:
                 width = 1

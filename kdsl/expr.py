@@ -16,6 +16,7 @@ array([10.,  5.])
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -85,16 +86,45 @@ def names_in(expr: ast.Expr) -> list[ast.Name]:
     return out
 
 
-def _number(node: ast.Number) -> sympy.Expr:
+#: Largest magnitude of a number in a spec; beyond it floats lose whole units.
+MAX_MAGNITUDE = 1e15
+
+
+def _number(node: ast.Number, scope: Scope) -> sympy.Expr:
+    if not abs(node.value) <= MAX_MAGNITUDE:
+        raise scope.error(node, f"the number {node.text} is too large (at most 1e15 in magnitude)")
     if node.is_integer:
         return sympy.Integer(int(node.text))
     return sympy.Float(node.value)
 
 
+def _as_number(value: float) -> sympy.Expr:
+    return sympy.Integer(int(value)) if float(value).is_integer() and abs(value) < 2**53 else sympy.Float(value)
+
+
+def _fold(op: str, left: sympy.Expr, right: sympy.Expr, node: ast.Node, scope: Scope) -> sympy.Expr | None:
+    """Arithmetic on two constants, done in floats so huge results are caught, not built."""
+    if not (left.is_number and right.is_number and left.is_real is not False and right.is_real is not False):
+        return None
+    a, b = float(left), float(right)
+    try:
+        value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                 "/": lambda: a / b, "**": lambda: a**b}[op]()
+    except OverflowError:
+        raise scope.error(node, "the value of this expression is too large") from None
+    except ZeroDivisionError:
+        raise scope.error(node, "division by zero") from None
+    if isinstance(value, complex):
+        return sympy.nan
+    if not math.isfinite(value) or abs(value) > 1e300:
+        raise scope.error(node, "the value of this expression is too large")
+    return _as_number(value)
+
+
 def to_sympy(expr: ast.Expr, scope: Scope) -> sympy.Expr:
     """Build the sympy tree of ``expr``; unknown names raise a located error."""
     if isinstance(expr, ast.Number):
-        return _number(expr)
+        return _number(expr, scope)
     if isinstance(expr, ast.Name):
         if expr.id in scope.symbols:
             return scope.symbols[expr.id]
@@ -102,7 +132,7 @@ def to_sympy(expr: ast.Expr, scope: Scope) -> sympy.Expr:
             value = scope.constants[expr.id]
             if isinstance(value, tuple):
                 raise scope.error(expr, f"'{expr.id}' is a list of {len(value)} values; index it, e.g. {expr.id}[env]")
-            return sympy.Float(value) if not float(value).is_integer() else sympy.Integer(int(value))
+            return _as_number(value)
         if expr.id == "env" and scope.env is not None:
             return sympy.Integer(scope.env)
         raise scope.error(expr, f"unknown name '{expr.id}' {scope.where}")
@@ -110,6 +140,9 @@ def to_sympy(expr: ast.Expr, scope: Scope) -> sympy.Expr:
         return -to_sympy(expr.operand, scope)
     if isinstance(expr, ast.BinOp):
         left, right = to_sympy(expr.left, scope), to_sympy(expr.right, scope)
+        folded = _fold(expr.op, left, right, expr, scope)
+        if folded is not None:
+            return folded
         if expr.op == "+":
             return left + right
         if expr.op == "-":
@@ -157,8 +190,7 @@ def _index(expr: ast.Index, scope: Scope) -> sympy.Expr:
                 f"simulates {scope.env_count} environments",
             )
         raise scope.error(expr, f"index {i} is out of range: {target} has {len(values)} values (0..{len(values) - 1})")
-    value = values[i]
-    return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value)
+    return _as_number(values[i])
 
 
 def constant_value(expr: sympy.Expr) -> float | None:
@@ -185,7 +217,12 @@ def numeric(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> Callable[..., 
 
     def call(*args):
         with np.errstate(all="ignore"):
-            out = fn(*args)
-        return np.asarray(out, dtype=float)
+            out = np.asarray(fn(*args))
+        if np.iscomplexobj(out):  # e.g. sqrt of a negative: not a real parameter
+            out = np.where(out.imag == 0, out.real, np.nan)
+        try:
+            return np.asarray(out, dtype=float)
+        except (TypeError, ValueError, OverflowError):  # an exact number too large for a float
+            return np.full(np.shape(out), np.nan)
 
     return call

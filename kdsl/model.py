@@ -173,7 +173,7 @@ class SearchSpec:
     max_parents: int | None = None
     shifts: bool = True
     symmetries: tuple[str, ...] = ()
-    top: int = 5
+    top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
     span: ast.Span | None = None
 
@@ -228,5 +228,6 @@ class Model:
     spec: ast.Spec | None = field(default=None, repr=False)
 
     def source_line(self, line: int) -> str:
-        lines = self.text.splitlines()
-        return lines[line - 1] if 1 <= line <= len(lines) else ""
+        lines = self.text.split("\n")
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+        return text[:-1] if text.endswith("\r") else text

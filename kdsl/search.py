@@ -69,6 +69,8 @@ __all__ = [
 
 #: Exact top-N (N > 1) is computed up to this many variables.
 KBEST_MAX_VARIABLES = 14
+#: Programs reported by a search without `top`, where exact top-N is practical.
+DEFAULT_TOP = 5
 #: Default memory budget for the exact dynamic program, in bytes.
 MEMORY_BUDGET = 4 * 1024**3
 #: Default budget of local scores (variable, parent set) to compute.
@@ -155,6 +157,8 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
     """
     code = model.code.name
     k = model.variables[var].size
+    if any(model.variables[p].is_real for p in parents):
+        return structure  # no table can have a real parent; only the structure bits are certain
     j = 1
     for p in parents:
         size = model.variables[p].size
@@ -448,15 +452,16 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         stats["note"] = (f"the exact dynamic program needs {size['dp_bytes'] / 1e9:.1f} GB, over the "
                          f"{memory_budget / 1e9:.1f} GB budget; the result is a heuristic")
         return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
-    if spec.top > 1 and size["kbest"]:
-        found = k_best(local, spec.top, progress, deadline)
+    top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
+    if top > 1 and size["kbest"]:
+        found = k_best(local, top, progress, deadline)
         if found is not None:
             return SearchOutcome(found, True, "exact k-best dynamic program", local, stats)
     else:
         found = exact_best(local, progress, deadline)
         if found is not None:
             method = "exact dynamic program"
-            if spec.top > 1:
+            if top > 1:
                 stats["note"] = (f"top {spec.top} needs at most {KBEST_MAX_VARIABLES} variables; "
                                  "only the exact best program is reported")
             return SearchOutcome([found], True, method, local, stats)

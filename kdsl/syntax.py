@@ -30,7 +30,20 @@ from lark import Token, Transformer, v_args
 from . import ast
 from .errors import SpecSyntaxError
 
-__all__ = ["parse", "grammar_text"]
+__all__ = ["parse", "grammar_text", "split_lines", "MAX_DEPTH"]
+
+
+#: Deepest nesting of expressions and brackets a spec may use.
+MAX_DEPTH = 200
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the parser counts them: separated by ``\\n`` only (a ``\\r`` before it is dropped).
+
+    >>> split_lines("a\\x0cb\\r\\nc")
+    ['a\\x0cb', 'c']
+    """
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def grammar_text() -> str:
@@ -318,7 +331,7 @@ def _describe_token(tok: Token) -> str:
 
 def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
     parser = _parser()[0]
-    lines = text.splitlines()
+    lines = split_lines(text)
     line = getattr(err, "line", None)
     column = getattr(err, "column", None)
     if line is None or line < 1:
@@ -370,9 +383,13 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str
             source_line = lines[line - 1]
             end_column = None
         if hint is None and post.stack and tok.type != "$END":
-            opening, drops = post.stack[0]
-            if opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE"):
-                hint = f"the '{{' at line {opening.line} is not closed"
+            opening, drops = post.stack[-1]
+            if drops and opening.line < tok.line:
+                hint = f"the {str(opening)!r} at line {opening.line}, column {opening.column} is not closed"
+            else:
+                opening, drops = post.stack[0]
+                if opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE"):
+                    hint = f"the '{{' at line {opening.line} is not closed"
     return SpecSyntaxError(
         message, file=filename, line=line, column=column, source_line=source_line, end_column=end_column, hint=hint
     )
@@ -405,12 +422,28 @@ def parse(text: str, filename: str | None = None) -> ast.Spec:
         tree = parser.parse(source)
     except lark.exceptions.UnexpectedInput as err:
         raise _syntax_error(err, text, filename, post) from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - the LALR parser does not recurse
         raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
+    _check_depth(tree, text, filename)
     try:
         decls = _ToAst().transform(tree)
     except lark.exceptions.VisitError as err:  # pragma: no cover - a bug in the transformer
         raise err.orig_exc from None
-    except RecursionError:
-        raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
     return ast.Spec(decls, text, filename)
+
+
+def _check_depth(tree: lark.Tree, text: str, filename: str) -> None:
+    """Refuse trees deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            line, column = (meta.line, meta.column) if not meta.empty else (1, 1)
+            lines = split_lines(text)
+            raise SpecSyntaxError(
+                f"this is nested more than {MAX_DEPTH} levels deep", file=filename, line=line, column=column,
+                source_line=lines[line - 1] if line <= len(lines) else "",
+                hint="split the expression with `let` constants",
+            )
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))

@@ -1,0 +1,164 @@
+"""The real command line, run as a subprocess: `python -m kdsl.cli check ...`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kdsl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SPEC = """\
+model cli_demo
+let theta = [0.2, 0.8]
+var X in 0..5
+var Y in 0..5
+var S in {low, high}
+mechanism rate(X) = poisson(5 * t) where t in grid(0.1, 0.9, 9)
+mechanism noisy(Y | X) = normal(X, 1)
+symmetry mirror on X = reflect
+hypothesis causal {
+    X ~ rate
+    Y ~ noisy
+    S ~ table(Y)
+}
+hypothesis anticausal {
+    Y ~ table
+    X ~ table(Y)
+    S ~ table
+}
+env obs from "obs.csv"
+simulate envs e0..e1 n 25 seed 4 {
+    X ~ poisson(5 * theta[env])
+    Y ~ normal(X, 1)
+    S ~ bernoulli(0.5)
+}
+"""
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("KDSL_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kdsl.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "obs.csv").write_text("X,Y,S\n0,1,low\n2,2,high\n5,4,low\n", encoding="utf-8")
+    (tmp_path / "spec.kdsl").write_text(SPEC, encoding="utf-8")
+    return tmp_path
+
+
+def test_check_valid_spec(project):
+    result = run_cli("check", str(project / "spec.kdsl"), cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert "cli_demo" in out
+    lines = out.splitlines()
+
+    def line_of(start: str) -> str:
+        return next(line for line in lines if line.strip().startswith(start))
+
+    # variables with their domain sizes
+    assert "6 values" in line_of("X ") and "6 values" in line_of("Y ")
+    assert "2 values" in line_of("S ")
+    # environments with their row counts
+    assert "3 rows" in line_of("obs ")
+    assert "25 rows" in line_of("e0 ") and "25 rows" in line_of("e1 ")
+    # templates and hypotheses
+    assert "rate" in out and "noisy" in out
+    assert "9 candidates" in line_of("rate")
+    assert "X -> Y" in line_of("causal") and "Y -> S" in line_of("causal")
+    assert "Y -> X" in line_of("anticausal")
+
+
+def test_check_json_summary(project):
+    result = run_cli("check", "spec.kdsl", "--json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["model"] == "cli_demo"
+    assert {v["name"]: v["size"] for v in summary["variables"]} == {"X": 6, "Y": 6, "S": 2}
+    assert {e["name"]: e["rows"] for e in summary["environments"]} == {"obs": 3, "e0": 25, "e1": 25}
+    assert [t["name"] for t in summary["templates"]] == ["rate", "noisy"]
+    assert [h["name"] for h in summary["hypotheses"]] == ["causal", "anticausal"]
+
+
+def test_spec_error_exits_2_with_located_message(tmp_path):
+    bad = tmp_path / "bad.kdsl"
+    bad.write_text("var X in 0..3\nhypothesis h {\n    X ~ table(Z)\n}\n", encoding="utf-8")
+    result = run_cli("check", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{bad}:3:15: unknown variable 'Z'"
+    assert lines[1] == "        X ~ table(Z)"
+    assert lines[2] == "    " + " " * 14 + "^"
+
+
+def test_syntax_error_exits_2_with_hint(tmp_path):
+    bad = tmp_path / "bad.kdsl"
+    bad.write_text("var X 0..3\n", encoding="utf-8")
+    result = run_cli("check", "bad.kdsl", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("bad.kdsl:1:7: expected 'in' or 'real'")
+    assert lines[1] == "    var X 0..3"
+    assert lines[2] == "          ^"
+    assert any("var X in 0..3" in line for line in lines[3:])
+
+
+def test_negative_fixture_exits_2(tmp_path):
+    fixture = Path(__file__).parent / "specs" / "syntax_unclosed_brace.kdsl"
+    expected = fixture.read_text(encoding="utf-8").splitlines()[0].split("error:", 1)[1].strip()
+    result = run_cli("check", str(fixture), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{fixture}:{expected}")
+    assert len(result.stderr.splitlines()) >= 3
+
+
+def test_data_error_exits_2(project):
+    (project / "obs.csv").write_text("X,Y,S\n0,1,low\n9,2,high\n", encoding="utf-8")
+    result = run_cli("check", "spec.kdsl", cwd=project)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first == "obs.csv:3:1: column 'X', data row 2: value 9 is outside the domain 0..5 of X"
+
+
+def test_data_option_binds_a_caller_supplied_name(tmp_path):
+    (tmp_path / "lab.csv").write_text("X,S\n1,b\n2,a\n3,b\n", encoding="utf-8")
+    spec = tmp_path / "spec.kdsl"
+    spec.write_text("var X in 0..3\nvar S in {a, b}\nenv lab from lab_df\n", encoding="utf-8")
+    result = run_cli("check", str(spec), "--data", "lab_df=lab.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.strip().startswith("lab "))
+    assert "3 rows" in line
+
+
+def test_missing_data_option_exits_2(tmp_path):
+    spec = tmp_path / "spec.kdsl"
+    spec.write_text("var X in 0..3\nenv lab from lab_df\n", encoding="utf-8")
+    result = run_cli("check", str(spec), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == f"{spec}:2:14: no data named 'lab_df' was supplied (supplied: none)"
+    assert "--data lab_df=" in result.stderr
+
+
+def test_version():
+    result = run_cli("--version", cwd=ROOT)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"kdsl {kdsl.__version__}"

@@ -1,0 +1,363 @@
+"""The parser: every form of LANGUAGE.md, spans, and expressions as sympy trees."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+import kdsl
+from kdsl import ast
+from kdsl.errors import SpecSyntaxError
+from kdsl.expr import Scope, names_in, to_sympy
+
+# Every form of LANGUAGE.md, written as the reference writes it (comments
+# included), plus wrapped lists and contextual keywords used as names.
+ALL_FORMS = """\
+# a spec using every form of the language
+model covariate_shift          # optional; the default name is the file's stem
+let theta = [0.1, 0.1, 0.1, 0.3, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9]
+let sd = 1.5
+let wrapped = [
+    1,
+    2,      # a comment inside a bracketed list
+    1e-3
+]
+
+var X in 0..17                 # integers 0 to 17 inclusive; expressions see the value, e.g. 0..17
+var D in -3..3                 # negative bounds are fine
+var S in {low, mid, high}      # labels, coded 0, 1, 2 in this order
+var B in bits(3)               # 3-bit strings, m >= 1, written in data as integers 0 .. 7
+var R real                     # continuous, resolution 0.01
+var T real step 0.001          # continuous with an explicit resolution
+var n in 0..1
+var seed in 0..1
+var step in {true, True,
+             false}
+
+env obs from "data/obs.csv"               # one environment
+envs from "data/all.csv" by regime        # one environment per value of column regime;
+                                          # named by the value as written, in natural order (e2 before e10)
+env lab from lab_df                       # a DataFrame / dict of arrays supplied by the caller
+
+simulate envs e0..e9 n 10 seed 0 {
+    X ~ poisson(20 * theta[env])
+    Y ~ normal(X, 1)
+}
+simulate env big n 5000 seed 7 {
+    X ~ bernoulli(0.3)
+    Y ~ bernoulli(0.2 + 0.6 * X)
+}
+simulate envs a1, a2 n 3 seed 1 {
+    n ~ categorical(0.25,
+                    0.75)
+}
+
+mechanism rate(X) = poisson(20 * t) where t in grid(0.05, 0.90, 18)
+mechanism lin(Y | X) = normal(a * X, sqrt(v)) where a in {1, 2, 2.5}, v in grid(14, 27, 8)
+mechanism noisy(Y | X) = normal(X, 1)
+mechanism cpt(Y | X, Z) = table
+mechanism folded(Y | X) = table / mirror        # invariant: Y depends on X only through X's orbit
+
+symmetry mirror on X = reflect          # x -> min + max - x (discrete X)
+symmetry turn on X = cyclic             # x -> x + 1 modulo the domain size (discrete X)
+symmetry swap on {X1, X2} = permute     # X1 and X2 (same domain) may reuse one stored mechanism
+
+hypothesis causal {
+    X ~ rate
+    Y ~ noisy(X)
+}
+hypothesis anticausal {
+    Y ~ table
+    X ~ table(Y)
+}
+hypothesis stable {
+    X ~ rate fixed                     # one mechanism in every environment
+    Y ~ noisy                          # a template carries its declared parents
+}
+hypothesis inline {
+    X ~ poisson(4)
+    Y ~ normal(X, 1.5)                 # an inline family: its parents are the variables it names
+}
+hypothesis invariant {
+    X ~ table
+    Y ~ table(X) / mirror
+}
+
+code paper                    # the default; the paper's code
+code paper(precision = 12)
+code direct
+code bic
+code nml
+
+search {
+    graphs max_parents 2          # every DAG over the variables
+    shifts                        # the default: environments may change mechanisms; `fixed` forbids it
+    symmetries mirror, turn       # try these invariances and reuses
+    top 5                         # how many programs to report
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def spec() -> ast.Spec:
+    return kdsl.parse(ALL_FORMS, filename="all.kdsl")
+
+
+def _decls(spec, kind):
+    return [d for d in spec.decls if isinstance(d, kind)]
+
+
+def _by_name(spec, kind, name):
+    return next(d for d in _decls(spec, kind) if d.name.name == name)
+
+
+def test_every_form_parses(spec):
+    counts = {}
+    for d in spec.decls:
+        counts[type(d).__name__] = counts.get(type(d).__name__, 0) + 1
+    assert counts == {
+        "ModelDecl": 1, "LetDecl": 3, "VarDecl": 9, "EnvDecl": 2, "EnvsDecl": 1, "SimulateDecl": 3,
+        "MechanismDecl": 5, "SymmetryDecl": 3, "HypothesisDecl": 5, "CodeDecl": 5, "SearchDecl": 1,
+    }
+    assert spec.filename == "all.kdsl"
+    assert spec.text == ALL_FORMS
+
+
+def test_header_and_constants(spec):
+    assert _decls(spec, ast.ModelDecl)[0].name.name == "covariate_shift"
+    theta = _by_name(spec, ast.LetDecl, "theta").value
+    assert isinstance(theta, ast.ListValue)
+    assert [x.value for x in theta.items] == [0.1, 0.1, 0.1, 0.3, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9]
+    assert _by_name(spec, ast.LetDecl, "sd").value.value == 1.5
+    wrapped = _by_name(spec, ast.LetDecl, "wrapped").value
+    assert [x.value for x in wrapped.items] == [1.0, 2.0, 0.001]
+
+
+def test_variable_domains(spec):
+    dom = {d.name.name: d.domain for d in _decls(spec, ast.VarDecl)}
+    assert (dom["X"].lo, dom["X"].hi) == (0, 17)
+    assert (dom["D"].lo, dom["D"].hi) == (-3, 3)
+    assert [i.name for i in dom["S"].labels] == ["low", "mid", "high"]
+    assert dom["B"].bits == 3
+    assert isinstance(dom["R"], ast.RealDomain) and dom["R"].step is None
+    assert dom["T"].step.value == 0.001
+    # contextual keywords are ordinary names
+    assert isinstance(dom["n"], ast.IntRange) and isinstance(dom["seed"], ast.IntRange)
+    assert [i.name for i in dom["step"].labels] == ["true", "True", "false"]
+
+
+def test_environments(spec):
+    obs, lab = _decls(spec, ast.EnvDecl)
+    assert obs.name.name == "obs" and obs.source.path == "data/obs.csv"
+    assert lab.name.name == "lab" and isinstance(lab.source, ast.DataSource) and lab.source.name.name == "lab_df"
+    (split,) = _decls(spec, ast.EnvsDecl)
+    assert split.source.path == "data/all.csv" and split.by.name == "regime"
+    ranged, single, listed = _decls(spec, ast.SimulateDecl)
+    assert isinstance(ranged.targets, ast.SimRange)
+    assert (ranged.targets.first.name, ranged.targets.last.name, ranged.n, ranged.seed) == ("e0", "e9", 10, 0)
+    assert [line.var.name for line in ranged.lines] == ["X", "Y"]
+    assert isinstance(single.targets, ast.SimSingle) and single.targets.name.name == "big"
+    assert (single.n, single.seed) == (5000, 7)
+    assert isinstance(listed.targets, ast.SimList) and [i.name for i in listed.targets.names] == ["a1", "a2"]
+    # a wrapped argument list, and a variable called `n`
+    (line,) = listed.lines
+    assert line.var.name == "n" and len(line.call.args) == 2
+
+
+def test_templates(spec):
+    rate = _by_name(spec, ast.MechanismDecl, "rate")
+    assert rate.child.name == "X" and rate.parents == ()
+    assert isinstance(rate.rhs, ast.Call) and rate.rhs.func.name == "poisson"
+    (book,) = rate.codebooks
+    assert book.name.name == "t" and isinstance(book.values, ast.Grid)
+    assert (book.values.lo.value, book.values.hi.value, book.values.count) == (0.05, 0.90, 18)
+
+    lin = _by_name(spec, ast.MechanismDecl, "lin")
+    assert [p.name for p in lin.parents] == ["X"]
+    a, v = lin.codebooks
+    assert [x.value for x in a.values.values] == [1, 2, 2.5]
+    assert (v.values.lo.value, v.values.hi.value, v.values.count) == (14, 27, 8)
+
+    cpt = _by_name(spec, ast.MechanismDecl, "cpt")
+    assert isinstance(cpt.rhs, ast.BareRhs) and cpt.rhs.name.name == "table"
+    assert [p.name for p in cpt.parents] == ["X", "Z"]
+
+    folded = _by_name(spec, ast.MechanismDecl, "folded")
+    assert isinstance(folded.rhs, ast.InvariantRhs)
+    assert (folded.rhs.table.name, folded.rhs.symmetry.name) == ("table", "mirror")
+
+
+def test_symmetries(spec):
+    sym = {d.name.name: d for d in _decls(spec, ast.SymmetryDecl)}
+    assert [i.name for i in sym["mirror"].on] == ["X"] and sym["mirror"].kind.name == "reflect"
+    assert not sym["mirror"].on_set
+    assert sym["turn"].kind.name == "cyclic"
+    assert [i.name for i in sym["swap"].on] == ["X1", "X2"] and sym["swap"].on_set
+    assert sym["swap"].kind.name == "permute"
+
+
+def test_hypotheses(spec):
+    hyp = {d.name.name: d for d in _decls(spec, ast.HypothesisDecl)}
+    x, y = hyp["causal"].assignments
+    assert isinstance(x.rhs, ast.RefRhs) and x.rhs.name.name == "rate" and not x.fixed
+    assert isinstance(y.rhs, ast.Call) and y.rhs.func.name == "noisy"
+    x, y = hyp["stable"].assignments
+    assert x.fixed and not y.fixed
+    y, x = hyp["anticausal"].assignments
+    assert isinstance(y.rhs, ast.RefRhs) and y.rhs.name.name == "table"
+    assert x.rhs.func.name == "table" and [a.id for a in x.rhs.args] == ["Y"]
+    _, y = hyp["invariant"].assignments
+    assert isinstance(y.rhs, ast.InvariantRef) and y.rhs.symmetry.name == "mirror"
+    assert y.rhs.base.func.name == "table"
+
+
+def test_code_and_search(spec):
+    codes = _decls(spec, ast.CodeDecl)
+    assert [c.name.name for c in codes] == ["paper", "paper", "direct", "bic", "nml"]
+    (option,) = codes[1].options
+    assert option.name.name == "precision" and option.value.value == 12
+    (search,) = _decls(spec, ast.SearchDecl)
+    options = {o.kind: o.value for o in search.options}
+    assert options["graphs"] == 2 and options["top"] == 5 and "shifts" in options
+    assert [i.name for i in options["symmetries"]] == ["mirror", "turn"]
+
+
+def test_contextual_keywords_as_names_through_check():
+    text = """\
+var n in 0..1
+var seed in {true, True}
+var step in 0..2
+hypothesis top {
+    n ~ table
+    seed ~ table(n)
+    step ~ table(seed)
+}
+simulate env seed n 5 seed 3 {
+    n ~ bernoulli(0.5)
+    seed ~ bernoulli(0.2 + 0.6 * n)
+    step ~ uniform()
+}
+"""
+    bound = kdsl.load(text)
+    assert list(bound.model.variables) == ["n", "seed", "step"]
+    assert bound.model.hypotheses["top"].edges == [("n", "seed"), ("seed", "step")]
+    assert bound.names == ["seed"]
+
+
+def test_empty_and_comment_only_specs_parse():
+    assert kdsl.parse("").decls == ()
+    assert kdsl.parse("# nothing here\n\n   # still nothing\n").decls == ()
+
+
+def test_crlf_and_bom_are_accepted():
+    spec = kdsl.parse("\ufeffvar X in 0..3\r\nvar Y in 0..3\r\n")
+    assert [d.name.name for d in spec.decls] == ["X", "Y"]
+
+
+# ---------------------------------------------------------------- spans
+def test_span_of_a_variable_name(spec):
+    lines = ALL_FORMS.split("\n")
+    decl = _by_name(spec, ast.VarDecl, "S")
+    row = next(i for i, text in enumerate(lines, 1) if text.startswith("var S "))
+    assert (decl.name.span.line, decl.name.span.column) == (row, 5)
+    assert (decl.name.span.end_line, decl.name.span.end_column) == (row, 6)
+    assert decl.span.line == row and decl.span.column == 1
+
+
+def test_span_of_a_call_argument():
+    text = "var X in 0..3\nvar Y in 0..3\nhypothesis h {\n    X ~ table\n    Y ~ normal(X,  1.5)\n}\n"
+    hyp = kdsl.parse(text).decls[2]
+    call = hyp.assignments[1].rhs
+    first, second = call.args
+    assert (first.span.line, first.span.column, first.span.end_column) == (5, 16, 17)
+    assert (second.span.line, second.span.column, second.span.end_column) == (5, 20, 23)
+    assert second.text == "1.5"
+    assert (call.func.span.line, call.func.span.column) == (5, 9)
+
+
+def test_span_of_a_wrapped_argument():
+    text = "var X in 0..2\nhypothesis h {\n    X ~ categorical(0.2,\n        0.3, 0.5)\n}\n"
+    call = kdsl.parse(text).decls[1].assignments[0].rhs
+    assert [(a.span.line, a.span.column) for a in call.args] == [(3, 21), (4, 9), (4, 14)]
+
+
+def test_span_of_a_binary_expression():
+    text = "let a = 0.2 + 0.6 * X\n"
+    value = kdsl.parse(text).decls[0].value
+    assert isinstance(value, ast.BinOp) and value.op == "+"
+    assert (value.span.column, value.span.end_column) == (9, 22)
+    assert (value.right.span.column, value.right.span.end_column) == (15, 22)
+
+
+# ---------------------------------------------------------------- expressions
+def _expr(text: str) -> ast.Expr:
+    return kdsl.parse(f"let probe = {text}\n").decls[0].value
+
+
+def test_expression_becomes_a_sympy_tree():
+    node = _expr("0.2 + 0.6 * X")
+    assert isinstance(node, ast.BinOp) and node.op == "+"
+    assert isinstance(node.right, ast.BinOp) and node.right.op == "*"
+    x = sympy.Dummy("X")
+    tree = to_sympy(node, Scope(symbols={"X": x}))
+    assert isinstance(tree, sympy.Add)
+    consts = [a for a in tree.args if a.is_number]
+    (product,) = [a for a in tree.args if isinstance(a, sympy.Mul)]
+    assert consts == [sympy.Float(0.2)]
+    assert set(product.args) == {sympy.Float(0.6), x}
+    assert tree.free_symbols == {x}
+    assert float(tree.subs(x, 1)) == pytest.approx(0.8)
+
+
+def test_precedence_and_unary_minus():
+    x = sympy.Dummy("X")
+    scope = Scope(symbols={"X": x})
+    assert to_sympy(_expr("-2 ** 2"), scope) == -4
+    assert to_sympy(_expr("2 ** 3 ** 2"), scope) == 512
+    assert to_sympy(_expr("(1 + 2) * 3"), scope) == 9
+    assert to_sympy(_expr("1 - 2 - 3"), scope) == -4
+    assert to_sympy(_expr("8 / 4 / 2"), scope) == 1
+    tree = to_sympy(_expr("sqrt(X) + max(X, 1) + abs(-X)"), scope)
+    assert tree.subs(x, 4) == 2 + 4 + 4
+
+
+def test_constants_and_indexing():
+    scope = Scope(constants={"theta": (0.1, 0.5, 0.9), "k": 2.0}, env=2)
+    assert to_sympy(_expr("theta[env] * k"), scope) == sympy.Float(1.8)
+    assert names_in(_expr("k * theta[env]"))[0].id == "k"
+
+
+def test_expression_text_is_never_evaluated(monkeypatch):
+    """Nothing the user writes reaches eval, exec or sympify."""
+    import builtins
+
+    calls = []
+
+    def forbidden(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("eval/exec/sympify must not be called on user text")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(sympy, "sympify", forbidden)
+    x = sympy.Dummy("X")
+    tree = to_sympy(_expr("__import__ * 0.6 + X"), Scope(symbols={"X": x, "__import__": sympy.Dummy("i")}))
+    assert x in tree.free_symbols
+    assert not calls
+
+
+def test_unknown_function_in_expression():
+    with pytest.raises(kdsl.SpecError):
+        kdsl.load("let a = eval(1)\nvar X in 0..1\n")
+
+
+def test_syntax_error_is_located():
+    with pytest.raises(SpecSyntaxError) as info:
+        kdsl.parse("var X in 0..3\nvar Y 0..3\n", filename="m.kdsl")
+    err = info.value
+    assert (err.file, err.line, err.column) == ("m.kdsl", 2, 7)
+    assert str(err).splitlines()[:3] == [
+        "m.kdsl:2:7: expected 'in' or 'real' after the variable's name, found 0",
+        "    var Y 0..3",
+        "          ^",
+    ]
