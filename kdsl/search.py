@@ -445,6 +445,10 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     local = local_scores(bound, spec, progress, deadline, cache)
     greedy_result = greedy(local, deadline=None if local.complete else start)
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
+    reuse = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"]
+    if reuse:
+        stats["note"] = (f"permute symmetries ({', '.join(reuse)}) are not used by the search yet: reuse of one "
+                         "mechanism by several variables is not scored, so these programs store each one separately")
     if not local.complete:
         return SearchOutcome([greedy_result], False, "greedy (time limit reached while scoring)", local, stats)
     exact_fits = size["dp_bytes"] <= memory_budget
@@ -462,7 +466,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         if found is not None:
             method = "exact dynamic program"
             if top > 1:
-                stats["note"] = (f"top {spec.top} needs at most {KBEST_MAX_VARIABLES} variables; "
+                stats["note"] = (stats["note"] + "; " if stats.get("note") else "") + (f"top {spec.top} needs at most {KBEST_MAX_VARIABLES} variables; "
                                  "only the exact best program is reported")
             return SearchOutcome([found], True, method, local, stats)
     return SearchOutcome([greedy_result], False, "greedy (time limit reached in the exact search)", local, stats)
