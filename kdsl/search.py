@@ -65,6 +65,7 @@ __all__ = [
     "estimate",
     "KBEST_MAX_VARIABLES",
     "outcome_hypotheses",
+    "StopSearch",
 ]
 
 #: Exact top-N (N > 1) is computed up to this many variables.
@@ -77,6 +78,13 @@ MEMORY_BUDGET = 4 * 1024**3
 LOCAL_BUDGET = 200_000
 
 Progress = Callable[[str, int, int], None]
+
+
+class StopSearch(Exception):  # noqa: N818 - a request, not an error
+    """Raise from a progress callback to stop a search and keep the best program so far."""
+
+
+_STOP = (KeyboardInterrupt, StopSearch)
 
 
 @dataclass
@@ -213,8 +221,12 @@ def local_scores(
             if size > 0 and _deadline_passed(deadline):
                 complete = False
                 break
-            if progress is not None and done % 16 == 0:
-                progress("local scores", done, total)
+            if progress is not None and done % 16 == 0 and size > 0:
+                try:
+                    progress("local scores", done, total)
+                except _STOP:
+                    complete = False
+                    break
             var = names[v_index]
             mask = sum(1 << index[p] for p in parents)
             if any(mask & q == q for q in pruned[v_index]):
@@ -238,8 +250,11 @@ def local_scores(
                     pruned[v_index].append(mask)
         if not complete:
             break
-    if progress is not None:
-        progress("local scores", total, total)
+    if progress is not None and complete:
+        try:
+            progress("local scores", total, total)
+        except _STOP:
+            pass  # every score is in: the search goes on to its exact phase, which will stop at once
     return LocalScores(names, entries, complete)
 
 
@@ -444,32 +459,39 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     deadline = None if limit is None else start + limit
     local = local_scores(bound, spec, progress, deadline, cache)
     greedy_result = greedy(local, deadline=None if local.complete else start)
+    interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
     reuse = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"]
     if reuse:
-        stats["note"] = (f"permute symmetries ({', '.join(reuse)}) are not used by the search yet: reuse of one "
+        _add_note(stats, f"permute symmetries ({', '.join(reuse)}) are not used by the search yet: reuse of one "
                          "mechanism by several variables is not scored, so these programs store each one separately")
     if not local.complete:
-        return SearchOutcome([greedy_result], False, "greedy (time limit reached while scoring)", local, stats)
+        return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
     exact_fits = size["dp_bytes"] <= memory_budget
     if not exact_fits:
         stats["note"] = (f"the exact dynamic program needs {size['dp_bytes'] / 1e9:.1f} GB, over the "
                          f"{memory_budget / 1e9:.1f} GB budget; the result is a heuristic")
         return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
     top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
-    if top > 1 and size["kbest"]:
-        found = k_best(local, top, progress, deadline)
-        if found is not None:
-            return SearchOutcome(found, True, "exact k-best dynamic program", local, stats)
-    else:
-        found = exact_best(local, progress, deadline)
-        if found is not None:
-            method = "exact dynamic program"
-            if top > 1:
-                stats["note"] = (stats["note"] + "; " if stats.get("note") else "") + (f"top {spec.top} needs at most {KBEST_MAX_VARIABLES} variables; "
-                                 "only the exact best program is reported")
-            return SearchOutcome([found], True, method, local, stats)
-    return SearchOutcome([greedy_result], False, "greedy (time limit reached in the exact search)", local, stats)
+    use_kbest = top > 1 and size["kbest"]
+    if top > 1 and not use_kbest:
+        _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables; only the exact best program is reported")
+    try:
+        if use_kbest:
+            found = k_best(local, top, progress, deadline)
+        else:
+            best = exact_best(local, progress, deadline)
+            found = None if best is None else [best]
+    except _STOP:
+        return SearchOutcome([greedy_result], False, "greedy (stopped during the exact search)", local, stats)
+    if found is None:
+        return SearchOutcome([greedy_result], False, "greedy (time limit reached in the exact search)", local, stats)
+    method = "exact k-best dynamic program" if use_kbest else "exact dynamic program"
+    return SearchOutcome(found, True, method, local, stats)
+
+
+def _add_note(stats: dict, note: str) -> None:
+    stats["note"] = f"{stats['note']}; {note}" if stats.get("note") else note
 
 
 def outcome_hypotheses(model: Model, outcome: SearchOutcome) -> list[Hypothesis]:

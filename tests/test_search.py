@@ -204,3 +204,38 @@ def test_progress_callback_is_called():
     stages = {c[0] for c in calls}
     assert "local scores" in stages
     assert all(0 <= done <= total for _, done, total in calls)
+
+
+def test_a_stop_request_keeps_the_best_program_so_far():
+    from kdsl.api import load
+    from kdsl.search import StopSearch
+    from kdsl.solver import solve_bound
+
+    calls = []
+
+    def stop_after_a_while(stage, done, total):
+        calls.append(stage)
+        if len(calls) > 2:
+            raise StopSearch
+
+    result = solve_bound(load(ROOT / "examples" / "discovery.kdsl"), progress=stop_after_a_while)
+    assert result.search["proven"] is False
+    assert "stopped" in result.search["method"]
+    assert result.best is not None and math.isfinite(result.program(result.best).total_bits)
+
+
+def test_permute_symmetry_in_a_search_is_reported_not_ignored():
+    spec = """
+var X1 in 0..1
+var X2 in 0..1
+simulate env a n 200 seed 2 {
+    X1 ~ bernoulli(0.3)
+    X2 ~ bernoulli(0.3)
+}
+symmetry swap on {X1, X2} = permute
+search {
+    symmetries swap
+}
+"""
+    result = kdsl.solve(spec)
+    assert any("permute symmetries (swap) are not used by the search yet" in n for n in result.notes)
