@@ -120,12 +120,23 @@ def g2() -> None:
     print(f"  selected: {result.best}; algorithmic causes: {result.causes}")
 
 
-def main(argv: list[str] | None = None) -> int:
+PARTS = ("fig3", "g1", "g2")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", default=["fig3", "g1", "g2"], choices=["fig3", "g1", "g2"])
+    parser.add_argument("parts", nargs="*", metavar="PART", help="fig3, g1 and/or g2 (default: all)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds per G.1 truth (default 10)")
     parser.add_argument("--setup", choices=["text", "code", "both"], default="both")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    unknown = [p for p in args.parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part {unknown[0]!r}; choose from {', '.join(PARTS)}")
     setups = ["text", "code"] if args.setup == "both" else [args.setup]
     for part in args.parts or ["fig3", "g1", "g2"]:
         {"fig3": fig3, "g1": lambda: g1(args.seeds, setups), "g2": g2}[part]()

@@ -84,3 +84,13 @@ def test_reproduce_paper_script_runs():
     assert run.returncode == 0, run.stderr
     assert "selected: causal" in run.stdout
     assert "truth 2: data alone picks" in run.stdout
+
+
+def test_reproduce_paper_defaults_to_every_part():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reproduce_paper", ROOT / "examples" / "reproduce_paper.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = module.build_parser().parse_args([])
+    assert args.parts == [] and args.seeds == 10 and args.setup == "both"
