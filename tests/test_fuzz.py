@@ -7,6 +7,7 @@ nothing may hang: a watchdog turns a load that runs too long into a failure.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import threading
@@ -15,6 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+#: Multiplies every example count: KDSL_FUZZ_SCALE=50 for the long fuzz of docs/robustness.md.
+SCALE = int(os.environ.get("KDSL_FUZZ_SCALE", "1"))
 
 import kdsl
 from kdsl.api import load
@@ -127,25 +131,25 @@ _TOKENS = st.sampled_from([
 ])
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.one_of(_ANY_CHAR, _CONTROL), max_size=300))
 def test_random_text_only_raises_kdsl_errors(text):
     _check_text(text)
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(_TOKENS, max_size=80).map(" ".join))
 def test_token_soup_only_raises_kdsl_errors(text):
     _check_text(text)
 
 
-@settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.one_of(_ANY_CHAR, _CONTROL), min_size=1, max_size=40), st.integers(100, 2000))
 def test_long_lines_only_raise_kdsl_errors(chunk, repeat):
     _check_text("var X in 0..3 # " + chunk * repeat + "\n" + chunk * repeat)
 
 
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.one_of(_ANY_CHAR, _CONTROL), max_size=120), st.integers(0, 6))
 def test_error_shows_the_line_it_names(noise, where):
     """The source line in an error is the line its number names (lines end at "\\n" only)."""
@@ -350,3 +354,42 @@ def test_deeply_parenthesised_numbers(name, text, base):
 def _load_in(spec: str, base: str | None, data: dict, name: str):
     """Load spec text as if it were the file ``name`` in folder ``base``."""
     return bind(check(kdsl.parse(spec, f"{name}.kdsl"), base_dir=base), data)
+
+
+CSV_SPEC = """
+var X in 0..3
+var S in {low, high}
+var R real
+env obs from "data.csv"
+"""
+
+
+@settings(max_examples=150 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=400))
+def test_arbitrary_csv_bytes_only_raise_kdsl_errors(tmp_path_factory, content):
+    folder = tmp_path_factory.mktemp("csv")
+    (folder / "data.csv").write_bytes(content)
+    (folder / "spec.kdsl").write_text(CSV_SPEC)
+    try:
+        kdsl.load(folder / "spec.kdsl")
+    except kdsl.KdslError:
+        pass
+
+
+ROW = st.lists(st.sampled_from(["0", "3", "4", "-1", "low", "high", "", " ", "1.5", "nan", "1e3", '"', "\ufeff", "é"]),
+               min_size=0, max_size=5)
+
+
+@settings(max_examples=150 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(ROW, max_size=8), st.booleans())
+def test_ragged_and_mixed_csv_rows_only_raise_kdsl_errors(tmp_path_factory, rows, bom):
+    folder = tmp_path_factory.mktemp("csv")
+    text = ("\ufeff" if bom else "") + "X,S,R\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    (folder / "data.csv").write_text(text, encoding="utf-8")
+    (folder / "spec.kdsl").write_text(CSV_SPEC)
+    try:
+        bound = kdsl.load(folder / "spec.kdsl")
+    except kdsl.KdslError:
+        return
+    env = bound.environments[0]
+    assert env.rows == len([r for r in rows if any(c.strip() for c in r)])
