@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-#: Multiplies every example count: KDSL_FUZZ_SCALE=50 for the long fuzz of docs/robustness.md.
-SCALE = int(os.environ.get("KDSL_FUZZ_SCALE", "1"))
-
 import kdsl
 from kdsl.api import load
 from kdsl.check import check
 from kdsl.data import bind
 from kdsl.errors import KdslError
+
+#: Multiplies every example count: KDSL_FUZZ_SCALE=50 for the long fuzz of docs/robustness.md.
+SCALE = int(os.environ.get("KDSL_FUZZ_SCALE", "1"))
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
