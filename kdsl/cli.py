@@ -49,7 +49,8 @@ def _spec_path(path: str):
 
 def format_summary(summary: dict) -> str:
     """The text that ``kdsl check`` prints for a valid spec."""
-    out = [f"model {summary['model']}: ok (code {summary['code']})"]
+    precision = f", precision {summary['precision']}" if summary.get("precision") else ""
+    out = [f"model {summary['model']}: ok (code {summary['code']}{precision})"]
     variables = summary["variables"]
     out.append(f"variables ({len(variables)}):")
     width = max((len(v["name"]) for v in variables), default=1)

@@ -376,6 +376,9 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str
         elif "EQUAL" in expected and tok.type == "TILDE":
             message = "a template is defined with '=', not '~'"
             hint = "write `" + (source_line[: column - 1] + "=" + source_line[column:]).strip() + "`"
+        elif str(tok) == "where" and source_line[: column - 1].strip() == "":
+            message = "a `where` clause must stay on its template's line"
+            hint = "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines"
         elif tok.type == "$END" and post.stack:
             opening = post.stack[-1][0]
             message = f"unclosed {str(opening)!r}: the file ends before its closing bracket"
