@@ -18,6 +18,17 @@ from .syntax import parse
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext kdsl``: register the ``%%kdsl`` cell magic and ``%kdsl`` line magic.
+
+    IPython is imported only here, by :mod:`kdsl.magics`, never by ``import kdsl``.
+    """
+    from .magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
 __all__ = [
     "parse",
     "load",
@@ -30,3 +41,21 @@ __all__ = [
     "BudgetError",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    """Lazy accessors for the notebook extra: ``kdsl.ResultView`` and ``kdsl.explore``.
+
+    They import ipywidgets on first use, never at ``import kdsl``.
+    """
+    if name == "ResultView":
+        from .widgets import ResultView
+
+        globals()["ResultView"] = ResultView
+        return ResultView
+    if name == "explore":
+        from .explore import explore
+
+        globals()["explore"] = explore  # the function, not the submodule the import bound here
+        return explore
+    raise AttributeError(f"module 'kdsl' has no attribute {name!r}")

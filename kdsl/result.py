@@ -101,6 +101,18 @@ class Result:
             "search": self.search,
         }
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """Text, HTML and JSON for notebooks (altair's pattern: ``text/plain``
+        always; :mod:`kdsl.html` is imported only when a notebook asks)."""
+        from .html import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    def _repr_html_(self) -> str:
+        from .html import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         best = self.program(self.best) if self.best else None
         total = f"{best.total_bits:.2f} bits" if best else "no finite program"

@@ -1,0 +1,468 @@
+"""HTML rendering of results for notebooks: plain strings, no notebook packages.
+
+Everything here builds text with :func:`html.escape` on every name that came
+from a user (variables, programs, environments, file names), so the output is
+safe to hand to a browser. Layout uses networkx (a core dependency); the graph
+is drawn as inline SVG by hand (boxes, paths, arrowhead polygons, no
+``<marker>`` ids, no scripts, no ``<style>`` element: only inline styles, so
+several results on one page never clash and sanitizers keep the drawing).
+
+Building blocks (also for the notebook widgets):
+
+* :func:`result_html` -- the whole result: ranked table, bits bars, verdict,
+  the best program's graph and its formula.
+* :func:`ranking_html`, :func:`bits_bar_html`, :func:`program_svg`,
+  :func:`formula_html` -- the parts.
+* :func:`mimebundle` -- what ``Result._repr_mimebundle_`` returns.
+
+>>> from kdsl.result import ProgramResult, Result
+>>> p = ProgramResult("a<b", 3.0, 1.0, 2.0, 1, (("X", "Y"),), {}, {"X": [["e0"], ["e1"]]}, (), (), "x^2", "x**2", {})
+>>> r = Result("m", "paper", ({"name": "e0", "rows": 5},), (p,), "a<b", ("a<b",), (("X", "Y"),))
+>>> "a&lt;b" in result_html(r) and "a<b" not in result_html(r)
+True
+>>> sorted(mimebundle(r))
+['application/json', 'text/html', 'text/plain']
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from html import escape
+from typing import Any
+
+import networkx as nx
+
+from .result import ProgramResult, Result
+
+__all__ = [
+    "result_html",
+    "ranking_html",
+    "bits_bar_html",
+    "program_svg",
+    "formula_html",
+    "graph_layout",
+    "changed_variables",
+    "mimebundle",
+    "COLORS",
+]
+
+#: The palette (also for widgets that want to match the static HTML).
+COLORS = {
+    "model": "#4c78a8",  # model bits
+    "data": "#9ecae9",  # data bits
+    "best": "#fff3c4",  # best row
+    "changed_fill": "#fdd0a2",
+    "changed_stroke": "#d94801",
+    "node_fill": "#f0f0f0",
+    "node_stroke": "#555555",
+    "edge": "#444444",
+    "text": "#222222",
+    "muted": "#666666",
+}
+
+_FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
+_MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace"
+
+
+def _e(value: Any) -> str:
+    """Escape for text and for double- or single-quoted attributes."""
+    return escape(str(value), quote=True)
+
+
+def _bits(x: float | None) -> str:
+    return "\u221e" if x is None or not math.isfinite(x) else f"{x:.2f}"
+
+
+def _num(x: float) -> str:
+    """A coordinate for SVG."""
+    return f"{x:.1f}"
+
+
+# ---------------------------------------------------------------------- facts
+def changed_variables(program: ProgramResult) -> dict[str, list[list[str]]]:
+    """Variables whose environments fall into more than one shift group.
+
+    >>> p = ProgramResult("p", 1.0, 0.5, 0.5, 1, (), {}, {"X": [["a"], ["b"]], "Y": [["a", "b"]]}, (), (), "", "", {})
+    >>> changed_variables(p)
+    {'X': [['a'], ['b']]}
+    """
+    return {var: groups for var, groups in program.shifts.items() if len(groups) > 1}
+
+
+def _variables(program: ProgramResult) -> list[str]:
+    """The program's variables, in declaration order where known."""
+    out: list[str] = []
+    for name in list(program.mechanisms) + list(program.shifts) + [v for e in program.edges for v in e]:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _groups_text(groups: list[list[str]]) -> str:
+    return " | ".join(", ".join(g) for g in groups)
+
+
+def _edges_text(p: ProgramResult) -> str:
+    return ", ".join(f"{a}\u2192{b}" for a, b in p.edges) or "(none)"
+
+
+# ---------------------------------------------------------------------- table
+def bits_bar_html(program: ProgramResult, scale: float, width: int = 160) -> str:
+    """A horizontal bar: model bits (dark) then data bits (light).
+
+    ``scale`` is the number of bits that fills ``width`` pixels (use the
+    longest finite total of the table so bars compare).
+
+    >>> p = ProgramResult("p", 10.0, 2.5, 7.5, 1, (), {}, {}, (), (), "", "", {})
+    >>> 'width:40px' in bits_bar_html(p, 10.0)
+    True
+    """
+    if not program.finite or scale <= 0 or not math.isfinite(program.model_bits) or not math.isfinite(program.data_bits):
+        return f'<span style="color:{COLORS["muted"]}">no finite length</span>'
+    total_px = max(1.0, width * program.total_bits / scale)
+    share = program.model_bits / program.total_bits if program.total_bits > 0 else 0.0
+    model_px = round(total_px * min(max(share, 0.0), 1.0))
+    data_px = max(0, round(total_px) - model_px)
+    title = f"model {_bits(program.model_bits)} bits + data {_bits(program.data_bits)} bits"
+    return (
+        f'<div class="kdsl-bar" title="{_e(title)}" style="display:flex;height:10px;width:{width}px">'
+        f'<div class="kdsl-bar-model" style="width:{model_px}px;background:{COLORS["model"]}"></div>'
+        f'<div class="kdsl-bar-data" style="width:{data_px}px;background:{COLORS["data"]}"></div>'
+        "</div>"
+    )
+
+
+def _sharing_html(p: ProgramResult) -> str:
+    changed = changed_variables(p)
+    if not changed:
+        return f'<span style="color:{COLORS["muted"]}">all environments share every mechanism</span>'
+    return "<br>".join(f"<b>{_e(var)}</b>: {_e(_groups_text(groups))}" for var, groups in changed.items())
+
+
+def ranking_html(result: Result) -> str:
+    """The ranked table of programs (shortest first), best row highlighted."""
+    finite = [p.total_bits for p in result.programs if p.finite]
+    scale = max(finite) if finite else 0.0
+    best = result.program(result.best) if result.best is not None else None
+    ties = set(result.ties) if len(result.ties) > 1 else set()
+    th = f'style="text-align:{{}};padding:2px 8px;border-bottom:1px solid {COLORS["muted"]}"'
+    heads = [("#", "right"), ("program", "left"), ("total", "right"), ("\u0394 best", "right"), ("model", "right"),
+             ("data", "right"), ("bits: model + data", "left"), ("k", "right"), ("edges", "left"),
+             ("shared mechanisms", "left")]
+    out = ['<table class="kdsl-ranking" style="border-collapse:collapse;font-size:12px;margin:4px 0">', "<thead><tr>"]
+    out += [f"<th {th.format(align)}>{_e(h)}</th>" for h, align in heads]
+    out.append("</tr></thead><tbody>")
+    td = 'style="text-align:{};padding:2px 8px;vertical-align:top"'
+    for rank, p in enumerate(result.programs, 1):
+        is_best = best is not None and p.name == best.name
+        classes = ["kdsl-program"] + (["kdsl-best"] if is_best else []) + (["kdsl-tie"] if p.name in ties else [])
+        style = f' style="background:{COLORS["best"]};color:#000;font-weight:600"' if is_best or p.name in ties else ""
+        delta = (f"+{p.total_bits - best.total_bits:.2f}" if best is not None and p.finite and p is not best
+                 else ("0" if p is best else "\u2013"))
+        badge = ""
+        if is_best:
+            badge = " \u2605"
+        if p.name in ties:
+            badge += ' <span title="tie within 1e-9 bits" style="font-weight:400">(tie)</span>'
+        cells = [
+            (str(rank), "right"),
+            (f"<code>{_e(p.name)}</code>{badge}", "left"),
+            (_bits(p.total_bits), "right"),
+            (delta, "right"),
+            (_bits(p.model_bits), "right"),
+            (_bits(p.data_bits), "right"),
+            (bits_bar_html(p, scale), "left"),
+            ("\u2013" if p.k is None else str(p.k), "right"),
+            (_e(_edges_text(p)), "left"),
+            (_sharing_html(p), "left"),
+        ]
+        out.append(f'<tr class="{" ".join(classes)}" data-program="{_e(p.name)}"{style}>')
+        out += [f"<td {td.format(align)}>{cell}</td>" for cell, align in cells]
+        out.append("</tr>")
+        if p.reason:
+            out.append(f'<tr class="kdsl-reason"><td></td><td colspan="{len(heads) - 1}" style="padding:0 8px 4px;'
+                       f'color:{COLORS["muted"]}">infinite length: {_e(p.reason)}</td></tr>')
+    out.append("</tbody></table>")
+    legend = (f'<div style="font-size:11px;color:{COLORS["muted"]}">bars: '
+              f'<span style="display:inline-block;width:10px;height:10px;background:{COLORS["model"]}"></span> model bits '
+              f'<span style="display:inline-block;width:10px;height:10px;background:{COLORS["data"]}"></span> data bits'
+              " (lengths to scale; \u0394 best is the extra length over the best program)</div>")
+    return "".join(out) + legend
+
+
+def _verdict_html(result: Result) -> str:
+    out = []
+    if result.best is None:
+        out.append("<div><b>no program has a finite length</b></div>")
+    else:
+        best = result.program(result.best)
+        if len(result.ties) > 1:
+            out.append(f"<div><b>tie</b> between {_e(', '.join(result.ties))} (within 1e-9 bits)</div>")
+        out.append(f"<div>best: <b><code>{_e(best.name)}</code></b> ({_bits(best.total_bits)} bits, k = {_e(best.k)})</div>")
+        causes = ", ".join(f"{a} \u2192 {b}" for a, b in result.causes) or "no causal relation"
+        out.append(f"<div>algorithmic causes: {_e(causes)}</div>")
+    if result.search is not None:
+        proven = result.search.get("proven")
+        state = "proven optimal" if proven else "best so far, NOT proven optimal"
+        out.append(f"<div>search: {_e(result.search.get('method', ''))} ({state})</div>")
+    if result.notes:
+        out.append('<ul class="kdsl-notes" style="margin:4px 0;padding-left:20px">')
+        out += [f"<li>note: {_e(n)}</li>" for n in result.notes]
+        out.append("</ul>")
+    return f'<div class="kdsl-verdict" style="margin:4px 0">{"".join(out)}</div>'
+
+
+# ---------------------------------------------------------------------- formula
+def formula_html(program: ProgramResult) -> str:
+    """The program's length as display LaTeX (``$$...$$``, typeset by
+    Jupyter's MathJax), with the plain-text formula and the numbers
+    substituted in a collapsible block."""
+    if not program.formula:
+        reason = f": {program.reason}" if program.reason else ""
+        return f'<div class="kdsl-formula" style="color:{COLORS["muted"]}">no formula (infinite length{_e(reason)})</div>'
+    values = ", ".join(f"{k} = {v:.6g}" for k, v in sorted(program.formula_values.items()))
+    return (
+        f'<div class="kdsl-formula" style="overflow-x:auto">$$L = {_e(program.formula)}$$</div>'
+        f'<details style="font-size:12px"><summary>formula as text, and the numbers</summary>'
+        f'<pre style="white-space:pre-wrap;{_MONO}">length = {_e(program.formula_text)}\nwhere  {_e(values)}\n'
+        f"       = {_bits(program.total_bits)} bits (model {_bits(program.model_bits)} + data {_bits(program.data_bits)})"
+        "</pre></details>"
+    )
+
+
+# ---------------------------------------------------------------------- graph
+def graph_layout(variables: list[str], edges) -> list[list[str]]:
+    """Columns of the drawing: the DAG's topological generations (networkx),
+    each ordered to keep edges short (a barycenter sweep); declaration order
+    breaks ties. A graph with a cycle falls back to one column.
+
+    >>> graph_layout(["Y", "X", "Z"], [("X", "Y"), ("Y", "Z"), ("X", "Z")])
+    [['X'], ['Y'], ['Z']]
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(variables)
+    g.add_edges_from(edges)
+    order = {v: i for i, v in enumerate(g.nodes)}
+    if not nx.is_directed_acyclic_graph(g):
+        return [list(g.nodes)]
+    layers = [sorted(gen, key=order.__getitem__) for gen in nx.topological_generations(g)]
+    pos: dict[str, float] = {}
+    for layer in layers:
+        if pos:
+            def key(v, layer=layer):
+                preds = [pos[u] for u in g.predecessors(v) if u in pos]
+                return (sum(preds) / len(preds) if preds else math.inf, order[v])
+
+            layer.sort(key=key)
+        for i, v in enumerate(layer):
+            pos[v] = i - (len(layer) - 1) / 2
+    return layers
+
+
+def _text_width(text: str, size: float) -> float:
+    return len(text) * size * 0.62
+
+
+def _box_exit(cx: float, cy: float, hw: float, hh: float, dx: float, dy: float) -> tuple[float, float]:
+    """Where the ray from a box's centre in direction (dx, dy) leaves the box."""
+    t = min(hw / abs(dx) if dx else math.inf, hh / abs(dy) if dy else math.inf)
+    return cx + t * dx, cy + t * dy
+
+
+def program_svg(result: Result, name: str | None = None) -> str:
+    """The program's graph as inline SVG (the best program when ``name`` is None).
+
+    Variables whose environments fall into more than one shift group (a
+    changed mechanism, an inferred intervention target) are filled orange
+    and say how many mechanisms they need; variables described with a
+    symmetry have a dashed border. Every edge is a ``<g class="kdsl-edge">``
+    holding its path and a hand-drawn arrowhead polygon.
+    """
+    if name is None:
+        if result.best is None:
+            raise ValueError("the result has no best program; name one")
+        name = result.best
+    p = result.program(name)
+    variables = _variables(p)
+    changed = changed_variables(p)
+    symmetric = {s.get("var"): s.get("symmetry") for s in p.symmetries}
+    font, small = 13.0, 10.0
+    node_h, row_gap, col_gap, margin = 42.0, 22.0, 70.0, 14.0
+
+    labels: dict[str, str] = {}
+    for v in variables:
+        subs = []
+        if v in changed:
+            subs.append(f"{len(changed[v])} mechanisms")
+        if symmetric.get(v):
+            subs.append(f"/ {symmetric[v]}")
+        labels[v] = ", ".join(subs)
+    width = {v: max(56.0, _text_width(v, font) + 22, _text_width(labels[v], small) + 16) for v in variables}
+
+    layers = graph_layout(variables, p.edges)
+    tallest = max((len(layer) for layer in layers), default=0)
+    height_nodes = tallest * node_h + max(tallest - 1, 0) * row_gap
+    centers: dict[str, tuple[float, float]] = {}
+    x = margin
+    for layer in layers:
+        col_w = max(width[v] for v in layer)
+        top = margin + (height_nodes - (len(layer) * node_h + (len(layer) - 1) * row_gap)) / 2
+        for i, v in enumerate(layer):
+            centers[v] = (x + col_w / 2, top + i * (node_h + row_gap) + node_h / 2)
+        x += col_w + col_gap
+    graph_w = x - col_gap + margin if layers else 2 * margin
+    column_of = {v: i for i, layer in enumerate(layers) for v in layer}
+    middle = margin + height_nodes / 2
+
+    parts: list[str] = []
+    top_y, bottom_y = margin, margin + height_nodes  # extent of the drawing, curves included
+    # edges first, so nodes sit on top of them
+    for index, (a, b) in enumerate(p.edges):
+        if a not in centers or b not in centers:
+            continue
+        (ax, ay), (bx, by) = centers[a], centers[b]
+        span = abs(column_of[b] - column_of[a])
+        ctrl = None
+        if span != 1 or ax == bx:
+            length = math.hypot(bx - ax, by - ay) or 1.0
+            nx_, ny_ = -(by - ay) / length, (bx - ax) / length
+            bend = min(70.0, 0.18 * length + 18)
+            mx, my = (ax + bx) / 2, (ay + by) / 2
+            one, other = (mx + nx_ * bend, my + ny_ * bend), (mx - nx_ * bend, my - ny_ * bend)
+            # bend away from the middle row, where the columns' other nodes sit (alternate when level)
+            gap = abs(one[1] - middle) - abs(other[1] - middle)
+            ctrl = one if gap > 1e-6 or (abs(gap) <= 1e-6 and index % 2 == 0) else other
+            apex = 0.25 * ay + 0.5 * ctrl[1] + 0.25 * by
+            top_y, bottom_y = min(top_y, apex - 4), max(bottom_y, apex + 4)
+        sx, sy = ctrl or (bx, by)
+        ex, ey = ctrl or (ax, ay)
+        start = _box_exit(ax, ay, width[a] / 2 + 2, node_h / 2 + 2, sx - ax, sy - ay)
+        end = _box_exit(bx, by, width[b] / 2 + 2, node_h / 2 + 2, ex - bx, ey - by)
+        ux, uy = end[0] - ex, end[1] - ey
+        norm = math.hypot(ux, uy) or 1.0
+        ux, uy = ux / norm, uy / norm
+        head, half = 9.0, 4.5
+        base = (end[0] - ux * head, end[1] - uy * head)
+        if ctrl is None:
+            d = f"M{_num(start[0])},{_num(start[1])} L{_num(base[0])},{_num(base[1])}"
+        else:
+            d = f"M{_num(start[0])},{_num(start[1])} Q{_num(ctrl[0])},{_num(ctrl[1])} {_num(base[0])},{_num(base[1])}"
+        tip = f"{_num(end[0])},{_num(end[1])}"
+        left = f"{_num(base[0] - uy * half)},{_num(base[1] + ux * half)}"
+        right = f"{_num(base[0] + uy * half)},{_num(base[1] - ux * half)}"
+        parts.append(
+            f'<g class="kdsl-edge" data-source="{_e(a)}" data-target="{_e(b)}"><title>{_e(a)} \u2192 {_e(b)}</title>'
+            f'<path d="{d}" fill="none" stroke="{COLORS["edge"]}" stroke-width="1.5"/>'
+            f'<polygon class="kdsl-arrowhead" points="{tip} {left} {right}" fill="{COLORS["edge"]}"/></g>'
+        )
+    for v in variables:
+        cx, cy = centers[v]
+        w = width[v]
+        is_changed = v in changed
+        fill = COLORS["changed_fill"] if is_changed else COLORS["node_fill"]
+        stroke = COLORS["changed_stroke"] if is_changed else COLORS["node_stroke"]
+        dash = ' stroke-dasharray="5,3"' if symmetric.get(v) else ""
+        classes = "kdsl-node" + (" kdsl-changed" if is_changed else "") + (" kdsl-symmetric" if symmetric.get(v) else "")
+        mech = p.mechanisms.get(v, {})
+        tip = f"{v} ~ {mech.get('template', '?')}"
+        if is_changed:
+            tip += f"; environments in {len(changed[v])} groups: {_groups_text(changed[v])}"
+        elif v in p.shifts:
+            tip += "; one mechanism in every environment"
+        if symmetric.get(v):
+            tip += f"; symmetry {symmetric[v]}"
+        name_y = cy + (-2 if labels[v] else 4.5)
+        parts.append(
+            f'<g class="{classes}" data-variable="{_e(v)}"><title>{_e(tip)}</title>'
+            f'<rect x="{_num(cx - w / 2)}" y="{_num(cy - node_h / 2)}" width="{_num(w)}" height="{_num(node_h)}" rx="8" '
+            f'fill="{fill}" stroke="{stroke}" stroke-width="{2.5 if is_changed else 1.2}"{dash}/>'
+            f'<text x="{_num(cx)}" y="{_num(name_y)}" text-anchor="middle" font-size="{font:g}" fill="{COLORS["text"]}" '
+            f'font-weight="600">{_e(v)}</text>'
+        )
+        if labels[v]:
+            parts.append(f'<text x="{_num(cx)}" y="{_num(cy + 13)}" text-anchor="middle" font-size="{small:g}" '
+                         f'fill="{COLORS["text"]}">{_e(labels[v])}</text>')
+        parts.append("</g>")
+
+    # legend
+    items = [
+        ("changed", "changed mechanism: its environments fall into more than one shift group"),
+        ("plain", "one mechanism shared by every environment"),
+    ]
+    if symmetric:
+        items.append(("symmetric", "dashed: described with a symmetry (invariance)"))
+    shift = margin - top_y  # curves that bulge above the nodes push the drawing down
+    legend_y = bottom_y + shift + 18
+    legend = [f'<g class="kdsl-legend" font-size="11" fill="{COLORS["text"]}">']
+    for i, (kind, text) in enumerate(items):
+        y = legend_y + i * 17
+        fill = COLORS["changed_fill"] if kind == "changed" else COLORS["node_fill"]
+        stroke = COLORS["changed_stroke"] if kind == "changed" else COLORS["node_stroke"]
+        dash = ' stroke-dasharray="3,2"' if kind == "symmetric" else ""
+        legend.append(f'<rect x="{_num(margin)}" y="{_num(y - 9)}" width="16" height="11" rx="3" fill="{fill}" '
+                      f'stroke="{stroke}" stroke-width="{2 if kind == "changed" else 1}"{dash}/>'
+                      f'<text x="{_num(margin + 22)}" y="{_num(y)}">{_e(text)}</text>')
+    legend.append("</g>")
+    total_w = max(graph_w, margin + 22 + max(_text_width(t, 11) for _, t in items) + margin)
+    total_h = legend_y + (len(items) - 1) * 17 + margin
+    label = f"graph of program {name}: " + (_edges_text(p) if p.edges else "no edges")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="kdsl-graph" data-program="{_e(name)}" width="{_num(total_w)}" '
+        f'height="{_num(total_h)}" viewBox="0 0 {_num(total_w)} {_num(total_h)}" role="img" aria-label="{_e(label)}" '
+        f'style="{_FONT};max-width:100%;height:auto">'
+        f"<title>{_e(label)}</title>"
+        f'<rect x="0" y="0" width="{_num(total_w)}" height="{_num(total_h)}" rx="6" fill="#ffffff"/>'
+        + (f'<g transform="translate(0,{_num(shift)})">' if shift > 0 else "<g>") + "".join(parts) + "</g>"
+        + "".join(legend) + "</svg>"
+    )
+
+
+# ---------------------------------------------------------------------- whole
+def _header_html(result: Result) -> str:
+    rows = sum(int(e.get("rows", 0)) for e in result.environments)
+    envs = ", ".join(f"{e.get('name')} ({e.get('rows')})" for e in result.environments)
+    return (
+        f'<div class="kdsl-header"><b>kdsl</b> model <code>{_e(result.model)}</code>, code <code>{_e(result.code)}</code>, '
+        f"{len(result.environments)} environments, {rows} rows"
+        f'<details style="font-size:12px;display:inline-block;margin-left:8px"><summary>environments</summary>'
+        f"{_e(envs)}</details></div>"
+    )
+
+
+def result_html(result: Result) -> str:
+    """The whole result as one HTML fragment (no scripts, inline styles only)."""
+    out = [f'<div class="kdsl-result" style="{_FONT};font-size:13px;line-height:1.4">', _header_html(result),
+           ranking_html(result), _verdict_html(result)]
+    if result.best is not None:
+        best = result.program(result.best)
+        out.append(f'<div class="kdsl-best-program" style="margin-top:6px"><div>graph of <code>{_e(best.name)}</code>'
+                   " (changed mechanisms marked)</div>")
+        out.append(program_svg(result, best.name))
+        out.append(f"<div>length of <code>{_e(best.name)}</code> (bits):</div>")
+        out.append(formula_html(best))
+        out.append("</div>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def mimebundle(result: Result, include=None, exclude=None) -> dict[str, Any]:
+    """``{"text/plain", "text/html", "application/json"}`` for a result.
+
+    ``text/plain`` is always there; if the HTML cannot be built the bundle
+    still renders as text (with a warning). ``include`` / ``exclude`` filter
+    the MIME types as IPython asks.
+    """
+    from .render import solve_text
+
+    bundle: dict[str, Any] = {"text/plain": solve_text(result)}
+    try:
+        bundle["text/html"] = result_html(result)
+    except Exception as err:  # pragma: no cover - a bug must not hide the text rendering
+        warnings.warn(f"kdsl: could not render the result as HTML ({type(err).__name__}: {err})", stacklevel=2)
+    bundle["application/json"] = result.to_dict()
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in include or k == "text/plain"}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in exclude or k == "text/plain"}
+    return bundle

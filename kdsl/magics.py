@@ -1,0 +1,149 @@
+"""IPython magics: a notebook cell is a kdsl spec.
+
+Load with ``%load_ext kdsl``; then
+
+``%%kdsl [--out NAME] [--check] [--json]``
+    The cell body is a spec. ``env X from name`` / ``envs from name by col``
+    take ``name`` from the notebook's namespace (a DataFrame, a dict of
+    arrays, or a CSV path); relative CSV paths resolve against the working
+    directory. Without ``--out`` the :class:`~kdsl.result.Result` is the
+    cell's value (shown as a table, a graph and a formula); ``--out NAME``
+    stores it in ``NAME`` instead. ``--check`` only validates and prints the
+    summary (``--out`` then stores the bound model). ``--json`` shows the JSON
+    (of the result, or with ``--check`` of the summary).
+
+``%kdsl explain NAME``
+    Each program's symbolic length for the result stored in ``NAME``.
+
+A kdsl error in a cell is printed as ``<kdsl cell>:LINE:COL: message`` with
+the cell's line and a caret (line 1 is the first line after ``%%kdsl``), not
+as a traceback.
+
+IPython is imported here only; ``import kdsl`` never imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+try:
+    from IPython.core.error import UsageError
+    from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+    from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+    from IPython.display import display
+except ImportError as _err:  # pragma: no cover - exercised only without IPython
+    raise ImportError(
+        "kdsl's notebook magics need IPython; install the notebook extra: pip install 'kdsl[notebook]'"
+    ) from _err
+
+from .check import check
+from .cli import format_summary
+from .data import BoundModel, bind
+from .errors import KdslError, SpecError
+from .render import explain_text
+from .result import Result
+from .syntax import parse
+
+__all__ = ["CELL_FILENAME", "KdslMagics", "run_cell", "load_ipython_extension"]
+
+#: The file name kdsl errors show for a notebook cell.
+CELL_FILENAME = "<kdsl cell>"
+
+
+def _namespace_data(model, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller data a checked model names, looked up in ``namespace``."""
+    data: dict[str, Any] = {}
+    for source in model.sources:
+        if source.kind not in ("data", "split-data"):
+            continue
+        name = source.data_name
+        if name in namespace:
+            data[name] = namespace[name]
+            continue
+        span = source.source_span or source.span
+        raise SpecError(
+            f"no variable named '{name}' in the notebook", file=model.filename, line=span.line, column=span.column,
+            source_line=model.source_line(span.line), end_column=span.end_column if span.end_line == span.line else None,
+            hint=f"define {name} in a cell above: a pandas DataFrame, a dict of arrays, or a CSV path",
+        )
+    return data
+
+
+def run_cell(text: str, namespace: Mapping[str, Any] | None = None, *, check_only: bool = False,
+             filename: str = CELL_FILENAME) -> Result | BoundModel:
+    """Parse, check and bind a cell's spec (data names from ``namespace``);
+    solve it unless ``check_only``. Raises :class:`~kdsl.errors.KdslError`.
+
+    >>> run_cell("var X in 0..1\\nenv a from d\\n", {"d": {"X": [0, 1, 1]}}, check_only=True).names
+    ['a']
+    """
+    model = check(parse(text, filename), base_dir=None)  # relative paths: the working directory
+    bound = bind(model, _namespace_data(model, namespace or {}))
+    if check_only:
+        return bound
+    from .solver import solve_bound
+
+    return solve_bound(bound)
+
+
+def _show_json(obj: dict) -> None:
+    display({"application/json": obj, "text/plain": json.dumps(obj, indent=2)}, raw=True)
+
+
+@magics_class
+class KdslMagics(Magics):
+    """``%%kdsl`` and ``%kdsl``."""
+
+    @cell_magic("kdsl")
+    @magic_arguments()
+    @argument("--out", metavar="NAME", default=None,
+              help="store the Result (with --check, the bound model) in NAME instead of showing it")
+    @argument("--check", action="store_true", help="only check the spec and its data; print the summary")
+    @argument("--json", action="store_true", help="show the JSON (of the result, or of the summary with --check)")
+    def kdsl_cell(self, line: str, cell: str):
+        """Run the cell as a kdsl spec: ``%%kdsl [--out NAME] [--check] [--json]``."""
+        args = parse_argstring(self.kdsl_cell, line)
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"--out needs a Python name, got {args.out!r}")
+        ns = self.shell.user_ns
+        try:
+            value = run_cell(cell, ns, check_only=args.check)
+        except KdslError as err:
+            print(str(err), file=sys.stderr)
+            return None
+        if args.out is not None:
+            ns[args.out] = value
+        if isinstance(value, BoundModel):
+            summary = value.summary()
+            if args.json:
+                _show_json(summary)
+            else:
+                print(format_summary(summary))
+            return None
+        if args.json:
+            _show_json(value.to_dict())
+            return None
+        return None if args.out is not None else value
+
+    @line_magic("kdsl")
+    def kdsl_line(self, line: str):
+        """``%kdsl explain NAME``: each program's symbolic length for a stored Result."""
+        words = line.split()
+        if len(words) != 2 or words[0] != "explain":
+            raise UsageError("usage: %kdsl explain NAME   (NAME holds a Result, e.g. from %%kdsl --out NAME)")
+        name = words[1]
+        ns = self.shell.user_ns
+        if name not in ns:
+            raise UsageError(f"no variable named {name!r}; run a cell with %%kdsl --out {name} first")
+        value = ns[name]
+        if not isinstance(value, Result):
+            raise UsageError(f"{name} is a {type(value).__name__}, not a kdsl Result")
+        print(explain_text(value))
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register the magics (``%load_ext kdsl`` calls this through :mod:`kdsl`)."""
+    ipython.register_magics(KdslMagics)
