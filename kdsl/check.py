@@ -234,6 +234,8 @@ class _Checker:
             step = dom.step.value
             if not step > 0 or not np.isfinite(step):
                 raise self.error(dom.step, f"the resolution must be a positive number, got {dom.step.text}")
+            if not 1e-12 <= step <= 1e12:
+                raise self.error(dom.step, f"the resolution {dom.step.text} is outside the supported range 1e-12 .. 1e12")
         return Variable(name, "real", None, None, step=step, span=decl.span)
 
     def variable_named(self, ident: ast.Ident, role: str = "variable") -> Variable:
