@@ -241,7 +241,7 @@ def _sources() -> list[tuple[str, str, str | None]]:
 
 
 SOURCES = _sources()
-PER_SOURCE = max(25, 200 // len(SOURCES))
+PER_SOURCE = max(25, 200 // len(SOURCES)) * SCALE
 
 _TOKEN = re.compile(r'\s+|"[^"\n]*"|[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|\.\.|\*\*|.')
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
