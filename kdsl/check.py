@@ -569,7 +569,9 @@ class _Checker:
         if other is not None:
             raise self.error(name, f"'{name.name}' is {_GLOBAL_KINDS[type(other)]}, not a template")
         known = [*self.templates, *FAMILIES, "table"]
-        raise self.error(name, f"unknown template or family '{name.name}'{_suggest(name.name, known)}")
+        declared = ", ".join(self.templates) or "none"
+        raise self.error(name, f"unknown template or family '{name.name}'{_suggest(name.name, known)}",
+                         hint=f"templates declared: {declared}; families: {', '.join(FAMILIES)}; or table")
 
     def parent_names(self, idents: list[ast.Ident], var: Variable) -> list[str]:
         parents = []

@@ -33,7 +33,14 @@ def _load(args):
     from .api import load
 
     data = dict(args.data or [])
-    return load(_spec_path(args.file), data=data)
+    bound = load(_spec_path(args.file), data=data)
+    used = {s.data_name for s in bound.model.sources if s.data_name}
+    unused = sorted(set(data) - used)
+    if unused:
+        names = ", ".join(sorted(used)) or "none"
+        raise KdslError(f"--data {unused[0]}=... is not used: no `env ... from {unused[0]}` in the spec "
+                        f"(names it uses: {names})", file=args.file)
+    return bound
 
 
 def _spec_path(path: str):
@@ -81,7 +88,7 @@ def format_summary(summary: dict) -> str:
     if summary["search"] is not None:
         mp = summary["search"]["max_parents"]
         top = summary["search"]["top"]
-        out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parents'}"
+        out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parent' + ('s' if mp != 1 else '')}"
                    + ("" if top is None else f", top {top}"))
     return "\n".join(out)
 

@@ -203,7 +203,8 @@ def _convert_text(var: Variable, cells: list[str]) -> np.ndarray:
                 raise _CellError(i, f"missing value {_describe_cell(cell)} for {var.name}")
             if _REAL.fullmatch(key):
                 raise _CellError(i, f"{var.name} takes whole numbers; found {_describe_cell(cell)}")
-            raise _CellError(i, f"non-numeric value {_describe_cell(cell)} for {var.name}")
+            raise _CellError(i, f"non-numeric value {_describe_cell(cell)} for {var.name} (if the column holds "
+                                f"labels, declare them: var {var.name} in {{...}})")
         value = int(key)
         if not var.lo <= value <= var.hi:
             raise _CellError(i, f"value {value} is outside the domain {var.describe()} of {var.name}")

@@ -121,7 +121,8 @@ class Template:
             return f"table({', '.join(self.parents)}) / {self.symmetry}"
         names = {s: s.name for s in self.parent_symbols}
         names.update({s.symbol: s.name for s in self.slots})
-        args = [str(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()})) for a in self.args]
+        args = [sympy.sstr(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()}), full_prec=False)
+                for a in self.args]
         return f"{self.family}({', '.join(args)})"
 
 

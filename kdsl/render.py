@@ -32,8 +32,9 @@ def solve_text(result: Result) -> str:
         rows.append((p.name, _bits(p.total_bits), _bits(p.model_bits), _bits(p.data_bits),
                      "-" if p.k is None else str(p.k), _edges(p), _sharing(p)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    n_env, n_rows = len(result.environments), sum(e["rows"] for e in result.environments)
     lines = [f"model {result.model}, code {result.code}, "
-             f"{len(result.environments)} environments, {sum(e['rows'] for e in result.environments)} rows"]
+             f"{n_env} environment{'s' if n_env != 1 else ''}, {n_rows} row{'s' if n_rows != 1 else ''}"]
     for i, row in enumerate(rows):
         cells = [c.ljust(w) if j == 0 or j == 5 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells) + "  " + row[-1])
@@ -63,8 +64,9 @@ def explain_text(result: Result) -> str:
     """Each program's symbolic length, its LaTeX and the numbers substituted."""
     out = []
     for p in result.programs:
+        k = "" if p.k is None else f", k = {p.k}"
         out.append(f"program {p.name}: {_bits(p.total_bits)} bits "
-                   f"(model {_bits(p.model_bits)} + data {_bits(p.data_bits)}), k = {p.k}")
+                   f"(model {_bits(p.model_bits)} + data {_bits(p.data_bits)}){k}")
         if p.reason:
             out.append(f"  infinite: {p.reason}")
             continue

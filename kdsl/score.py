@@ -29,7 +29,7 @@ import sympy as sp
 
 from . import codes, sharing, tables
 from .data import BoundModel
-from .errors import ModelError
+from .errors import BudgetError, ModelError
 from .expr import numeric
 from .families import FamilyParameterError, log2_prob
 from .model import Hypothesis, Mechanism, Model, Template
@@ -240,6 +240,22 @@ def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[di
         choice = Choice(k, data, sel, 0.0, (tuple(range(n_env)),), (label,) * n_env, (1,) * k, impossible=reason)
         return {k: choice}, {k: data}, True, "fixed"
 
+    try:
+        return _shared_template_profile(bound, mech, code, cost, sizes, weight)
+    except BudgetError as err:
+        model = bound.model
+        span = template.span or mech.span
+        raise BudgetError(
+            f"choosing which environments share {template.name or template.describe()}'s candidates: {err.message}",
+            file=model.filename, line=span.line, column=span.column, source_line=model.source_line(span.line),
+            hint="use fewer candidates or environments, or `fixed`",
+        ) from None
+
+
+def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: str, cost: np.ndarray, sizes: list[int],
+                             weight: int) -> tuple[dict, dict, bool, str]:
+    template = mech.template
+    n_env = len(bound.environments)
     if len(sizes) == 1:
         prof = sharing.best_selection_by_k(cost)
         per_k = {}

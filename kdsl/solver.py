@@ -11,7 +11,10 @@ from .errors import SpecError
 from .result import TIE_TOLERANCE, ProgramResult, Result
 from .score import ProgramProfile, program_formula, program_profile
 
-__all__ = ["solve_bound", "program_result"]
+__all__ = ["solve_bound", "program_result", "NEAR_TIE_BITS"]
+
+#: A runner-up closer than this many bits to the best is pointed out.
+NEAR_TIE_BITS = 0.01
 
 
 def _mechanism_name(profile, mech_profile) -> str:
@@ -141,6 +144,12 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
             shared &= set(p.edges)
         causes = tuple(e for e in finite[0].edges if e in shared)
     notes = _template_notes(profiles)
+    if len(finite) > len(ties):
+        runner_up = finite[len(ties)]
+        gap = runner_up.total_bits - finite[0].total_bits
+        if gap < NEAR_TIE_BITS:
+            notes.append(f"{runner_up.name} is only {gap:.3g} bits longer than {finite[0].name}: the choice between "
+                         "them, and the causes that differ, rest on a very small margin")
     if search_info is not None and search_info["note"]:
         notes.append(search_info["note"])
     if not all(p.exact for p in programs):
