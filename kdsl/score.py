@@ -56,6 +56,11 @@ def _numeric_formula(name: str):
     raise KeyError(name)
 
 
+@functools.lru_cache(maxsize=4096)
+def _grouping_bits(n_env: int, k: int) -> float:
+    return float(_numeric_formula("grouping")(n_env, k))
+
+
 def selection_weight(code: str) -> int:
     """How selection/grouping bits enter a program: ``2 l + 1`` under paper."""
     return 2 if code == "paper" else 1
@@ -92,7 +97,7 @@ class MechanismProfile:
     mechanism: Mechanism
     structure_bits: float
     best: dict[int, Choice]  # shortest (by local bits) for each k
-    min_data: dict[int, float]  # least data bits for each k
+    min_data: dict[int, float] | None  # least data bits for each k (None when not computed)
     exact: bool = True
     method: str = ""
 
@@ -294,7 +299,8 @@ def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: str, cost
 
 
 # ---------------------------------------------------------------------- tables
-def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int) -> tuple[dict, dict, bool, str]:
+def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
+                   with_min_data: bool = True) -> tuple[dict, dict, bool, str]:
     model = bound.model
     template = mech.template
     n_env = len(bound.environments)
@@ -304,7 +310,7 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     counts = tables.count_tables(bound, child, parents, symmetry)
 
     def grouping(k: int) -> float:
-        return float(_numeric_formula("grouping")(n_env, k))
+        return _grouping_bits(n_env, k)
 
     def choice_for(groups: list[list[int]], data: list[float], param: list[float], rows: list[float]) -> Choice:
         k = len(groups)
@@ -326,7 +332,9 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
         data, param, rows = tables.group_costs(pooled, code, precision)
         data[0] = param[0] = math.inf
         total_prof = sharing.best_partition_by_k(data + param)
-        data_prof = sharing.best_partition_by_k(data)
+        # the least data bits per k (for the profile); the same partition when parameter bits do not vary by group
+        constant_param = code in ("paper", "direct")
+        data_prof = total_prof if constant_param or not with_min_data else sharing.best_partition_by_k(data)
         best, min_data = {}, {}
         for k in range(1, n_env + 1):
             parts = total_prof.partitions[k]
@@ -335,7 +343,7 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
             masks = [sum(1 << e for e in g) for g in parts]
             best[k] = choice_for([list(g) for g in parts], [data[m] for m in masks], [param[m] for m in masks],
                                  [rows[m] for m in masks])
-            min_data[k] = float(data_prof.bits[k])
+            min_data[k] = best[k].data_bits if data_prof is total_prof else float(data_prof.bits[k])
         return best, min_data, True, "exact partition DP"
 
     def block_total(members) -> float:
@@ -347,7 +355,8 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
         return float(d[0])
 
     total_prof = sharing.greedy_partition_by_k(n_env, block_total)
-    data_prof = sharing.greedy_partition_by_k(n_env, block_data)
+    same = code in ("paper", "direct") or not with_min_data
+    data_prof = total_prof if same else sharing.greedy_partition_by_k(n_env, block_data)
     best, min_data = {}, {}
     for k in range(1, n_env + 1):
         parts = total_prof.partitions[k]
@@ -356,13 +365,18 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
         pooled = np.stack([counts[list(g)].sum(0) for g in parts])
         d, p, r = tables.group_costs(pooled, code, precision)
         best[k] = choice_for([list(g) for g in parts], list(d), list(p), list(r))
-        min_data[k] = float(data_prof.bits[k])
+        min_data[k] = best[k].data_bits if same else float(data_prof.bits[k])
     return best, min_data, False, "greedy merging (heuristic)"
 
 
 # ---------------------------------------------------------------------- programs
-def mechanism_profile(bound: BoundModel, mech: Mechanism) -> MechanismProfile:
-    """Every k's best realisation of one mechanism of a hypothesis."""
+def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = True) -> MechanismProfile:
+    """Every k's best realisation of one mechanism of a hypothesis.
+
+    ``with_min_data=False`` skips what only the reported profile needs (the
+    least data bits for each k where they differ from the shortest choice's):
+    a search's local scores do not use it. ``min_data`` is then None.
+    """
     model = bound.model
     code = model.code.name
     d = len(model.variables)
@@ -370,7 +384,9 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism) -> MechanismProfile:
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
     else:
-        best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision)
+        best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision, with_min_data)
+        if not with_min_data and code not in ("paper", "direct"):
+            min_data = None
     return MechanismProfile(mech.var, mech, structure, best, min_data, exact, method)
 
 
@@ -397,7 +413,7 @@ def program_profile(bound: BoundModel, hypothesis: Hypothesis,
     mechs = []
     for mech in hypothesis.mechanisms:
         key = (mech.var, mech.template, mech.fixed)
-        if cache is not None and key in cache:
+        if cache is not None and key in cache and cache[key].min_data is not None:
             mechs.append(cache[key])
             continue
         prof = mechanism_profile(bound, mech)

@@ -128,7 +128,7 @@ def estimate(model: Model, spec: SearchSpec) -> dict:
     d = len(model.variables)
     p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
     per_var = sum(math.comb(d - 1, i) for i in range(p + 1))
-    dp_bytes = d * (1 << d) * 12 + (1 << d) * 12
+    dp_bytes = d * (1 << d) * 16 + (1 << d) * 48  # parent tables and their argmins; subset arrays
     return {
         "variables": d,
         "max_parents": p,
@@ -200,7 +200,7 @@ def local_scores(
         extra_sets[t.child].add(tuple(sorted(t.parents, key=index.get)))
     total = sum(sum(math.comb(d - 1, i) for i in range(max_p + 1)) + len(extra_sets[v]) for v in names)
     entries: list[dict[int, tuple[float, Template, MechanismProfile]]] = [dict() for _ in names]
-    pruned: list[list[int]] = [[] for _ in names]
+    pruned: list[set[int]] = [set() for _ in names]
     only_tables = [not any(t.child == v for t in model.templates.values()) and model.variables[v].is_discrete
                    for v in names]
     # smallest parent sets first, across all variables, so that a deadline leaves a usable subset;
@@ -229,7 +229,8 @@ def local_scores(
                     break
             var = names[v_index]
             mask = sum(1 << index[p] for p in parents)
-            if any(mask & q == q for q in pruned[v_index]):
+            proper = list(_proper_submasks(mask))
+            if any(q in pruned[v_index] for q in proper):
                 continue
             structure = _structure_bits(model, len(parents))
             best: tuple[float, Template, MechanismProfile] | None = None
@@ -237,7 +238,7 @@ def local_scores(
                 key = (var, template, fixed)
                 if key not in cache:
                     mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
-                    cache[key] = mechanism_profile(bound, mech)
+                    cache[key] = mechanism_profile(bound, mech, with_min_data=False)
                 prof = cache[key]
                 bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
                 if best is None or bits < best[0]:
@@ -245,9 +246,10 @@ def local_scores(
             if best is not None:
                 entries[v_index][mask] = best
             if only_tables[v_index] and parents:
-                subset_best = min((b for q, (b, _, _) in entries[v_index].items() if mask & q == q), default=math.inf)
+                mine = entries[v_index]
+                subset_best = min((mine[q][0] for q in (*proper, mask) if q in mine), default=math.inf)
                 if _table_lower_bound(model, spec, var, parents, structure) >= subset_best:
-                    pruned[v_index].append(mask)
+                    pruned[v_index].add(mask)
         if not complete:
             break
     if progress is not None and complete:
@@ -256,6 +258,16 @@ def local_scores(
         except _STOP:
             pass  # every score is in: the search goes on to its exact phase, which will stop at once
     return LocalScores(names, entries, complete)
+
+
+def _proper_submasks(mask: int):
+    """Every subset of ``mask`` except ``mask`` itself (the empty set included)."""
+    sub = (mask - 1) & mask
+    while True:
+        yield sub
+        if sub == 0:
+            return
+        sub = (sub - 1) & mask
 
 
 def _structure_bits(model: Model, n_parents: int) -> float:

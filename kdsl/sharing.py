@@ -67,6 +67,7 @@ Costs may contain ``+inf`` (impossible); ``nan`` and ``-inf`` are refused.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -966,7 +967,50 @@ def _labels_to_blocks(labels: np.ndarray, k: int) -> list[list[int]]:
     return [np.flatnonzero(labels == b).tolist() for b in range(k)]
 
 
-def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7) -> PartitionProfile:
+#: Up to this many environments, partitions are enumerated outright (Bell(8) = 4140).
+PARTITION_ENUMERATE_MAX = 8
+
+
+@functools.cache
+def _all_partitions(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every set partition of n items, in lexicographic order of restricted growth strings.
+
+    Returns ``(labels, block_masks, k)``: labels ``(P, n)``, the bitmask of each
+    block ``(P, n)`` (0 where a partition has fewer blocks), blocks per partition.
+    """
+    strings: list[list[int]] = [[0]]
+    for _ in range(n - 1):
+        strings = [s + [b] for s in strings for b in range(max(s) + 2)]
+    labels = np.array(strings, dtype=np.int64)
+    masks = np.zeros((len(strings), n), dtype=np.int64)
+    for j in range(n):
+        np.add.at(masks, (np.arange(len(strings)), labels[:, j]), 1 << j)
+    return labels, masks, labels.max(axis=1) + 1
+
+
+def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
+    labels, masks, blocks = _all_partitions(n)
+    padded = np.append(arr, 0.0)  # mask 0 (an absent block) costs nothing
+    index = np.where(masks > 0, masks, len(arr))
+    with np.errstate(invalid="ignore"):
+        totals = padded[index].sum(axis=1)
+    bits = np.full(n + 1, np.inf)
+    out_labels = np.full((n + 1, n), -1, dtype=np.int64)
+    partitions: list = [None] * (n + 1)
+    for k in range(1, n + 1):
+        rows = np.flatnonzero(blocks == k)
+        if not rows.size:
+            continue
+        best = rows[int(np.argmin(totals[rows]))]  # the first minimum: the smallest growth string
+        if np.isfinite(totals[best]):
+            bits[k] = totals[best]
+            out_labels[k] = labels[best]
+            partitions[k] = _labels_to_blocks(labels[best], k)
+    return PartitionProfile(bits=bits, partitions=tuple(partitions), labels=out_labels,
+                            method="enumerated-partitions", exact=True)
+
+
+def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7, method: str = "auto") -> PartitionProfile:
     """Cheapest partition of the environments into exactly k shared tables, every k.
 
     Parameters
@@ -978,6 +1022,11 @@ def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7) -> Parti
     budget:
         Largest estimated number of operations (about ``N * 3**N / 2``); the
         default admits N up to 14.
+    method:
+        ``enumerate`` (every set partition, vectorised; N <= 8), ``dp`` (the
+        subset DP), or ``auto`` (enumeration up to
+        :data:`PARTITION_ENUMERATE_MAX`, else the DP). Both are exact and
+        break ties the same way.
 
     Returns
     -------
@@ -1006,6 +1055,12 @@ def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7) -> Parti
     n = int(round(math.log2(len(arr)))) if len(arr) > 1 else 0
     if n < 1 or len(arr) != 1 << n:
         raise KdslError(f"block_cost must have length 2**N for N >= 1 environments, got {len(arr)}")
+    if method not in ("auto", "dp", "enumerate"):
+        raise ValueError(f"unknown method {method!r}")
+    if method == "enumerate" or (method == "auto" and n <= PARTITION_ENUMERATE_MAX):
+        if n > PARTITION_ENUMERATE_MAX:
+            raise BudgetError(f"enumerating the set partitions of N={n} environments is too many; use method='dp'")
+        return _enumerated_partitions(arr, n)
     ops = n * 3.0**n / 2
     if ops > budget:
         raise BudgetError(

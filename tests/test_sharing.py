@@ -469,3 +469,16 @@ def test_greedy_partitions_are_well_formed():
         greedy_partition_by_k(lambda b: 1.0)
     with pytest.raises(KdslError, match="nan"):
         greedy_partition_by_k(lambda b: float("nan"), n_envs=2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 7), st.integers(0, 2**32 - 1))
+def test_enumerated_partitions_equal_the_subset_dp_including_ties(n, seed):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 5, size=1 << n).astype(float)  # small integers: many exact ties
+    cost[rng.random(1 << n) < 0.1] = np.inf
+    dp = best_partition_by_k(cost, method="dp")
+    enum = best_partition_by_k(cost, method="enumerate")
+    assert np.array_equal(dp.bits, enum.bits)
+    assert dp.partitions == enum.partitions
+    assert np.array_equal(dp.labels, enum.labels)
