@@ -54,6 +54,10 @@ def config_index(
     index = np.zeros(n, dtype=np.int64)
     total = 1
     for var in parents:
+        if symmetry is None or var.name not in symmetry.variables:
+            index = index * var.size + (columns[var.name] - var.lo)
+            total *= var.size
+            continue
         orbit, count = orbit_index(var, symmetry)
         index = index * count + orbit[columns[var.name] - var.lo]
         total *= count
@@ -65,13 +69,13 @@ def count_tables(
 ) -> np.ndarray:
     """``counts[e, j, x]``: rows of environment e with parent configuration (orbit) j and child code x."""
     k = child.size
-    _, j_total = config_index({child.name: np.zeros(1, dtype=np.int64)}, [], None) if not parents else (None, None)
-    tables = []
-    for env in bound.environments:
+    codes, j_total = [], 1
+    for e, env in enumerate(bound.environments):
         index, j_total = config_index(env.columns, parents, symmetry)
-        code = index * k + (env.columns[child.name] - child.lo)
-        tables.append(np.bincount(code, minlength=j_total * k).reshape(j_total, k))
-    return np.stack(tables).astype(np.float64)
+        codes.append((e * j_total + index) * k + (env.columns[child.name] - child.lo))
+    n_env = len(bound.environments)
+    pooled = np.bincount(np.concatenate(codes), minlength=n_env * j_total * k)
+    return pooled.reshape(n_env, j_total, k).astype(np.float64)
 
 
 def subset_counts(counts: np.ndarray) -> np.ndarray:
