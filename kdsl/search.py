@@ -289,13 +289,14 @@ def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
             if bits < bps[v, mask]:
                 bps[v, mask] = bits
                 arg[v, mask] = mask
-        for b in range(d):
-            bit = 1 << b
-            with_b = np.flatnonzero(np.arange(size) & bit)
-            without = with_b ^ bit
-            better = bps[v, without] < bps[v, with_b]
-            bps[v, with_b[better]] = bps[v, without[better]]
-            arg[v, with_b[better]] = arg[v, without[better]]
+    # subset-minimum transform, one bit at a time, on a view that pairs each set without bit b
+    # with the same set with it: (d, high bits, b in or out, low bits)
+    for b in range(d):
+        shape = (d, size >> (b + 1), 2, 1 << b)
+        view, arg_view = bps.reshape(shape), arg.reshape(shape)
+        better = view[:, :, 0, :] < view[:, :, 1, :]
+        view[:, :, 1, :] = np.where(better, view[:, :, 0, :], view[:, :, 1, :])
+        arg_view[:, :, 1, :] = np.where(better, arg_view[:, :, 0, :], arg_view[:, :, 1, :])
     return bps, arg
 
 
