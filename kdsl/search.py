@@ -128,7 +128,8 @@ def estimate(model: Model, spec: SearchSpec) -> dict:
     d = len(model.variables)
     p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
     per_var = sum(math.comb(d - 1, i) for i in range(p + 1))
-    dp_bytes = d * (1 << d) * 16 + (1 << d) * 48  # parent tables and their argmins; subset arrays
+    # parent tables and their argmins (16 bytes a cell), numpy temporaries of the transform (8), subset arrays
+    dp_bytes = d * (1 << d) * 24 + (1 << d) * 48
     return {
         "variables": d,
         "max_parents": p,
