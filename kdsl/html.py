@@ -33,6 +33,7 @@ from typing import Any
 
 import networkx as nx
 
+from .render import search_state, verdict
 from .result import ProgramResult, Result
 
 __all__ = [
@@ -193,19 +194,17 @@ def ranking_html(result: Result) -> str:
 
 def _verdict_html(result: Result) -> str:
     out = []
-    if result.best is None:
+    v = verdict(result)
+    if v.best is None:
         out.append("<div><b>no program has a finite length</b></div>")
     else:
-        best = result.program(result.best)
-        if len(result.ties) > 1:
-            out.append(f"<div><b>tie</b> between {_e(', '.join(result.ties))} (within 1e-9 bits)</div>")
-        out.append(f"<div>best: <b><code>{_e(best.name)}</code></b> ({_bits(best.total_bits)} bits, k = {_e(best.k)})</div>")
-        causes = ", ".join(f"{a} \u2192 {b}" for a, b in result.causes) or "no causal relation"
+        if v.ties:
+            out.append(f"<div><b>tie</b> between {_e(', '.join(v.ties))} (within 1e-9 bits)</div>")
+        out.append(f"<div>best: <b><code>{_e(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {_e(v.best_k)})</div>")
+        causes = ", ".join(f"{a} \u2192 {b}" for a, b in v.causes) or "no causal relation"
         out.append(f"<div>algorithmic causes: {_e(causes)}</div>")
-    if result.search is not None:
-        proven = result.search.get("proven")
-        state = "proven optimal" if proven else "best so far, NOT proven optimal"
-        out.append(f"<div>search: {_e(result.search.get('method', ''))} ({state})</div>")
+    if v.search_method is not None:
+        out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven)})</div>")
     if result.notes:
         out.append('<ul class="kdsl-notes" style="margin:4px 0;padding-left:20px">')
         out += [f"<li>note: {_e(n)}</li>" for n in result.notes]

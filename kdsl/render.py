@@ -3,10 +3,43 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .result import ProgramResult, Result
 
-__all__ = ["solve_text", "explain_text"]
+__all__ = ["solve_text", "explain_text", "Verdict", "verdict"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a result concludes, as plain data for every renderer (text, HTML)."""
+
+    best: str | None
+    best_bits: float | None
+    best_k: int | None
+    ties: tuple[str, ...]  # more than one name when the best programs tie
+    causes: tuple[tuple[str, str], ...]
+    search_method: str | None
+    search_proven: bool | None
+
+
+def verdict(result: Result) -> Verdict:
+    """The verdict of ``result``: best program, ties, causes and the search's state."""
+    best = result.program(result.best) if result.best is not None else None
+    search = result.search or {}
+    return Verdict(
+        best=best.name if best else None,
+        best_bits=best.total_bits if best else None,
+        best_k=best.k if best else None,
+        ties=tuple(result.ties) if len(result.ties) > 1 else (),
+        causes=tuple(result.causes),
+        search_method=search.get("method") if result.search is not None else None,
+        search_proven=search.get("proven") if result.search is not None else None,
+    )
+
+
+def search_state(proven: bool | None) -> str:
+    return "proven optimal" if proven else "best so far, NOT proven optimal"
 
 
 def _bits(x: float | None) -> str:
@@ -40,21 +73,20 @@ def solve_text(result: Result) -> str:
         lines.append("  ".join(cells) + "  " + row[-1])
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(row[-1]))
-    if result.best is None:
+    v = verdict(result)
+    if v.best is None:
         lines.append("no program has a finite length")
     else:
-        best = result.program(result.best)
-        if len(result.ties) > 1:
-            lines.append(f"tie between {', '.join(result.ties)} (within 1e-9 bits)")
-        lines.append(f"best: {best.name} ({_bits(best.total_bits)} bits, k = {best.k})")
-        causes = ", ".join(f"{a} -> {b}" for a, b in result.causes) or "no causal relation"
+        if v.ties:
+            lines.append(f"tie between {', '.join(v.ties)} (within 1e-9 bits)")
+        lines.append(f"best: {v.best} ({_bits(v.best_bits)} bits, k = {v.best_k})")
+        causes = ", ".join(f"{a} -> {b}" for a, b in v.causes) or "no causal relation"
         lines.append(f"algorithmic causes: {causes}")
     for p in result.programs:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
-    if result.search is not None:
-        state = "proven optimal" if result.search["proven"] else "best so far, NOT proven optimal"
-        lines.append(f"search: {result.search['method']} ({state})")
+    if v.search_method is not None:
+        lines.append(f"search: {v.search_method} ({search_state(v.search_proven)})")
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
