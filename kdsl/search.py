@@ -66,6 +66,7 @@ __all__ = [
     "KBEST_MAX_VARIABLES",
     "outcome_hypotheses",
     "StopSearch",
+    "tied_dags",
 ]
 
 #: Exact top-N (N > 1) is computed up to this many variables.
@@ -506,6 +507,41 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
 
 def _add_note(stats: dict, note: str) -> None:
     stats["note"] = f"{stats['note']}; {note}" if stats.get("note") else note
+
+
+def tied_dags(local: LocalScores, parents: dict[int, int], tolerance: float, limit: int = 2000) -> list[dict[int, int]]:
+    """DAGs as short as ``parents`` (within ``tolerance`` bits) reached by covered-edge reversals.
+
+    An edge u -> v is covered when v's parents are u's parents plus u;
+    reversing it keeps the DAG's equivalence class, and for a score-equivalent
+    code (``bic``) keeps its length. Every DAG of an equivalence class is
+    reachable from any other by such reversals (Chickering 1995), so a walk
+    over reversals that keep the length finds the equal-length DAGs a single
+    reported program hides. Reversals leaving the searched parent sets are not
+    taken. At most ``limit`` DAGs are visited.
+    """
+    d = len(local.variables)
+    start = tuple(parents.get(v, 0) for v in range(d))
+    base = sum(local.best(v, start[v]) for v in range(d))
+    seen = {start}
+    queue = [start]
+    while queue and len(seen) < limit:
+        current = queue.pop()
+        for v in range(d):
+            for u in range(d):
+                if not current[v] >> u & 1 or current[v] != current[u] | (1 << u):
+                    continue  # u -> v is not a covered edge
+                new = list(current)
+                new[v], new[u] = current[u], current[u] | (1 << v)
+                key = tuple(new)
+                if key in seen:
+                    continue
+                delta = (local.best(u, new[u]) + local.best(v, new[v])
+                         - local.best(u, current[u]) - local.best(v, current[v]))
+                if math.isfinite(delta) and abs(delta) <= tolerance and math.isfinite(base):
+                    seen.add(key)
+                    queue.append(key)
+    return [dict(enumerate(dag)) for dag in seen]
 
 
 def outcome_hypotheses(model: Model, outcome: SearchOutcome) -> list[Hypothesis]:

@@ -85,6 +85,18 @@ def _symmetries(profile) -> tuple:
     )
 
 
+def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
+    """Edge sets of the DAGs as short as the search's best, found by covered-edge reversals."""
+    from .search import tied_dags
+
+    if not outcome.programs or not math.isfinite(outcome.programs[0][0]):
+        return []
+    names = outcome.local.variables
+    dags = tied_dags(outcome.local, outcome.programs[0][1], TIE_TOLERANCE)
+    return [{(names[u], names[v]) for v, mask in dag.items() for u in range(len(names)) if mask >> u & 1}
+            for dag in dags]
+
+
 def _template_notes(programs: list[ProgramProfile]) -> list[str]:
     """Say where compared programs describe a variable with different named templates."""
     by_var: dict[str, set[str]] = {}
@@ -122,11 +134,13 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     cache: dict = {}
     hypotheses = list(model.hypotheses.values())
     search_info = None
+    hidden_ties: list[set[tuple[str, str]]] = []
     if model.search is not None:
         from .search import outcome_hypotheses, search
 
         outcome = search(bound, progress=progress, time_limit=time_limit, cache=cache)
         hypotheses = outcome_hypotheses(model, outcome) + hypotheses
+        hidden_ties = _hidden_ties(outcome)
         search_info = {"method": outcome.method, "proven": outcome.proven,
                        "local_scores": outcome.stats.get("local_scores"), "note": outcome.stats.get("note")}
     profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
@@ -142,8 +156,15 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
         shared = set(finite[0].edges)
         for p in finite[1: len(ties)]:
             shared &= set(p.edges)
+        if finite[0].name == "search-1":
+            for edges in hidden_ties:  # equal-length DAGs the search did not report
+                shared &= edges
         causes = tuple(e for e in finite[0].edges if e in shared)
     notes = _template_notes(profiles)
+    if finite and finite[0].name == "search-1" and len(hidden_ties) > 1:
+        dropped = [f"{a} -> {b}" for a, b in finite[0].edges if (a, b) not in set(causes)]
+        notes.append(f"{len(hidden_ties)} DAGs of equal length (within 1e-9 bits) differ from search-1 by reversing "
+                     f"edges; causes keeps only the relations they share" + (f" (dropped: {', '.join(dropped)})" if dropped else ""))
     if len(finite) > len(ties):
         runner_up = finite[len(ties)]
         gap = runner_up.total_bits - finite[0].total_bits

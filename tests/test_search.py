@@ -239,3 +239,31 @@ search {
 """
     result = kdsl.solve(spec)
     assert any("permute symmetries (swap) are not used by the search yet" in n for n in result.notes)
+
+
+def test_causes_drop_directions_an_unreported_equal_length_dag_reverses():
+    # under bic the two directions of a single edge are Markov equivalent and exactly as long
+    spec = """
+var A in 0..1
+var B in 0..1
+simulate env a n 500 seed 3 {
+    A ~ bernoulli(0.3)
+    B ~ bernoulli(0.2 + 0.6 * A)
+}
+search {
+    graphs max_parents 1
+    top 1
+}
+code bic
+"""
+    result = kdsl.solve(spec)
+    assert len(result.program("search-1").edges) == 1
+    assert result.causes == ()
+    assert any("2 DAGs of equal length" in n for n in result.notes)
+    both = kdsl.solve(spec.replace("top 1", "top 2"))
+    assert both.causes == () and len(both.ties) == 2
+
+
+def test_causes_keep_directions_the_shifts_identify():
+    result = kdsl.solve(ROOT / "examples" / "discovery.kdsl")
+    assert ("season", "rain") in result.causes  # reversible in the equivalence class, fixed by the regimes
