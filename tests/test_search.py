@@ -176,19 +176,7 @@ def test_time_limit_returns_best_so_far_marked_not_proven():
 
 
 def test_invariant_table_found_by_search_when_it_is_shorter():
-    spec = """
-var X in 0..4
-var Y in 0..1
-simulate env a n 3000 seed 4 {
-    X ~ uniform()
-    Y ~ bernoulli(0.1 + 0.2 * abs(X - 2))
-}
-symmetry mirror on X = reflect
-search {
-    graphs max_parents 1
-    symmetries mirror
-}
-"""
+    spec = (ROOT / "examples" / "symmetry.kdsl").read_text()
     result = kdsl.solve(spec)
     best = result.program(result.best)
     assert best.edges == (("X", "Y"),)

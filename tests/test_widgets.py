@@ -28,19 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 COVARIATE = ROOT / "examples" / "covariate_shift.kdsl"
 
-SEARCH_SPEC = """
-var X in 0..4
-var Y in 0..1
-simulate env a n 3000 seed 4 {
-    X ~ uniform()
-    Y ~ bernoulli(0.1 + 0.2 * abs(X - 2))
-}
-symmetry mirror on X = reflect
-search {
-    graphs max_parents 1
-    symmetries mirror
-}
-"""
+SEARCH_SPEC = (ROOT / "examples" / "symmetry.kdsl").read_text()
 
 
 @pytest.fixture(scope="module")
