@@ -98,6 +98,12 @@ _CHUNK_ELEMENTS = 1 << 21  # working-set size of one vectorised batch
 # ----------------------------------------------------------------------------- results
 
 
+def _freeze_arrays(obj: object, **dtypes: type) -> None:
+    """Store each named field of a frozen dataclass as a read-only array of the given dtype."""
+    for name, dtype in dtypes.items():
+        object.__setattr__(obj, name, _frozen(np.asarray(getattr(obj, name), dtype=dtype)))
+
+
 def _frozen(arr: np.ndarray) -> np.ndarray:
     arr = np.ascontiguousarray(arr)
     arr.flags.writeable = False
@@ -133,8 +139,7 @@ class SelectionProfile:
     exact: bool
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bits", _frozen(np.asarray(self.bits, dtype=float)))
-        object.__setattr__(self, "assignment", _frozen(np.asarray(self.assignment, dtype=np.int64)))
+        _freeze_arrays(self, bits=float, assignment=np.int64)
 
     @property
     def kmax(self) -> int:
@@ -175,8 +180,7 @@ class CoupledProfile:
     exact: bool
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bits", _frozen(np.asarray(self.bits, dtype=float)))
-        object.__setattr__(self, "assignment", _frozen(np.asarray(self.assignment, dtype=np.int64)))
+        _freeze_arrays(self, bits=float, assignment=np.int64)
 
     def to_dict(self) -> dict:
         """Plain data: nested lists, ``None`` for inf."""
@@ -216,8 +220,7 @@ class PartitionProfile:
     exact: bool
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bits", _frozen(np.asarray(self.bits, dtype=float)))
-        object.__setattr__(self, "labels", _frozen(np.asarray(self.labels, dtype=np.int64)))
+        _freeze_arrays(self, bits=float, labels=np.int64)
         object.__setattr__(self, "partitions", tuple(self.partitions))
 
     def to_dict(self) -> dict:
