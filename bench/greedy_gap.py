@@ -58,10 +58,10 @@ def main() -> None:
             bound = load(spec, data=data)
             local = local_scores(bound, bound.model.search)
             t = time.perf_counter()
-            exact_bits, _ = exact_best(local)
+            exact_bits = exact_best(local).bits
             t_exact = time.perf_counter() - t
             t = time.perf_counter()
-            greedy_bits, _ = greedy(local)
+            greedy_bits = greedy(local).bits
             t_greedy = time.perf_counter() - t
             gap = greedy_bits - exact_bits
             gaps.append(gap)

@@ -276,7 +276,9 @@ class _Checker:
                     )
         return Symmetry(decl.name.name, tuple(v.name for v in variables), kind, decl.span)
 
-    def symmetry_for_table(self, ident: ast.Ident, parents: tuple[str, ...], child: str) -> Symmetry:
+    def symmetry_for_table(self, ident: ast.Ident, parents: tuple[str, ...], child: str,
+                           in_hypothesis: bool = False) -> Symmetry:
+        """The symmetry of ``table(...) / NAME``: an invariance, or (in a hypothesis) a reuse."""
         if ident.name not in self.symmetries:
             other = self.globals.get(ident.name)
             if other is not None:
@@ -284,9 +286,19 @@ class _Checker:
             raise self.error(ident, f"unknown symmetry '{ident.name}'{_suggest(ident.name, self.symmetries)}")
         sym = self.symmetries[ident.name]
         if sym.kind == "permute":
-            raise self.error(
-                ident, f"'{sym.name}' is a permute symmetry (reuse across variables); an invariant table needs reflect or cyclic"
-            )
+            acting = ", ".join(sym.variables)
+            if not in_hypothesis:
+                raise self.error(
+                    ident, f"'{sym.name}' is a permute symmetry: it lets several of {acting} reuse one table, which is "
+                    f"written in a hypothesis (`{sym.variables[0]} ~ table(...) / {sym.name}` on each of them), "
+                    "not in a template",
+                )
+            if child not in sym.variables:
+                raise self.error(
+                    ident, f"'{sym.name}' is a permute symmetry on {acting}; {child} is not one of them, so it cannot "
+                    "reuse their table (an invariant table needs reflect or cyclic)",
+                )
+            return sym
         acted = sym.variables[0]
         if acted not in parents:
             shown = ", ".join(parents) if parents else "none"
@@ -493,6 +505,7 @@ class _Checker:
                 decl.name, f"hypothesis '{decl.name.name}' gives no mechanism for {', '.join(missing)}",
                 hint="every variable gets exactly one line, e.g. `" + missing[0] + " ~ table`",
             )
+        self.reuse_classes(decl, mechanisms, seen)
         graph = nx.DiGraph()
         graph.add_nodes_from(seen)
         graph.add_edges_from((p, m.var) for m in mechanisms for p in m.parents)
@@ -505,6 +518,38 @@ class _Checker:
             line = seen[cycle[-1][1]]
             raise self.error(line, f"the parents in hypothesis '{decl.name.name}' form a cycle: {path}")
         return Hypothesis(decl.name.name, tuple(mechanisms), decl.span)
+
+    def reuse_classes(self, decl: ast.HypothesisDecl, mechanisms: list[Mechanism],
+                      lines: dict[str, ast.Assignment]) -> None:
+        """Lines ``X ~ table(P) / S`` with a permute S share one table: at least two, same parents, same fixedness."""
+        by_symmetry: dict[str, list[Mechanism]] = {}
+        for mech in mechanisms:
+            if mech.template.kind == "reuse":
+                by_symmetry.setdefault(mech.template.symmetry, []).append(mech)
+        for name, members in by_symmetry.items():
+            first = members[0]
+            where = lines[first.var].rhs.symmetry
+            if len(members) < 2:
+                others = [v for v in self.symmetries[name].variables if v != first.var]
+                raise self.error(
+                    where, f"only {first.var} reuses '{name}' in hypothesis '{decl.name.name}': reuse needs at least "
+                    f"two variables sharing one table",
+                    hint=f"write `{others[0]} ~ {first.template.describe()}` too, or `{first.var} ~ "
+                         f"{Template(None, first.var, first.parents, 'table').describe()}` for a table of its own",
+                )
+            for mech in members[1:]:
+                line = lines[mech.var]
+                if set(mech.parents) != set(first.parents):
+                    shown = ", ".join(first.parents) or "none"
+                    raise self.error(
+                        line.rhs.symmetry, f"{mech.var} reuses {first.var}'s table through '{name}', so it needs the "
+                        f"same parents ({shown}); it has {', '.join(mech.parents) or 'none'}",
+                    )
+                if mech.fixed != first.fixed:
+                    raise self.error(
+                        line.var, f"{mech.var} and {first.var} share one table through '{name}', so both or neither "
+                        "must be `fixed`",
+                    )
 
     def table_parents(self, call: ast.Call) -> list[ast.Ident]:
         idents = []
@@ -524,8 +569,9 @@ class _Checker:
             idents = self.table_parents(base) if isinstance(base, ast.Call) else []
             parents = self.parent_names(idents, var)
             self.require_discrete(var, line.var, parents, idents)
-            sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), var.name)
-            return Template(None, var.name, tuple(parents), "invariant", symmetry=sym.name, span=line.span)
+            sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), var.name, in_hypothesis=True)
+            kind = "reuse" if sym.kind == "permute" else "invariant"
+            return Template(None, var.name, tuple(parents), kind, symmetry=sym.name, span=line.span)
         if isinstance(rhs, ast.RefRhs):
             name = rhs.name
             if name.name == "table":

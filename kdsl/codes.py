@@ -53,6 +53,7 @@ __all__ = [
     "F",
     "d",
     "p",
+    "m",
     "Log2",
     "Stirling2",
     "direct_selection_bits",
@@ -62,6 +63,7 @@ __all__ = [
     "paper_table_bits",
     "bic_table_bits",
     "structure_bits",
+    "reference_bits",
     "nml_table_bits",
     "log2_multinomial_complexity",
     "evaluate",
@@ -75,6 +77,8 @@ _LN2 = math.log(2.0)
 
 #: The symbols of the code lengths (all positive integers).
 N, M, k, n, rows, F, d, p = sp.symbols("N M k n rows F d p", positive=True, integer=True)
+#: The number of variables a permute symmetry acts on.
+m = sp.Symbol("m", positive=True, integer=True)
 _N, _M, _k = N, M, k  # aliases: the functions below take parameters named N, M, k
 
 # ---------------------------------------------------------------------------
@@ -370,6 +374,33 @@ def structure_bits(d: sp.Expr | int = d, p: sp.Expr | int = p) -> sp.Expr:
     """
     de, pe = _as_expr(d, "d"), _as_expr(p, "p")
     return Log2(de) + Log2(sp.binomial(de - 1, pe))
+
+
+def reference_bits(m: sp.Expr | int = m) -> sp.Expr:
+    """Bits for a variable that reuses another's stored table: ``log2 m!``.
+
+    A permute symmetry on m variables is the group of their m! orderings; a
+    variable that reuses the stored table names the group element that
+    carries the table onto it (DESIGN.md: one stored mechanism, cheap
+    references).
+
+    Parameters
+    ----------
+    m : sympy expression or int
+        Number of variables the symmetry acts on.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> reference_bits()
+    log2(factorial(m))
+    >>> reference_bits(2)
+    1
+    """
+    return Log2(sp.factorial(_as_expr(m, "m")))
 
 
 # ---------------------------------------------------------------------------

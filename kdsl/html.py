@@ -203,6 +203,8 @@ def _verdict_html(result: Result) -> str:
         out.append(f"<div>best: <b><code>{_e(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {_e(v.best_k)})</div>")
         causes = ", ".join(f"{a} \u2192 {b}" for a, b in v.causes) or "no causal relation"
         out.append(f"<div>algorithmic causes: {_e(causes)}</div>")
+        if v.symmetries:
+            out.append(f"<div>symmetries: {_e('; '.join(v.symmetries))}</div>")
     if v.search_method is not None:
         out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven)})</div>")
     if result.notes:
@@ -390,7 +392,7 @@ def program_svg(result: Result, name: str | None = None) -> str:
         ("plain", "one mechanism shared by every environment"),
     ]
     if symmetric:
-        items.append(("symmetric", "dashed: described with a symmetry (invariance)"))
+        items.append(("symmetric", "dashed: described with a symmetry (an invariant table, or a reused one)"))
     shift = margin - top_y  # curves that bulge above the nodes push the drawing down
     legend_y = bottom_y + shift + 18
     legend = [f'<g class="kdsl-legend" font-size="11" fill="{COLORS["text"]}">']

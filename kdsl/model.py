@@ -87,7 +87,7 @@ class Slot:
         return len(self.values)
 
 
-MechanismKind = Literal["family", "table", "invariant"]
+MechanismKind = Literal["family", "table", "invariant", "reuse"]
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,9 @@ class Template:
         """The right-hand side as a short text."""
         if self.kind == "table":
             return "table(" + ", ".join(self.parents) + ")" if self.parents else "table"
-        if self.kind == "invariant":
-            return f"table({', '.join(self.parents)}) / {self.symmetry}"
+        if self.kind in ("invariant", "reuse"):
+            table = f"table({', '.join(self.parents)})" if self.parents else "table"
+            return f"{table} / {self.symmetry}"
         names = {s: s.name for s in self.parent_symbols}
         names.update({s.symbol: s.name for s in self.slots})
         args = [sympy.sstr(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()}), full_prec=False)

@@ -21,6 +21,22 @@ class Verdict:
     causes: tuple[tuple[str, str], ...]
     search_method: str | None
     search_proven: bool | None
+    symmetries: tuple[str, ...] = ()  # what the best program's symmetries do, one phrase each
+
+
+def symmetry_phrases(program: ProgramResult) -> tuple[str, ...]:
+    """One phrase per symmetry a program uses: an invariant table, or a table several variables reuse."""
+    out: list[str] = []
+    for var, mech in program.mechanisms.items():
+        reuse = mech.get("reuse")
+        if reuse and reuse["stored_by"] == var:
+            others = [v for v in reuse["shared_by"] if v != var]
+            out.append(f"{', '.join(others)} reuse{'s' if len(others) == 1 else ''} {var}'s table through "
+                       f"{reuse['symmetry']}")
+    for sym in program.symmetries:
+        if sym.get("use") == "invariance":
+            out.append(f"{sym['var']}'s table is invariant under {sym['symmetry']}")
+    return tuple(out)
 
 
 def verdict(result: Result) -> Verdict:
@@ -35,6 +51,7 @@ def verdict(result: Result) -> Verdict:
         causes=tuple(result.causes),
         search_method=search.get("method") if result.search is not None else None,
         search_proven=search.get("proven") if result.search is not None else None,
+        symmetries=symmetry_phrases(best) if best else (),
     )
 
 
@@ -82,6 +99,8 @@ def solve_text(result: Result) -> str:
         lines.append(f"best: {v.best} ({_bits(v.best_bits)} bits, k = {v.best_k})")
         causes = ", ".join(f"{a} -> {b}" for a, b in v.causes) or "no causal relation"
         lines.append(f"algorithmic causes: {causes}")
+        if v.symmetries:
+            lines.append(f"symmetries: {'; '.join(v.symmetries)}")
     for p in result.programs:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
@@ -109,6 +128,9 @@ def explain_text(result: Result) -> str:
         for var, mech in p.mechanisms.items():
             by_env = mech["by_environment"]
             shown = ", ".join(f"{e}: {lab}" for e, lab in by_env.items() if lab) or "(no parameters)"
+            reuse = mech.get("reuse")
+            if reuse and reuse["stored_by"] != var:
+                shown += f"  (reuses {reuse['stored_by']}'s tables through {reuse['symmetry']})"
             out.append(f"  {var} ~ {mech['template']}  distinct {mech['distinct']}  [{mech['method']}]  {shown}")
         table = ", ".join(f"k={r['k']}: {_bits(r['total_bits'])}" for r in p.profile)
         out.append(f"  profile (shortest with exactly k): {table}")

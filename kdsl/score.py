@@ -34,7 +34,8 @@ from .expr import numeric
 from .families import FamilyParameterError, log2_prob
 from .model import Hypothesis, Mechanism, Model, Template
 
-__all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", "program_profile", "selection_weight"]
+__all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", "program_profile", "reuse_profiles",
+           "selection_weight"]
 
 #: Rows x candidates evaluated in one numpy call when building cost matrices.
 _CHUNK = 1 << 22
@@ -53,6 +54,8 @@ def _numeric_formula(name: str):
         return codes.lambdify_bits(codes.grouping_bits(), (codes.N, codes.k))
     if name == "structure":
         return codes.lambdify_bits(codes.structure_bits(), (codes.d, codes.p))
+    if name == "reference":
+        return codes.lambdify_bits(codes.reference_bits(), (codes.m,))
     raise KeyError(name)
 
 
@@ -84,9 +87,10 @@ class Choice:
     slot_k: tuple[int, ...] = ()
     group_rows: tuple[int, ...] = ()
     impossible: str | None = None  # why the data are impossible (inf data bits)
+    reference_bits: float = 0.0  # a variable reusing another's stored table names the group element
 
     def local_bits(self, weight: int) -> float:
-        return self.data_bits + weight * self.selection_bits + self.table_bits
+        return self.data_bits + weight * self.selection_bits + self.table_bits + self.reference_bits
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,13 @@ class MechanismProfile:
     min_data: dict[int, float] | None  # least data bits for each k (None when not computed)
     exact: bool = True
     method: str = ""
+    shares: tuple[str, ...] = ()  # a reuse class: its variables, the one storing the table first
+    symmetry_size: int = 0  # a reuse class: how many variables its permute symmetry acts on (m)
+
+    @property
+    def stores(self) -> bool:
+        """Whether this variable's bits include the stored table (False when it reuses another's)."""
+        return not self.shares or self.shares[0] == self.var
 
     @property
     def template(self) -> Template:
@@ -299,6 +310,75 @@ def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: str, cost
 
 
 # ---------------------------------------------------------------------- tables
+@dataclass(frozen=True)
+class _TableSharing:
+    """How environments share free tables, for every k: the shortest grouping, and the least data bits.
+
+    ``best[k]`` holds the groups and, per group, its data bits, parameter
+    bits and rows; ``least_data[k]`` the groups with the least data bits
+    (None where they are those of ``best``, as under ``paper`` and ``direct``).
+    """
+
+    best: dict[int, tuple[list[list[int]], list[float], list[float], list[float]]]
+    least_data: dict[int, tuple[list[list[int]], float]] | None
+    exact: bool
+    method: str
+
+
+def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, with_min_data: bool) -> _TableSharing:
+    """Group the environments of ``counts[e, j, x]`` into shared tables, for every number of tables."""
+    n_env = counts.shape[0]
+    if fixed:
+        pooled = counts.sum(0, keepdims=True)
+        data, param, rows = tables.group_costs(pooled, code, precision)
+        return _TableSharing({1: ([list(range(n_env))], [data[0]], [param[0]], [rows[0]])}, None, True, "fixed")
+    constant_param = code in ("paper", "direct") or not with_min_data
+    if n_env <= PARTITION_EXACT_MAX and (1 << n_env) * counts[0].size <= PARTITION_EXACT_CELLS:
+        pooled = tables.subset_counts(counts)
+        data, param, rows = tables.group_costs(pooled, code, precision)
+        data[0] = param[0] = math.inf
+        total_prof = sharing.best_partition_by_k(data + param)
+        # the least data bits per k (for the profile); the same partition when parameter bits do not vary by group
+        data_prof = None if constant_param else sharing.best_partition_by_k(data)
+        best, least = {}, None if data_prof is None else {}
+        for k in range(1, n_env + 1):
+            parts = total_prof.partitions[k]
+            if parts is None:
+                continue
+            masks = [sum(1 << e for e in g) for g in parts]
+            best[k] = ([list(g) for g in parts], [data[m] for m in masks], [param[m] for m in masks],
+                       [rows[m] for m in masks])
+            if least is not None:
+                least[k] = ([list(g) for g in data_prof.partitions[k]], float(data_prof.bits[k]))
+        return _TableSharing(best, least, True, "exact partition DP")
+
+    def block_costs(members) -> tuple[float, float]:
+        d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
+        return float(d[0]), float(p[0])
+
+    total_prof = sharing.greedy_partition_by_k(n_env, lambda g: sum(block_costs(g)))
+    data_prof = None if constant_param else sharing.greedy_partition_by_k(n_env, lambda g: block_costs(g)[0])
+    best, least = {}, None if data_prof is None else {}
+    for k in range(1, n_env + 1):
+        parts = total_prof.partitions[k]
+        if parts is None:
+            continue
+        pooled = np.stack([counts[list(g)].sum(0) for g in parts])
+        d, p, r = tables.group_costs(pooled, code, precision)
+        best[k] = ([list(g) for g in parts], list(d), list(p), list(r))
+        if least is not None:
+            least[k] = ([list(g) for g in data_prof.partitions[k]], float(data_prof.bits[k]))
+    return _TableSharing(best, least, False, "greedy merging (heuristic)")
+
+
+def _table_labels(groups: list[list[int]], n_env: int) -> tuple[str, ...]:
+    labels = [""] * n_env
+    for g, members in enumerate(groups):
+        for e in members:
+            labels[e] = f"table {g + 1}"
+    return tuple(labels)
+
+
 def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
                    with_min_data: bool = True) -> tuple[dict, dict, bool, str]:
     model = bound.model
@@ -308,65 +388,76 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     counts = tables.count_tables(bound, child, parents, symmetry)
-
-    def grouping(k: int) -> float:
-        return _grouping_bits(n_env, k)
-
-    def choice_for(groups: list[list[int]], data: list[float], param: list[float], rows: list[float]) -> Choice:
-        k = len(groups)
-        labels = [""] * n_env
-        for g, members in enumerate(groups):
-            for e in members:
-                labels[e] = f"table {g + 1}"
-        return Choice(k, float(sum(data)), grouping(k), float(sum(param)),
-                      tuple(tuple(g) for g in groups), tuple(labels), group_rows=tuple(int(r) for r in rows))
-
-    if mech.fixed:
-        pooled = counts.sum(0, keepdims=True)
-        data, param, rows = tables.group_costs(pooled, code, precision)
-        choice = choice_for([list(range(n_env))], [data[0]], [param[0]], [rows[0]])
-        return {1: choice}, {1: choice.data_bits}, True, "fixed"
-
-    if n_env <= PARTITION_EXACT_MAX and (1 << n_env) * counts[0].size <= PARTITION_EXACT_CELLS:
-        pooled = tables.subset_counts(counts)
-        data, param, rows = tables.group_costs(pooled, code, precision)
-        data[0] = param[0] = math.inf
-        total_prof = sharing.best_partition_by_k(data + param)
-        # the least data bits per k (for the profile); the same partition when parameter bits do not vary by group
-        constant_param = code in ("paper", "direct")
-        data_prof = total_prof if constant_param or not with_min_data else sharing.best_partition_by_k(data)
-        best, min_data = {}, {}
-        for k in range(1, n_env + 1):
-            parts = total_prof.partitions[k]
-            if parts is None:
-                continue
-            masks = [sum(1 << e for e in g) for g in parts]
-            best[k] = choice_for([list(g) for g in parts], [data[m] for m in masks], [param[m] for m in masks],
-                                 [rows[m] for m in masks])
-            min_data[k] = best[k].data_bits if data_prof is total_prof else float(data_prof.bits[k])
-        return best, min_data, True, "exact partition DP"
-
-    def block_total(members) -> float:
-        d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
-        return float(d[0] + p[0])
-
-    def block_data(members) -> float:
-        d, _, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
-        return float(d[0])
-
-    total_prof = sharing.greedy_partition_by_k(n_env, block_total)
-    same = code in ("paper", "direct") or not with_min_data
-    data_prof = total_prof if same else sharing.greedy_partition_by_k(n_env, block_data)
+    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data)
     best, min_data = {}, {}
-    for k in range(1, n_env + 1):
-        parts = total_prof.partitions[k]
-        if parts is None:
-            continue
-        pooled = np.stack([counts[list(g)].sum(0) for g in parts])
-        d, p, r = tables.group_costs(pooled, code, precision)
-        best[k] = choice_for([list(g) for g in parts], list(d), list(p), list(r))
-        min_data[k] = best[k].data_bits if same else float(data_prof.bits[k])
-    return best, min_data, False, "greedy merging (heuristic)"
+    for k, (groups, data, param, rows) in shared.best.items():
+        best[k] = Choice(k, float(sum(data)), _grouping_bits(n_env, k), float(sum(param)),
+                         tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
+                         group_rows=tuple(int(r) for r in rows))
+        min_data[k] = best[k].data_bits if shared.least_data is None else shared.least_data[k][1]
+    return best, min_data, shared.exact, shared.method
+
+
+def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: str,
+                      precision: int) -> float:
+    """Data bits of one member of a reuse class under the tables fitted to the whole class's counts."""
+    total = 0.0
+    for g in groups:
+        pooled = joint[g].sum(0)
+        if code in ("paper", "direct"):
+            probs = tables.quantized(pooled[None], precision)[0]
+        else:
+            totals = pooled.sum(-1, keepdims=True)
+            probs = np.divide(pooled, totals, out=np.zeros_like(pooled), where=totals > 0)
+        counted = member[g].sum(0)
+        with np.errstate(divide="ignore"):
+            total -= float(np.sum(counted[counted > 0] * np.log2(probs[counted > 0])))
+    return total
+
+
+def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data: bool = True) -> list[MechanismProfile]:
+    """Profiles of the variables of one reuse class (``X ~ table(P) / S`` with a permute S), in the given order.
+
+    The class stores one table per group of environments, fitted to the
+    members' pooled counts; the first member in the symmetry's order pays
+    for the grouping and the stored tables, every other member
+    ``log2 m!`` reference bits (:func:`kdsl.codes.reference_bits`), and each
+    member its own data bits and structure bits.
+    """
+    model = bound.model
+    code, precision = model.code.name, model.code.precision
+    symmetry = model.symmetries[mechanisms[0].template.symmetry]
+    members = sorted(mechanisms, key=lambda m: symmetry.variables.index(m.var))
+    owner = members[0]
+    parents = [model.variables[p] for p in owner.parents]
+    n_env = len(bound.environments)
+    counts = {m.var: tables.count_tables(bound, model.variables[m.var], parents) for m in members}
+    joint = np.sum(list(counts.values()), axis=0)
+    shared = _table_sharing(joint, code, precision, owner.fixed, with_min_data)
+    reference = float(_numeric_formula("reference")(len(symmetry.variables)))
+    d = len(model.variables)
+    structure = 0.0 if code == "bic" else float(_numeric_formula("structure")(d, len(owner.parents)))
+    order = tuple(m.var for m in members)
+    out = []
+    for mech in mechanisms:
+        stores = mech.var == owner.var
+        best, min_data = {}, {}
+        for k, (groups, data, param, rows) in shared.best.items():
+            mine = _member_data_bits(counts[mech.var], joint, groups, code, precision)
+            if not math.isfinite(float(sum(data))):
+                mine = math.inf if stores else 0.0
+            best[k] = Choice(k, mine, _grouping_bits(n_env, k) if stores else 0.0, float(sum(param)) if stores else 0.0,
+                             tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
+                             group_rows=tuple(int(r) for r in rows), reference_bits=0.0 if stores else reference)
+            if shared.least_data is None:
+                min_data[k] = best[k].data_bits
+            else:
+                min_data[k] = _member_data_bits(counts[mech.var], joint, shared.least_data[k][0], code, precision)
+        if not with_min_data and code not in ("paper", "direct"):
+            min_data = None
+        out.append(MechanismProfile(mech.var, mech, structure, best, min_data, shared.exact, shared.method, order,
+                                    len(symmetry.variables)))
+    return out
 
 
 # ---------------------------------------------------------------------- programs
@@ -381,6 +472,8 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
     code = model.code.name
     d = len(model.variables)
     structure = 0.0 if code == "bic" else float(_numeric_formula("structure")(d, len(mech.parents)))
+    if mech.template.kind == "reuse":
+        raise ValueError(f"{mech.var} reuses a table through '{mech.template.symmetry}': score its class with reuse_profiles")
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
     else:
@@ -405,28 +498,69 @@ def _convolve(profiles: list[dict[int, float]]) -> dict[int, tuple[float, tuple[
     return acc
 
 
-def program_profile(bound: BoundModel, hypothesis: Hypothesis,
-                    cache: dict | None = None) -> ProgramProfile:
-    """The program of ``hypothesis``: its shortest realisation for every total k."""
-    code = bound.model.code.name
-    weight = selection_weight(code)
-    mechs = []
-    for mech in hypothesis.mechanisms:
+def reuse_key(mechanisms: list[Mechanism]) -> tuple:
+    """The cache key of a reuse class: its symmetry, variables, parents and fixedness."""
+    first = mechanisms[0]
+    return ("reuse", first.template.symmetry, tuple(sorted(m.var for m in mechanisms)),
+            tuple(sorted(first.parents)), first.fixed)
+
+
+def _unit_profiles(bound: BoundModel, hypothesis: Hypothesis, cache: dict | None) -> tuple[list, list[list[int]]]:
+    """Each mechanism's profile, and the units whose k move together (one variable, or one reuse class)."""
+    profiles: list[MechanismProfile | None] = [None] * len(hypothesis.mechanisms)
+    units: list[list[int]] = []
+    classes: dict[str, list[int]] = {}
+    for i, mech in enumerate(hypothesis.mechanisms):
+        if mech.template.kind == "reuse":
+            if mech.template.symmetry not in classes:
+                classes[mech.template.symmetry] = []
+                units.append(classes[mech.template.symmetry])
+            classes[mech.template.symmetry].append(i)
+            continue
+        units.append([i])
         key = (mech.var, mech.template, mech.fixed)
         if cache is not None and key in cache and cache[key].min_data is not None:
-            mechs.append(cache[key])
+            profiles[i] = cache[key]
             continue
-        prof = mechanism_profile(bound, mech)
+        profiles[i] = mechanism_profile(bound, mech)
         if cache is not None:
-            cache[key] = prof
-        mechs.append(prof)
+            cache[key] = profiles[i]
+    for indices in classes.values():
+        members = [hypothesis.mechanisms[i] for i in indices]
+        key = reuse_key(members)
+        cached = cache.get(key) if cache is not None else None
+        if cached is None or any(p.min_data is None for p in cached.values()):
+            cached = {p.var: p for p in reuse_profiles(bound, members)}
+            if cache is not None:
+                cache[key] = cached
+        for i in indices:
+            profiles[i] = cached[hypothesis.mechanisms[i].var]
+    return profiles, units
+
+
+def program_profile(bound: BoundModel, hypothesis: Hypothesis,
+                    cache: dict | None = None) -> ProgramProfile:
+    """The program of ``hypothesis``: its shortest realisation for every total k.
+
+    The variables of a reuse class share one k (their stored tables), so
+    they enter the convolution together.
+    """
+    code = bound.model.code.name
+    weight = selection_weight(code)
+    mechs, units = _unit_profiles(bound, hypothesis, cache)
     constant = (1.0 if code == "paper" else 0.0) + sum(m.structure_bits for m in mechs)
-    totals = _convolve([{k: c.local_bits(weight) for k, c in m.best.items()} for m in mechs])
-    data_min = _convolve([m.min_data for m in mechs])
+    unit_totals = [{k: sum(mechs[i].best[k].local_bits(weight) for i in unit) for k in mechs[unit[0]].best}
+                   for unit in units]
+    unit_data = [{k: sum(mechs[i].min_data[k] for i in unit) for k in mechs[unit[0]].min_data} for unit in units]
+    totals = _convolve(unit_totals)
+    data_min = _convolve(unit_data)
     by_k = {}
     for k, (total, ks) in sorted(totals.items()):
-        choices = tuple(m.best[kk] for m, kk in zip(mechs, ks))
-        by_k[k] = (total + constant, choices)
+        per_mech: list[Choice | None] = [None] * len(mechs)
+        for unit, kk in zip(units, ks):
+            for i in unit:
+                per_mech[i] = mechs[i].best[kk]
+        by_k[k] = (total + constant, tuple(per_mech))
     return ProgramProfile(
         hypothesis, code, tuple(mechs), by_k, {k: v for k, (v, _) in data_min.items()}, constant,
         exact=all(m.exact for m in mechs),
@@ -459,6 +593,10 @@ def program_formula(profile: ProgramProfile, k: int, n_env: int, precision: int)
                     selection_terms.append(codes.Log2(msym) if mp.mechanism.fixed else codes.N * codes.Log2(msym))
                 else:
                     selection_terms.append(codes.compressed_selection_bits(codes.N, msym, ksym))
+        elif not mp.stores:
+            msym = sp.Symbol(f"m_{{{template.symmetry}}}")
+            values[msym] = mp.symmetry_size
+            table_terms.append(codes.reference_bits(msym))
         else:
             ksym, fsym = sp.Symbol(f"k_{{{var}}}"), sp.Symbol(f"F_{{{var}}}")
             values[ksym] = choice.k

@@ -46,16 +46,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from .data import BoundModel
 from .errors import BudgetError
 from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
-from .score import MechanismProfile, mechanism_profile, selection_weight
+from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight
 
 __all__ = [
     "LocalScores",
+    "ReuseScores",
+    "Program",
     "SearchOutcome",
     "search",
     "local_scores",
@@ -77,6 +80,8 @@ DEFAULT_TOP = 5
 MEMORY_BUDGET = 4 * 1024**3
 #: Default budget of local scores (variable, parent set) to compute.
 LOCAL_BUDGET = 200_000
+#: At most this many exact runs, one per choice of one reuse class per permute symmetry.
+MAX_REUSE_RUNS = 256
 
 Progress = Callable[[str, int, int], None]
 
@@ -89,24 +94,52 @@ _STOP = (KeyboardInterrupt, StopSearch)
 
 
 @dataclass
+class ReuseScores:
+    """A reuse class of a permute symmetry: variables sharing one stored table, scored per common parent set."""
+
+    symmetry: str
+    members: tuple[int, ...]  # variable indices, in the symmetry's order
+    # parent mask (disjoint from the members) -> (bits of all members together, their profiles)
+    entries: dict[int, tuple[float, tuple[MechanismProfile, ...]]] = field(default_factory=dict)
+
+    @property
+    def mask(self) -> int:
+        return sum(1 << v for v in self.members)
+
+    def best(self, parents: int) -> float:
+        entry = self.entries.get(parents)
+        return entry[0] if entry else math.inf
+
+
+@dataclass
 class LocalScores:
-    """Every scored (variable, parent set): the best mechanism and its bits."""
+    """Every scored (variable, parent set): the best mechanism and its bits; and every scored reuse class."""
 
     variables: list[str]
-    # per variable index: parent mask -> (bits, template, fixed, profile)
+    # per variable index: parent mask -> (bits, template, profile)
     entries: list[dict[int, tuple[float, Template, MechanismProfile]]]
     complete: bool = True
+    reuse: list[ReuseScores] = field(default_factory=list)
 
     def best(self, v: int, mask: int) -> float:
         entry = self.entries[v].get(mask)
         return entry[0] if entry else math.inf
 
 
+class Program(NamedTuple):
+    """A found program: its bits, each variable's parent mask, and the reuse classes it uses (indices into
+    :attr:`LocalScores.reuse`; their members take the class's parent mask)."""
+
+    bits: float
+    parents: dict[int, int]
+    reuse: tuple[int, ...] = ()
+
+
 @dataclass
 class SearchOutcome:
     """The programs a search found, shortest first, and how far it got."""
 
-    programs: list[tuple[float, dict[int, int]]]  # (bits, variable index -> parent mask)
+    programs: list[Program]
     proven: bool
     method: str
     local: LocalScores
@@ -129,16 +162,46 @@ def estimate(model: Model, spec: SearchSpec) -> dict:
     d = len(model.variables)
     p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
     per_var = sum(math.comb(d - 1, i) for i in range(p + 1))
+    classes = list(reuse_classes(model, spec))
+    reuse_sets = sum(sum(math.comb(d - len(members), i) for i in range(p + 1)) for _, members in classes)
     # parent tables and their argmins (16 bytes a cell), numpy temporaries of the transform (8), subset arrays
-    dp_bytes = d * (1 << d) * 24 + (1 << d) * 48
+    dp_bytes = (d + len(classes)) * (1 << d) * 24 + (1 << d) * 48
     return {
         "variables": d,
         "max_parents": p,
-        "local_scores": d * per_var,
+        "local_scores": d * per_var + reuse_sets,
+        "reuse_classes": len(classes),
+        "reuse_runs": _reuse_runs(classes),
         "dp_bytes": dp_bytes,
         "exact": dp_bytes <= MEMORY_BUDGET,
         "kbest": d <= KBEST_MAX_VARIABLES,
     }
+
+
+def reuse_classes(model: Model, spec: SearchSpec):
+    """Every reuse class a search tries: (permute symmetry, two or more of its discrete variables).
+
+    >>> from kdsl.check import check
+    >>> from kdsl.syntax import parse
+    >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsymmetry s on {A, B, C} = permute\\n"
+    ...                 "search {\\n symmetries s\\n}"))
+    >>> [members for _, members in reuse_classes(m, m.search)]
+    [('A', 'B'), ('A', 'C'), ('B', 'C'), ('A', 'B', 'C')]
+    """
+    for name in spec.symmetries:
+        sym = model.symmetries[name]
+        if sym.kind != "permute" or model.variables[sym.variables[0]].is_real:
+            continue
+        for size in range(2, len(sym.variables) + 1):
+            yield from ((name, members) for members in itertools.combinations(sym.variables, size))
+
+
+def _reuse_runs(classes: list[tuple[str, tuple[str, ...]]]) -> int:
+    """How many exact dynamic programs a search runs: one per choice of one class for each symmetry."""
+    per_symmetry: dict[str, int] = {}
+    for name, _ in classes:
+        per_symmetry[name] = per_symmetry.get(name, 0) + 1
+    return math.prod(per_symmetry.values())
 
 
 # ---------------------------------------------------------------------- local scores
@@ -254,12 +317,66 @@ def local_scores(
                     pruned[v_index].add(mask)
         if not complete:
             break
+    reuse: list[ReuseScores] = []
+    if complete:
+        try:
+            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache)
+        except _STOP:
+            complete = False
     if progress is not None and complete:
         try:
             progress("local scores", total, total)
         except _STOP:
             pass  # every score is in: the search goes on to its exact phase, which will stop at once
-    return LocalScores(names, entries, complete)
+    return LocalScores(names, entries, complete, reuse)
+
+
+def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float) -> float:
+    """No reuse class of ``members`` with ``parents`` (or a superset) is shorter than this."""
+    r = len(members)
+    bound = r * _structure_bits(model, len(parents)) + (r - 1) * reference
+    if model.code.name in ("paper", "direct"):
+        j = math.prod(model.variables[p].size for p in parents)
+        bound += (2 * model.code.precision + 4) * (model.variables[members[0]].size - 1) * j
+    return bound
+
+
+def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
+                  cache: dict) -> tuple[list[ReuseScores], bool]:
+    """Score every reuse class for every allowed common parent set (discrete parents only), pruned like tables."""
+    model = bound.model
+    names = list(model.variables)
+    index = {v: i for i, v in enumerate(names)}
+    weight = selection_weight(model.code.name)
+    fixed = not spec.shifts
+    out = []
+    for name, members in reuse_classes(model, spec):
+        scores = ReuseScores(name, tuple(index[v] for v in members))
+        reference = math.log2(math.factorial(len(model.symmetries[name].variables)))
+        others = [u for u in names if u not in members and model.variables[u].is_discrete]
+        pruned: set[int] = set()
+        for size in range(max_p + 1):
+            for parents in itertools.combinations(others, size):
+                if size and _deadline_passed(deadline):
+                    return out, False
+                mask = sum(1 << index[p] for p in parents)
+                proper = list(_proper_submasks(mask)) if mask else []
+                if any(q in pruned for q in proper):
+                    continue
+                mechanisms = [Mechanism(v, Template(None, v, parents, "reuse", symmetry=name), fixed, spec.span)
+                              for v in members]
+                key = reuse_key(mechanisms)
+                if key not in cache:
+                    cache[key] = {p.var: p for p in reuse_profiles(bound, mechanisms, with_min_data=False)}
+                profiles = tuple(cache[key][v] for v in members)
+                bits = min(sum(p.best[k].local_bits(weight) for p in profiles) for k in profiles[0].best)
+                scores.entries[mask] = (bits + sum(p.structure_bits for p in profiles), profiles)
+                if parents:
+                    subset_best = min(scores.best(q) for q in (*proper, mask))
+                    if _reuse_lower_bound(model, members, parents, reference) >= subset_best:
+                        pruned.add(mask)
+        out.append(scores)
+    return out, True
 
 
 def _proper_submasks(mask: int):
@@ -281,20 +398,27 @@ def _structure_bits(model: Model, n_parents: int) -> float:
 
 # ---------------------------------------------------------------------- exact DP
 def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
-    """``bps[v, C]``: least local score of v with parents inside C, and that parent set."""
+    """``bps[u, C]``: least local score of unit u with parents inside C, and that parent set.
+
+    Units are the variables, then the reuse classes (``local.reuse``), whose
+    rows hold the bits of all their members together.
+    """
     d = len(local.variables)
     size = 1 << d
-    bps = np.full((d, size), np.inf)
-    arg = np.full((d, size), -1, dtype=np.int64)
-    for v in range(d):
-        for mask, (bits, _, _) in local.entries[v].items():
-            if bits < bps[v, mask]:
-                bps[v, mask] = bits
-                arg[v, mask] = mask
+    units = d + len(local.reuse)
+    bps = np.full((units, size), np.inf)
+    arg = np.full((units, size), -1, dtype=np.int64)
+    rows = [{mask: entry[0] for mask, entry in local.entries[v].items()} for v in range(d)]
+    rows += [{mask: entry[0] for mask, entry in block.entries.items()} for block in local.reuse]
+    for u, row in enumerate(rows):
+        for mask, bits in row.items():
+            if bits < bps[u, mask]:
+                bps[u, mask] = bits
+                arg[u, mask] = mask
     # subset-minimum transform, one bit at a time, on a view that pairs each set without bit b
-    # with the same set with it: (d, high bits, b in or out, low bits)
+    # with the same set with it: (units, high bits, b in or out, low bits)
     for b in range(d):
-        shape = (d, size >> (b + 1), 2, 1 << b)
+        shape = (units, size >> (b + 1), 2, 1 << b)
         view, arg_view = bps.reshape(shape), arg.reshape(shape)
         better = view[:, :, 0, :] < view[:, :, 1, :]
         view[:, :, 1, :] = np.where(better, view[:, :, 0, :], view[:, :, 1, :])
@@ -302,87 +426,138 @@ def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
     return bps, arg
 
 
+def _reuse_runs_of(local: LocalScores):
+    """The reuse classes each exact run may use: one class of every symmetry (a symmetry stores one table).
+
+    A program may use at most one class per permute symmetry (LANGUAGE.md:
+    the symmetry's variables reuse *one* stored table), which does not
+    decompose over subsets; so the dynamic program runs once for each choice
+    of one class per symmetry, and every run also covers the programs that
+    use fewer classes.
+    """
+    by_symmetry: dict[str, list[int]] = {}
+    for i, block in enumerate(local.reuse):
+        by_symmetry.setdefault(block.symmetry, []).append(i)
+    yield from itertools.product(*by_symmetry.values())
+
+
 def exact_best(local: LocalScores, progress: Progress | None = None,
-               deadline: float | None = None) -> tuple[float, dict[int, int]] | None:
-    """The optimal DAG over all variables: (bits, variable -> parent mask); None on a deadline."""
+               deadline: float | None = None) -> Program | None:
+    """The optimal program over all DAGs and reuse classes; None on a deadline."""
     d = len(local.variables)
     size = 1 << d
     bps, arg = _best_parent_tables(local)
-    best = np.full(size, np.inf)
-    sink = np.full(size, -1, dtype=np.int64)
-    best[0] = 0.0
     masks = np.arange(size)
     popcount = np.zeros(size, dtype=np.int64)
     for b in range(d):
         popcount += (masks >> b) & 1
-    for layer in range(1, d + 1):
-        if _deadline_passed(deadline):
-            return None
-        if progress is not None:
-            progress("subsets", layer, d)
-        layer_masks = masks[popcount == layer]
-        for v in range(d):
-            members = layer_masks[(layer_masks >> v) & 1 == 1]
-            rest = members ^ (1 << v)
-            cand = best[rest] + bps[v, rest]
-            better = cand < best[members]
-            best[members[better]] = cand[better]
-            sink[members[better]] = v
-    full = size - 1
-    if not math.isfinite(best[full]):
-        return math.inf, {}
-    parents: dict[int, int] = {}
-    mask = full
-    while mask:
-        v = int(sink[mask])
-        rest = mask ^ (1 << v)
-        parents[v] = int(arg[v, rest])
-        mask = rest
-    return float(best[full]), parents
+    layers = [masks[popcount == layer] for layer in range(d + 1)]
+    found: Program | None = None
+    for run in _reuse_runs_of(local):
+        best = np.full(size, np.inf)
+        sink = np.full(size, -1, dtype=np.int64)
+        best[0] = 0.0
+        units = [(v, 1 << v) for v in range(d)] + [(d + i, local.reuse[i].mask) for i in run]
+        for layer in range(1, d + 1):
+            if _deadline_passed(deadline):
+                return None
+            if progress is not None:
+                progress("subsets", layer, d)
+            layer_masks = layers[layer]
+            for u, umask in units:
+                members = layer_masks[layer_masks & umask == umask]
+                rest = members ^ umask
+                cand = best[rest] + bps[u, rest]
+                better = cand < best[members]
+                best[members[better]] = cand[better]
+                sink[members[better]] = u
+        full = size - 1
+        if found is not None and not best[full] < found.bits:
+            continue
+        if not math.isfinite(best[full]):
+            found = Program(math.inf, {}) if found is None else found
+            continue
+        parents: dict[int, int] = {}
+        used: list[int] = []
+        mask = full
+        while mask:
+            u = int(sink[mask])
+            umask = 1 << u if u < d else local.reuse[u - d].mask
+            rest = mask ^ umask
+            if u < d:
+                parents[u] = int(arg[u, rest])
+            else:
+                used.append(u - d)
+                for v in local.reuse[u - d].members:
+                    parents[v] = int(arg[u, rest])
+            mask = rest
+        found = Program(float(best[full]), parents, tuple(sorted(used)))
+    return found
+
+
+def _top_parent_sets(rows: dict[int, float], size: int, d: int, excluded: int, top: int) -> list[list[tuple[float, int]]]:
+    """For every candidate set C (disjoint from ``excluded``), the ``top`` shortest parent sets inside C."""
+    lists: list[list[tuple[float, int]]] = [[] for _ in range(size)]
+    for c in range(size):
+        if c & excluded:
+            continue
+        merged = [(rows[c], c)] if c in rows else []
+        for b in range(d):
+            if c >> b & 1:
+                merged.extend(lists[c ^ (1 << b)])
+        lists[c] = sorted(set(merged))[:top]
+    return lists
 
 
 def k_best(local: LocalScores, top: int, progress: Progress | None = None,
-           deadline: float | None = None) -> list[tuple[float, dict[int, int]]] | None:
-    """The exact ``top`` shortest DAGs (ties broken by a fixed order); None on a deadline."""
+           deadline: float | None = None) -> list[Program] | None:
+    """The exact ``top`` shortest programs (ties broken by a fixed order); None on a deadline."""
     d = len(local.variables)
     size = 1 << d
-    # per variable and candidate set C: the top parent sets inside C, as (bits, mask)
-    parent_lists: list[list[list[tuple[float, int]]]] = []
-    for v in range(d):
-        own = {}
-        for mask, (bits, _, _) in local.entries[v].items():
-            own[mask] = [(bits, mask)]
-        lists: list[list[tuple[float, int]]] = [[] for _ in range(size)]
-        for c in range(size):
-            if c >> v & 1:
-                continue
-            merged = list(own.get(c, []))
-            for b in range(d):
-                if c >> b & 1:
-                    merged.extend(lists[c ^ (1 << b)])
-            unique = sorted(set(merged))[:top]
-            lists[c] = unique
-        parent_lists.append(lists)
-    nets: list[list[tuple[float, tuple[tuple[int, int], ...]]]] = [[] for _ in range(size)]
-    nets[0] = [(0.0, ())]
-    for s in sorted(range(1, size), key=lambda m: bin(m).count("1")):
-        if _deadline_passed(deadline):
-            return None
-        candidates: dict[tuple[tuple[int, int], ...], float] = {}
-        for v in range(d):
-            if not s >> v & 1:
-                continue
-            rest = s ^ (1 << v)
-            for bits_net, net in nets[rest]:
-                for bits_p, pmask in parent_lists[v][rest]:
-                    key = tuple(sorted((*net, (v, pmask))))
-                    total = bits_net + bits_p
-                    if total < candidates.get(key, math.inf):
-                        candidates[key] = total
-        nets[s] = heapq.nsmallest(top, ((b, k) for k, b in candidates.items()))
-        if progress is not None and s % 256 == 0:
-            progress("subsets", s, size)
-    return [(bits, dict(net)) for bits, net in nets[size - 1] if math.isfinite(bits)]
+    parent_lists = [_top_parent_sets({m: e[0] for m, e in local.entries[v].items()}, size, d, 1 << v, top)
+                    for v in range(d)]
+    parent_lists += [_top_parent_sets({m: e[0] for m, e in block.entries.items()}, size, d, block.mask, top)
+                     for block in local.reuse]
+    order = sorted(range(1, size), key=lambda m: bin(m).count("1"))
+    everything: dict[tuple[tuple[int, int], ...], float] = {}
+    for run in _reuse_runs_of(local):
+        units = [(v, 1 << v) for v in range(d)] + [(d + i, local.reuse[i].mask) for i in run]
+        nets: list[list[tuple[float, tuple[tuple[int, int], ...]]]] = [[] for _ in range(size)]
+        nets[0] = [(0.0, ())]
+        for s in order:
+            if _deadline_passed(deadline):
+                return None
+            candidates: dict[tuple[tuple[int, int], ...], float] = {}
+            for u, umask in units:
+                if s & umask != umask:
+                    continue
+                rest = s ^ umask
+                for bits_net, net in nets[rest]:
+                    for bits_p, pmask in parent_lists[u][rest]:
+                        key = tuple(sorted((*net, (u, pmask))))
+                        total = bits_net + bits_p
+                        if total < candidates.get(key, math.inf):
+                            candidates[key] = total
+            nets[s] = heapq.nsmallest(top, ((b, k) for k, b in candidates.items()))
+            if progress is not None and s % 256 == 0:
+                progress("subsets", s, size)
+        for bits, net in nets[size - 1]:
+            everything[net] = min(bits, everything.get(net, math.inf))
+    out = []
+    for bits, net in heapq.nsmallest(top, ((b, k) for k, b in everything.items())):
+        if not math.isfinite(bits):
+            continue
+        parents: dict[int, int] = {}
+        used = []
+        for u, pmask in net:
+            if u < d:
+                parents[u] = pmask
+            else:
+                used.append(u - d)
+                for v in local.reuse[u - d].members:
+                    parents[v] = pmask
+        out.append(Program(bits, parents, tuple(sorted(used))))
+    return out
 
 
 # ---------------------------------------------------------------------- heuristic
@@ -401,8 +576,12 @@ def _acyclic_with(parents: dict[int, int], child: int, new_parent: int) -> bool:
     return True
 
 
-def greedy(local: LocalScores, deadline: float | None = None) -> tuple[float, dict[int, int]]:
-    """Hill climbing over single-edge changes from the empty graph (a heuristic)."""
+def greedy(local: LocalScores, deadline: float | None = None) -> Program:
+    """Hill climbing over single-edge changes from the empty graph (a heuristic).
+
+    Reuse classes are then tried on the DAG found: a class whose members
+    all have the same parents replaces their separate tables when shorter.
+    """
     d = len(local.variables)
     parents = {v: 0 for v in range(d)}
     scores = {v: local.best(v, 0) for v in range(d)}
@@ -443,7 +622,30 @@ def greedy(local: LocalScores, deadline: float | None = None) -> tuple[float, di
             parents[other] |= 1 << child
             scores[other] = local.best(other, parents[other])
         scores[child] = local.best(child, parents[child])
-    return float(sum(scores.values())), parents
+    return _with_reuse(local, parents, scores)
+
+
+def _with_reuse(local: LocalScores, parents: dict[int, int], scores: dict[int, float]) -> Program:
+    """Use the reuse classes that shorten a given DAG, largest saving first, at most one per symmetry."""
+    gains = []
+    for i, block in enumerate(local.reuse):
+        common = {parents[v] for v in block.members}
+        if len(common) == 1:
+            gain = sum(scores[v] for v in block.members) - block.best(common.pop())
+            if gain > 1e-9:
+                gains.append((-gain, i))
+    used: list[int] = []
+    taken, symmetries = 0, set()
+    total = float(sum(scores.values()))
+    for neg_gain, i in sorted(gains):
+        block = local.reuse[i]
+        if block.mask & taken or block.symmetry in symmetries:
+            continue
+        used.append(i)
+        taken |= block.mask
+        symmetries.add(block.symmetry)
+        total += neg_gain
+    return Program(total, parents, tuple(sorted(used)))
 
 
 # ---------------------------------------------------------------------- driver
@@ -462,6 +664,12 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
             f"this search would score {size['local_scores']:,} (variable, parent set) pairs, over the budget of "
             f"{local_budget:,}; {options}", file=model.filename, line=span.line, column=span.column,
             source_line=model.source_line(span.line))
+    if size["reuse_runs"] > MAX_REUSE_RUNS:
+        raise BudgetError(
+            f"the permute symmetries of this search allow {size['reuse_runs']:,} combinations of reuse classes (one "
+            f"class per symmetry), over the budget of {MAX_REUSE_RUNS}; list fewer permute symmetries under "
+            "`symmetries`, or declare them on fewer variables", file=model.filename, line=span.line,
+            column=span.column, source_line=model.source_line(span.line))
     for var in model.variables.values():
         if var.is_real and not any(t.child == var.name for t in model.templates.values()):
             raise BudgetError(
@@ -476,10 +684,11 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
-    reuse = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"]
-    if reuse:
-        _add_note(stats, f"permute symmetries ({', '.join(reuse)}) are not used by the search yet: reuse of one "
-                         "mechanism by several variables is not scored, so these programs store each one separately")
+    skipped = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"
+               and model.variables[model.symmetries[n].variables[0]].is_real]
+    if skipped:
+        _add_note(stats, f"permute symmetries on real variables ({', '.join(skipped)}) are not searched: "
+                         "reuse shares a table, and a real variable has none")
     if not local.complete:
         return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
     exact_fits = size["dp_bytes"] <= memory_budget
@@ -509,7 +718,8 @@ def _add_note(stats: dict, note: str) -> None:
     stats["note"] = f"{stats['note']}; {note}" if stats.get("note") else note
 
 
-def tied_dags(local: LocalScores, parents: dict[int, int], tolerance: float, limit: int = 2000) -> list[dict[int, int]]:
+def tied_dags(local: LocalScores, parents: dict[int, int], tolerance: float, limit: int = 2000,
+              held: int = 0) -> list[dict[int, int]]:
     """DAGs as short as ``parents`` (within ``tolerance`` bits) reached by covered-edge reversals.
 
     An edge u -> v is covered when v's parents are u's parents plus u;
@@ -518,11 +728,13 @@ def tied_dags(local: LocalScores, parents: dict[int, int], tolerance: float, lim
     reachable from any other by such reversals (Chickering 1995), so a walk
     over reversals that keep the length finds the equal-length DAGs a single
     reported program hides. Reversals leaving the searched parent sets are not
-    taken. At most ``limit`` DAGs are visited.
+    taken, nor reversals touching the variables in the mask ``held`` (those
+    of a reuse class, whose parents are scored together). At most ``limit``
+    DAGs are visited.
     """
     d = len(local.variables)
     start = tuple(parents.get(v, 0) for v in range(d))
-    base = sum(local.best(v, start[v]) for v in range(d))
+    base = sum(local.best(v, start[v]) for v in range(d) if not held >> v & 1)
     seen = {start}
     queue = [start]
     while queue and len(seen) < limit:
@@ -531,6 +743,8 @@ def tied_dags(local: LocalScores, parents: dict[int, int], tolerance: float, lim
             for u in range(d):
                 if not current[v] >> u & 1 or current[v] != current[u] | (1 << u):
                     continue  # u -> v is not a covered edge
+                if held >> u & 1 or held >> v & 1:
+                    continue
                 new = list(current)
                 new[v], new[u] = current[u], current[u] | (1 << v)
                 key = tuple(new)
@@ -549,11 +763,17 @@ def outcome_hypotheses(model: Model, outcome: SearchOutcome) -> list[Hypothesis]
     out = []
     names = outcome.local.variables
     span = model.search.span
-    feasible = [(bits, parents) for bits, parents in outcome.programs if math.isfinite(bits)]
-    for rank, (_, parents) in enumerate(feasible, start=1):
+    feasible = [program for program in outcome.programs if math.isfinite(program.bits)]
+    for rank, program in enumerate(feasible, start=1):
+        reused = {v: outcome.local.reuse[i] for i in program.reuse for v in outcome.local.reuse[i].members}
         mechanisms = []
         for v, var in enumerate(names):
-            _, template, _ = outcome.local.entries[v][parents.get(v, 0)]
+            pmask = program.parents.get(v, 0)
+            if v in reused:
+                parents = tuple(names[u] for u in range(len(names)) if pmask >> u & 1)
+                template = Template(None, var, parents, "reuse", symmetry=reused[v].symmetry)
+            else:
+                _, template, _ = outcome.local.entries[v][pmask]
             mechanisms.append(Mechanism(var, template, not model.search.shifts, span))
         out.append(Hypothesis(f"search-{rank}", tuple(mechanisms), span))
     return out

@@ -70,6 +70,9 @@ def _mechanisms(profile, choices, envs) -> dict:
         }
         if choice.slot_k:
             entry["distinct_by_slot"] = {s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)}
+        if mp.shares:
+            entry["reuse"] = {"symmetry": mp.template.symmetry, "stored_by": mp.shares[0], "shared_by": list(mp.shares),
+                              "reference_bits": choice.reference_bits}
         out[mp.var] = entry
     return out
 
@@ -81,7 +84,8 @@ def _shifts(profile, choices, envs) -> dict:
 
 def _symmetries(profile) -> tuple:
     return tuple(
-        {"var": mp.var, "symmetry": mp.template.symmetry} for mp in profile.mechanisms if mp.template.symmetry
+        {"var": mp.var, "symmetry": mp.template.symmetry, "use": "reuse" if mp.shares else "invariance"}
+        for mp in profile.mechanisms if mp.template.symmetry
     )
 
 
@@ -89,10 +93,14 @@ def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
     """Edge sets of the DAGs as short as the search's best, found by covered-edge reversals."""
     from .search import tied_dags
 
-    if not outcome.programs or not math.isfinite(outcome.programs[0][0]):
+    if not outcome.programs or not math.isfinite(outcome.programs[0].bits):
         return []
     names = outcome.local.variables
-    dags = tied_dags(outcome.local, outcome.programs[0][1], TIE_TOLERANCE)
+    best = outcome.programs[0]
+    held = 0
+    for i in best.reuse:
+        held |= outcome.local.reuse[i].mask
+    dags = tied_dags(outcome.local, best.parents, TIE_TOLERANCE, held=held)
     return [{(names[u], names[v]) for v, mask in dag.items() for u in range(len(names)) if mask >> u & 1}
             for dag in dags]
 

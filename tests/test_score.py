@@ -399,7 +399,55 @@ def test_invariant_table_is_free_table_over_orbits(data, code):
     y_counts = np.stack([count_table(y, np.minimum(x, kx - 1 - x), orbits, ky) for x, y in envs])
     brute = brute_tables([table_options(x_counts, name, precision), table_options(y_counts, name, precision)])
     check_profile(program, brute, constant(name, 2, [0, 1]), 0.0)
-    assert program.to_dict()["symmetries"] == [{"var": "Y", "symmetry": "mirror"}]
+    assert program.to_dict()["symmetries"] == [{"var": "Y", "symmetry": "mirror", "use": "invariance"}]
+
+
+@st.composite
+def twin_data(draw):
+    """Environments of (X, Y1, Y2) rows, Y1 and Y2 on one domain."""
+    kx, ky = draw(st.sampled_from([2, 3])), draw(st.sampled_from([2, 3]))
+    envs = []
+    for _ in range(draw(st.integers(1, 4))):
+        rows = draw(st.integers(1, 6))
+        cols = [draw(st.lists(st.integers(0, size - 1), min_size=rows, max_size=rows)) for size in (kx, ky, ky)]
+        envs.append(tuple(np.array(c) for c in cols))
+    return kx, ky, envs
+
+
+@SETTINGS
+@given(data=twin_data(), code=st.sampled_from(CODES))
+def test_reused_table_is_one_table_over_both_variables_counts(data, code):
+    # Y1 and Y2 reuse one stored table: a table fitted to their pooled counts, stored once, plus
+    # log2(2!) = 1 bit for the variable that references it
+    kx, ky, envs = data
+    name, precision = code
+    n_env = len(envs)
+    spec = f"""
+var X in 0..{kx - 1}
+var Y1 in 0..{ky - 1}
+var Y2 in 0..{ky - 1}
+symmetry swap on {{Y1, Y2}} = permute
+{chr(10).join(f"env e{i} from d{i}" for i in range(n_env))}
+hypothesis h {{
+    X ~ table
+    Y2 ~ table(X) / swap
+    Y1 ~ table(X) / swap
+}}
+{code_line(name, precision)}
+"""
+    frames = {f"d{i}": {"X": x, "Y1": y1, "Y2": y2} for i, (x, y1, y2) in enumerate(envs)}
+    program = kdsl.solve(spec, data=frames).program("h")
+    x_counts = np.stack([count_table(x, np.zeros(len(x), dtype=int), 1, kx) for x, _, _ in envs])
+    pooled = np.stack([count_table(y1, x, kx, ky) + count_table(y2, x, kx, ky) for x, y1, y2 in envs])
+    reuse = [(k, local + 1.0, data_bits) for k, local, data_bits in table_options(pooled, name, precision)]
+    brute = brute_tables([table_options(x_counts, name, precision), reuse])
+    check_profile(program, brute, constant(name, 3, [0, 1, 1]), 0.0)
+    out = program.to_dict()
+    assert out["mechanisms"]["Y1"]["reuse"]["stored_by"] == "Y1"  # the first in the symmetry's order stores
+    assert out["mechanisms"]["Y2"]["reuse"]["reference_bits"] == 1.0
+    assert out["shifts"]["Y1"] == out["shifts"]["Y2"]
+    if program.k is not None:
+        assert program.k == len(out["shifts"]["X"]) + len(out["shifts"]["Y1"])  # the reused tables count once
 
 
 # ----------------------------------------------------------------------------- the symbolic formula
