@@ -18,8 +18,9 @@ with its best sharing across environments, plus v's structure bits.
 
 Parent sets are pruned by ``max_parents`` and by a provable bound: a table's
 parameter bits grow with its parent set and data bits are never negative,
-so once the bound of P exceeds the best local score among P's subsets, P and
-all its supersets are skipped.
+so once the bound of P exceeds the best local score among P's subsets, P's
+supersets are skipped (for the top N programs: once N of those subsets score
+below the bound).
 
 >>> import kdsl
 >>> result = kdsl.solve('''
@@ -249,9 +250,15 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
 
 def local_scores(
     bound: BoundModel, spec: SearchSpec, progress: Progress | None = None, deadline: float | None = None,
-    cache: dict | None = None,
+    cache: dict | None = None, top: int = 1,
 ) -> LocalScores:
-    """Score every allowed (variable, parent set), smallest parent sets first."""
+    """Score every allowed (variable, parent set), smallest parent sets first.
+
+    A parent set P (and every superset) is skipped once ``top`` of P's
+    subsets, P included, score at most P's lower bound: inside any candidate
+    set those subsets are then at least as short as anything containing P,
+    so the ``top`` shortest programs never need it (ties aside).
+    """
     model = bound.model
     names = list(model.variables)
     d = len(names)
@@ -312,15 +319,15 @@ def local_scores(
                 entries[v_index][mask] = best
             if only_tables[v_index] and parents:
                 mine = entries[v_index]
-                subset_best = min((mine[q][0] for q in (*proper, mask) if q in mine), default=math.inf)
-                if _table_lower_bound(model, spec, var, parents, structure) >= subset_best:
+                bound_bits = _table_lower_bound(model, spec, var, parents, structure)
+                if sum(1 for q in (*proper, mask) if q in mine and mine[q][0] <= bound_bits) >= top:
                     pruned[v_index].add(mask)
         if not complete:
             break
     reuse: list[ReuseScores] = []
     if complete:
         try:
-            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache)
+            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache, top)
         except _STOP:
             complete = False
     if progress is not None and complete:
@@ -342,7 +349,7 @@ def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[st
 
 
 def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
-                  cache: dict) -> tuple[list[ReuseScores], bool]:
+                  cache: dict, top: int = 1) -> tuple[list[ReuseScores], bool]:
     """Score every reuse class for every allowed common parent set (discrete parents only), pruned like tables."""
     model = bound.model
     names = list(model.variables)
@@ -372,8 +379,8 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 bits = min(sum(p.best[k].local_bits(weight) for p in profiles) for k in profiles[0].best)
                 scores.entries[mask] = (bits + sum(p.structure_bits for p in profiles), profiles)
                 if parents:
-                    subset_best = min(scores.best(q) for q in (*proper, mask))
-                    if _reuse_lower_bound(model, members, parents, reference) >= subset_best:
+                    bound_bits = _reuse_lower_bound(model, members, parents, reference)
+                    if sum(1 for q in (*proper, mask) if scores.best(q) <= bound_bits) >= top:
                         pruned.add(mask)
         out.append(scores)
     return out, True
@@ -680,7 +687,9 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     limit = spec.time_limit if time_limit is None else time_limit
     start = time.monotonic()
     deadline = None if limit is None else start + limit
-    local = local_scores(bound, spec, progress, deadline, cache)
+    top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
+    use_kbest = top > 1 and size["kbest"]
+    local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1)
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
@@ -696,8 +705,6 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         stats["note"] = (f"the exact dynamic program needs {size['dp_bytes'] / 1e9:.1f} GB, over the "
                          f"{memory_budget / 1e9:.1f} GB budget; the result is a heuristic")
         return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
-    top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
-    use_kbest = top > 1 and size["kbest"]
     if top > 1 and not use_kbest:
         _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables; only the exact best program is reported")
     try:

@@ -84,7 +84,7 @@ def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed,
     max_parents = d - 1
     text, data, names = spec_text(sizes, n_env, rows, seed, max_parents, code)
     bound = kdsl.load(text, data=data)
-    local = local_scores(bound, bound.model.search)
+    local = local_scores(bound, bound.model.search, top=3)
     # brute force through the full scoring path of hand-written programs
     cache: dict = {}
     totals = []
@@ -125,7 +125,7 @@ def test_search_with_reuse_equals_brute_force_over_dags_and_reuse_classes(size, 
     members = names[:group]
     text = text.replace("search {\n", f"symmetry swap on {{{', '.join(members)}}} = permute\nsearch {{\n    symmetries swap\n")
     bound = kdsl.load(text, data=data)
-    local = local_scores(bound, bound.model.search)
+    local = local_scores(bound, bound.model.search, top=3)
     span = bound.model.search.span
     cache: dict = {}
     totals = []
@@ -151,6 +151,28 @@ def test_search_with_reuse_equals_brute_force_over_dags_and_reuse_classes(size, 
     # the search's best program, scored as a hypothesis, has the length the search found
     result = kdsl.solve(text, data=data)
     assert result.program("search-1").total_bits == pytest.approx(totals[0], abs=1e-7)
+
+
+def test_top_n_keeps_programs_whose_parent_sets_pruning_would_drop_for_the_best():
+    # 15 rows of 3 binary variables under `paper`: a two-parent table (80 parameter bits) can never be
+    # the best choice, so the search for the best skips every two-parent set; the top 20 of the 25 DAGs
+    # include four with one, so the top-N search must keep them
+    d = 3
+    text, data, names = spec_text([2, 2, 2], 1, 15, 0, 2, "paper", top=20)
+    bound = kdsl.load(text, data=data)
+    span = bound.model.search.span
+    cache: dict = {}
+    totals = []
+    for dag in all_dags(d, 2):
+        hyp = Hypothesis("h", tuple(
+            Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
+                      False, span) for v in range(d)), span)
+        prof = program_profile(bound, hyp, cache)
+        totals.append(prof.by_k[prof.best_k()][0])
+    totals.sort()
+    assert len(k_best(local_scores(bound, bound.model.search, top=1), 20)) < 20  # what pruning for the best leaves
+    found = [p.total_bits for p in kdsl.solve(text, data=data).programs]
+    assert found == pytest.approx(totals[:20], abs=1e-7)
 
 
 def test_search_finds_planted_reuse_and_not_where_the_mechanisms_differ():
