@@ -5,6 +5,9 @@ is the sum of *local scores*: for a variable v and a parent set P, the
 shortest mechanism for v given P (a free table, an invariant table under a
 listed symmetry, or a template declared for v with parents P), each already
 with its best sharing across environments, plus v's structure bits.
+A *reuse class* (two or more variables of a listed permute symmetry storing
+one table) is scored the same way per common parent set, and enters the
+dynamic programs as one unit that places all its variables at once.
 
 * :func:`exact_best` finds the optimal DAG by dynamic programming over
   variable subsets (best parent sets by a subset-minimum transform, then
