@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "FAMILIES",
@@ -433,16 +433,31 @@ class _Discrete:
     logsf: Callable[..., np.ndarray]  # log P(X > k)
 
 
+def _scipy(distribution: str, method: str, shift: int = 0) -> Callable[..., np.ndarray]:
+    """``scipy.stats.<distribution>.<method>``, looked up at the first call.
+
+    scipy.stats takes about 0.4 s to import; a spec without these families
+    (``kdsl check``, tables only) never pays for it.
+    """
+
+    def call(k, *params):
+        from scipy import stats
+
+        return getattr(getattr(stats, distribution), method)(k + shift if shift else k, *params)
+
+    return call
+
+
+def _discrete(distribution: str, shift: int = 0) -> _Discrete:
+    return _Discrete(*(_scipy(distribution, m, shift) for m in ("logpmf", "logcdf", "logsf")))
+
+
 _DISCRETE: dict[str, _Discrete] = {
-    "bernoulli": _Discrete(stats.bernoulli.logpmf, stats.bernoulli.logcdf, stats.bernoulli.logsf),
-    "binomial": _Discrete(stats.binom.logpmf, stats.binom.logcdf, stats.binom.logsf),
-    "poisson": _Discrete(stats.poisson.logpmf, stats.poisson.logcdf, stats.poisson.logsf),
+    "bernoulli": _discrete("bernoulli"),
+    "binomial": _discrete("binom"),
+    "poisson": _discrete("poisson"),
     # scipy's geom counts trials (support 1, 2, ...); ours counts failures.
-    "geometric": _Discrete(
-        lambda k, p: stats.geom.logpmf(k + 1, p),
-        lambda k, p: stats.geom.logcdf(k + 1, p),
-        lambda k, p: stats.geom.logsf(k + 1, p),
-    ),
+    "geometric": _discrete("geom", shift=1),
 }
 
 
