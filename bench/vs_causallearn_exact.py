@@ -66,7 +66,8 @@ def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
     pooled = tables.subset_counts(counts)
     data, param, _ = tables.group_costs(pooled, model.code.name, model.code.precision)
     data[0] = param[0] = np.inf
-    grouping = score._numeric_formula("grouping")
+    structure = score._numeric_formula("structure")
+    d = len(names)
     mech = Mechanism(var, Template(None, var, parents, "table"), False, model.spec.decls[0].span)
     n_env = len(bound.environments)
     parts = {
@@ -74,9 +75,10 @@ def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
         "  tables.count_tables": lambda: tables.count_tables(bound, child, pvars, None),
         "  tables.subset_counts": lambda: tables.subset_counts(counts),
         "  tables.group_costs": lambda: tables.group_costs(pooled, model.code.name, model.code.precision),
-        "  sharing.best_partition_by_k (called twice: total, and data bits alone)":
+        "  sharing.best_partition_by_k (once in a search: total bits; data bits alone only outside one)":
             lambda: sharing.best_partition_by_k(data + param),
-        f"  grouping formula, one k (lambdified sympy; called {n_env}x, once per k)": lambda: float(grouping(n_env, 2)),
+        "  structure formula (lambdified sympy, evaluated once per local score in mechanism_profile)":
+            lambda: float(structure(d, len(parents))),
     }
     print(f"one local score, {var} | {', '.join(parents)} ({n_env} environments), mean of {runs} calls:")
     for label, fn in parts.items():

@@ -30,7 +30,7 @@ import io
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +50,15 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none", "-", "?"}
 
 @dataclass(frozen=True)
 class Environment:
-    """One environment's data: a column per variable, all of equal length."""
+    """One environment's data: a column per variable, all of equal length (read-only arrays)."""
 
     name: str
     columns: dict[str, np.ndarray]
     origin: str
+
+    def __post_init__(self) -> None:
+        for column in self.columns.values():
+            column.flags.writeable = False  # bound data are never changed, so what is derived from them stays true
 
     @property
     def rows(self) -> int:
@@ -67,10 +71,27 @@ class BoundModel:
 
     model: Model
     environments: tuple[Environment, ...]
+    _joined: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def names(self) -> list[str]:
         return [e.name for e in self.environments]
+
+    def environment_index(self) -> np.ndarray:
+        """Each row's environment position, over all environments' rows in order (int64, read-only)."""
+        if None not in self._joined:
+            lengths = [e.rows for e in self.environments]
+            self._joined[None] = _frozen(np.repeat(np.arange(len(self.environments), dtype=np.int64), lengths))
+        return self._joined[None]
+
+    def codes(self, name: str) -> np.ndarray:
+        """A discrete variable's value codes from 0, over all environments' rows in order (int64, read-only)."""
+        if name not in self._joined:
+            lo = self.model.variables[name].lo
+            joined = [e.columns[name] for e in self.environments]
+            self._joined[name] = _frozen(np.concatenate(joined).astype(np.int64) - lo if joined else
+                                         np.zeros(0, dtype=np.int64))
+        return self._joined[name]
 
     def summary(self) -> dict[str, Any]:
         """Plain data describing the model and its environments."""
@@ -92,6 +113,11 @@ class BoundModel:
             ],
             "search": None if m.search is None else {"max_parents": m.search.max_parents, "top": m.search.top},
         }
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def natural_key(text: str) -> tuple:

@@ -246,6 +246,10 @@ def _as_costs(cost: object, name: str, min_ndim: int, max_ndim: int | None = Non
         raise KdslError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if 0 in arr.shape:
         raise KdslError(f"{name} is empty (shape {arr.shape}); need at least one environment and candidate")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if total == total and total != -math.inf:  # no NaN and no -inf (either would make the sum NaN or -inf)
+        return arr
     if np.isnan(arr).any():
         raise KdslError(f"{name} contains NaN")
     if np.isneginf(arr).any():
@@ -991,25 +995,67 @@ def _all_partitions(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return labels, masks, labels.max(axis=1) + 1
 
 
-def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
-    labels, masks, blocks = _all_partitions(n)
-    padded = np.append(arr, 0.0)  # mask 0 (an absent block) costs nothing
-    index = np.where(masks > 0, masks, len(arr))
-    with np.errstate(invalid="ignore"):
-        totals = padded[index].sum(axis=1)
-    bits = np.full(n + 1, np.inf)
-    out_labels = np.full((n + 1, n), -1, dtype=np.int64)
-    partitions: list = [None] * (n + 1)
+@functools.cache
+def _partition_plan(n: int) -> tuple:
+    """Every set partition of n items grouped by their number of blocks k, for :func:`_enumerated_partitions`.
+
+    Returns ``(index, spans, labels, blocks)``: ``index`` ``(P, n)`` into the
+    block costs with one zero-cost pad ``2**n`` where a partition has fewer
+    blocks, rows ordered by k and, within one k, by restricted growth string
+    (a stable sort of :func:`_all_partitions`); ``spans[k] = (start, stop)``
+    of k's rows (``None`` when there are none); ``labels`` ``(P + 1, n)`` in
+    the same row order plus a last row of -1; ``blocks``, each partition's
+    blocks as tuples, in the same row order.
+    """
+    labels, masks, counts = _all_partitions(n)
+    order = np.argsort(counts, kind="stable")
+    index = np.where(masks > 0, masks, 1 << n)[order]
+    sorted_labels = _frozen(np.vstack([labels[order], np.full((1, n), -1, dtype=np.int64)]))
+    index = _frozen(index)
+    ks = counts[order]
+    spans: list = [None] * (n + 1)
     for k in range(1, n + 1):
-        rows = np.flatnonzero(blocks == k)
-        if not rows.size:
+        rows = np.flatnonzero(ks == k)
+        if rows.size:
+            spans[k] = (int(rows[0]), int(rows[-1]) + 1)
+    blocks = tuple(
+        tuple(tuple(int(e) for e in np.flatnonzero(row == b)) for b in range(int(k)))
+        for row, k in zip(sorted_labels[:-1], ks)
+    )
+    return index, tuple(spans), sorted_labels, blocks
+
+
+#: Up to this many set partitions the per-k minimum is taken in Python rather than numpy.
+_PYTHON_ARGMIN_MAX = 64
+
+
+def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
+    index, spans, labels, blocks = _partition_plan(n)
+    padded = np.append(arr, 0.0)  # mask 0 (an absent block) costs nothing
+    totals = padded[index].sum(axis=1)  # row by row the same (P, n) reduction as in lexicographic order
+    values = totals.tolist() if len(totals) <= _PYTHON_ARGMIN_MAX else None
+    if values is None or not all(v == v for v in values):  # Python's min and numpy's argmin differ on NaN
+        values = None
+    bits = [math.inf] * (n + 1)
+    partitions: list = [None] * (n + 1)
+    rows = [len(index)] * (n + 1)  # the last row of `labels` is all -1
+    for k in range(1, n + 1):
+        span = spans[k]
+        if span is None:
             continue
-        best = rows[int(np.argmin(totals[rows]))]  # the first minimum: the smallest growth string
-        if np.isfinite(totals[best]):
-            bits[k] = totals[best]
-            out_labels[k] = labels[best]
-            partitions[k] = _labels_to_blocks(labels[best], k)
-    return PartitionProfile(bits=bits, partitions=tuple(partitions), labels=out_labels,
+        start, stop = span
+        # the first minimum within k's rows: the smallest growth string
+        if values is not None:
+            best = min(range(start, stop), key=values.__getitem__)
+            value = values[best]
+        else:
+            best = start + int(np.argmin(totals[start:stop]))
+            value = float(totals[best])
+        if math.isfinite(value):
+            bits[k] = value
+            partitions[k] = [list(b) for b in blocks[best]]
+            rows[k] = best
+    return PartitionProfile(bits=np.array(bits), partitions=tuple(partitions), labels=labels.take(rows, axis=0),
                             method="enumerated-partitions", exact=True)
 
 

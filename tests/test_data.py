@@ -333,9 +333,14 @@ def test_inputs_are_unchanged(tmp_path):
     bound = load(_spec(tmp_path, 'env obs from "obs.csv"\nenv lab from lab_df\n'), data={"lab_df": frame})
     pd.testing.assert_frame_equal(frame, copy)
     assert csv_path.read_bytes() == before
-    # the bound arrays are copies, not views into the caller's data
-    bound.environments[1].columns["X"][0] = 3
-    pd.testing.assert_frame_equal(frame, copy)
+    # the bound arrays are read-only copies, not views into the caller's data
+    for name, column in bound.environments[1].columns.items():
+        assert not column.flags.writeable
+        assert not np.shares_memory(column, frame[name].to_numpy())
+    with pytest.raises(ValueError, match="read-only"):
+        bound.environments[1].columns["X"][0] = 3
+    frame.loc[0, "X"] = 2.0  # the caller may go on changing its frame: the bound data do not follow
+    assert bound.environments[1].columns["X"][0] == 0
 
 
 def test_simulation_is_reproducible(tmp_path):
