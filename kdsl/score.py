@@ -64,6 +64,11 @@ def _grouping_bits(n_env: int, k: int) -> float:
     return float(_numeric_formula("grouping")(n_env, k))
 
 
+@functools.lru_cache(maxsize=4096)
+def _structure_bits(code: str, d: int, n_parents: int) -> float:
+    return 0.0 if code == "bic" else float(_numeric_formula("structure")(d, n_parents))
+
+
 def selection_weight(code: str) -> int:
     """How selection/grouping bits enter a program: ``2 l + 1`` under paper."""
     return 2 if code == "paper" else 1
@@ -398,6 +403,28 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     return best, min_data, shared.exact, shared.method
 
 
+def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
+    """A free or invariant table's shortest local bits over every k, plus its structure bits.
+
+    The number a search ranks parent sets by, equal to the least
+    ``Choice.local_bits`` of :func:`mechanism_profile` plus its structure
+    bits (the same additions in the same order), without building the
+    choices: a search scores thousands of parent sets and reports few.
+    """
+    model = bound.model
+    code, precision = model.code.name, model.code.precision
+    template = mech.template
+    n_env = len(bound.environments)
+    parents = [model.variables[p] for p in template.parents]
+    symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
+    counts = tables.count_tables(bound, model.variables[template.child], parents, symmetry)
+    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
+    weight = selection_weight(code)
+    best = min(float(sum(data)) + weight * _grouping_bits(n_env, k) + float(sum(param))
+               for k, (_, data, param, _) in shared.best.items())
+    return best + _structure_bits(code, len(model.variables), len(template.parents))
+
+
 def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: str,
                       precision: int) -> float:
     """Data bits of one member of a reuse class under the tables fitted to the whole class's counts."""
@@ -436,7 +463,7 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     shared = _table_sharing(joint, code, precision, owner.fixed, with_min_data)
     reference = float(_numeric_formula("reference")(len(symmetry.variables)))
     d = len(model.variables)
-    structure = 0.0 if code == "bic" else float(_numeric_formula("structure")(d, len(owner.parents)))
+    structure = _structure_bits(code, d, len(owner.parents))
     order = tuple(m.var for m in members)
     out = []
     for mech in mechanisms:
@@ -471,7 +498,7 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
     model = bound.model
     code = model.code.name
     d = len(model.variables)
-    structure = 0.0 if code == "bic" else float(_numeric_formula("structure")(d, len(mech.parents)))
+    structure = _structure_bits(code, d, len(mech.parents))
     if mech.template.kind == "reuse":
         raise ValueError(f"{mech.var} reuses a table through '{mech.template.symmetry}': score its class with reuse_profiles")
     if mech.template.kind == "family":

@@ -57,7 +57,7 @@ import numpy as np
 from .data import BoundModel
 from .errors import BudgetError
 from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
-from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight
+from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
 
 __all__ = [
     "LocalScores",
@@ -120,8 +120,8 @@ class LocalScores:
     """Every scored (variable, parent set): the best mechanism and its bits; and every scored reuse class."""
 
     variables: list[str]
-    # per variable index: parent mask -> (bits, template, profile)
-    entries: list[dict[int, tuple[float, Template, MechanismProfile]]]
+    # per variable index: parent mask -> (bits, template, profile or None when only the bits were computed)
+    entries: list[dict[int, tuple[float, Template, MechanismProfile | None]]]
     complete: bool = True
     reuse: list[ReuseScores] = field(default_factory=list)
 
@@ -274,7 +274,7 @@ def local_scores(
     for t in model.templates.values():
         extra_sets[t.child].add(tuple(sorted(t.parents, key=index.get)))
     total = sum(sum(math.comb(d - 1, i) for i in range(max_p + 1)) + len(extra_sets[v]) for v in names)
-    entries: list[dict[int, tuple[float, Template, MechanismProfile]]] = [dict() for _ in names]
+    entries: list[dict[int, tuple[float, Template, MechanismProfile | None]]] = [dict() for _ in names]
     pruned: list[set[int]] = [set() for _ in names]
     only_tables = [not any(t.child == v for t in model.templates.values()) and model.variables[v].is_discrete
                    for v in names]
@@ -308,14 +308,18 @@ def local_scores(
             if any(q in pruned[v_index] for q in proper):
                 continue
             structure = _structure_bits(model, len(parents))
-            best: tuple[float, Template, MechanismProfile] | None = None
+            best: tuple[float, Template, MechanismProfile | None] | None = None
             for template in _candidates(model, spec, var, parents):
                 key = (var, template, fixed)
-                if key not in cache:
+                prof = cache.get(key)
+                if prof is not None:
+                    bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+                elif template.kind == "family":
                     mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
-                    cache[key] = mechanism_profile(bound, mech, with_min_data=False)
-                prof = cache[key]
-                bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+                    prof = cache[key] = mechanism_profile(bound, mech, with_min_data=False)
+                    bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+                else:  # a table: its bits only; the few reported programs get their profiles when scored
+                    bits = table_local_bits(bound, Mechanism(var, template, fixed, spec.span))
                 if best is None or bits < best[0]:
                     best = (bits, template, prof)
             if best is not None:
