@@ -406,10 +406,12 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
 def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     """A free or invariant table's shortest local bits over every k, plus its structure bits.
 
-    The number a search ranks parent sets by, equal to the least
+    The number a search ranks parent sets by: the least
     ``Choice.local_bits`` of :func:`mechanism_profile` plus its structure
-    bits (the same additions in the same order), without building the
-    choices: a search scores thousands of parent sets and reports few.
+    bits, up to float rounding (with up to 8 environments the groups' bits
+    are added in another order), without building the choices: a search
+    scores thousands of parent sets and reports few, whose lengths then
+    come from their profiles.
     """
     model = bound.model
     code, precision = model.code.name, model.code.precision
@@ -418,11 +420,18 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     counts = tables.count_tables(bound, model.variables[template.child], parents, symmetry)
-    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
     weight = selection_weight(code)
+    structure = _structure_bits(code, len(model.variables), len(template.parents))
+    if not mech.fixed and n_env <= sharing.PARTITION_ENUMERATE_MAX:
+        data, param, _ = tables.group_costs(tables.subset_counts(counts), code, precision)
+        cost = data + param
+        cost[0] = math.inf
+        by_k = sharing.least_partition_bits(cost)
+        return min(float(by_k[k]) + weight * _grouping_bits(n_env, k) for k in range(1, n_env + 1)) + structure
+    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
     best = min(float(sum(data)) + weight * _grouping_bits(n_env, k) + float(sum(param))
                for k, (_, data, param, _) in shared.best.items())
-    return best + _structure_bits(code, len(model.variables), len(template.parents))
+    return best + structure
 
 
 def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: str,

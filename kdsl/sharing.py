@@ -87,6 +87,7 @@ __all__ = [
     "best_selection_sorted",
     "best_coupled_selection",
     "best_partition_by_k",
+    "least_partition_bits",
     "greedy_partition_by_k",
 ]
 
@@ -1057,6 +1058,36 @@ def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
             rows[k] = best
     return PartitionProfile(bits=np.array(bits), partitions=tuple(partitions), labels=labels.take(rows, axis=0),
                             method="enumerated-partitions", exact=True)
+
+
+def least_partition_bits(block_cost: np.ndarray) -> np.ndarray:
+    """``best_partition_by_k(block_cost).bits`` without the partitions: the least cost for every k.
+
+    For N up to :data:`PARTITION_ENUMERATE_MAX` one vectorised pass over the
+    enumerated partitions (each partition's blocks added in the same order
+    as there); beyond, the partition DP. A search needs only these numbers
+    for the thousands of parent sets it ranks.
+
+    Examples
+    --------
+    >>> sizes = np.array([bin(m).count("1") for m in range(8)])
+    >>> cost = 10.0 + 3.0 * sizes
+    >>> cost[[5, 6, 7]] += 8.0
+    >>> least_partition_bits(cost).tolist()
+    [inf, 27.0, 29.0, 39.0]
+    """
+    arr = np.asarray(block_cost, dtype=float)
+    n = int(round(math.log2(len(arr)))) if len(arr) > 1 else 0
+    if n < 1 or n > PARTITION_ENUMERATE_MAX or len(arr) != 1 << n or not np.isfinite(arr[1:]).any() \
+            or np.isnan(arr).any() or np.isneginf(arr).any():
+        return best_partition_by_k(block_cost).bits
+    index, spans, _, _ = _partition_plan(n)
+    totals = np.append(arr, 0.0)[index].sum(axis=1)
+    bits = np.full(n + 1, np.inf)
+    for k in range(1, n + 1):
+        if spans[k] is not None:
+            bits[k] = totals[spans[k][0]: spans[k][1]].min()
+    return bits
 
 
 def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7, method: str = "auto") -> PartitionProfile:

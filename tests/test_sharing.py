@@ -18,6 +18,7 @@ from kdsl.sharing import (
     best_selection_by_k,
     best_selection_sorted,
     greedy_partition_by_k,
+    least_partition_bits,
 )
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -482,3 +483,17 @@ def test_enumerated_partitions_equal_the_subset_dp_including_ties(n, seed):
     assert np.array_equal(dp.bits, enum.bits)
     assert dp.partitions == enum.partitions
     assert np.array_equal(dp.labels, enum.labels)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 10), st.integers(0, 2**32 - 1), st.booleans())
+def test_least_partition_bits_are_the_profiles_bits(n, seed, integers):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 5, size=1 << n).astype(float) if integers else rng.random(1 << n) * 100
+    cost[rng.random(1 << n) < 0.1] = np.inf
+    cost[0] = np.inf
+    want = best_partition_by_k(cost).bits
+    got = least_partition_bits(cost)
+    assert got.shape == want.shape
+    assert np.array_equal(np.isinf(got), np.isinf(want))
+    assert np.allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=0, atol=1e-9)
