@@ -66,19 +66,16 @@ def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
     pooled = tables.subset_counts(counts)
     data, param, _ = tables.group_costs(pooled, model.code.name, model.code.precision)
     data[0] = param[0] = np.inf
-    structure = score._numeric_formula("structure")
-    d = len(names)
     mech = Mechanism(var, Template(None, var, parents, "table"), False, model.spec.decls[0].span)
     n_env = len(bound.environments)
     parts = {
-        "mechanism_profile (the whole local score)": lambda: score.mechanism_profile(bound, mech),
+        "score.table_local_bits (the whole local score, as a search computes it)": lambda: score.table_local_bits(bound, mech),
         "  tables.count_tables": lambda: tables.count_tables(bound, child, pvars, None),
         "  tables.subset_counts": lambda: tables.subset_counts(counts),
         "  tables.group_costs": lambda: tables.group_costs(pooled, model.code.name, model.code.precision),
-        "  sharing.best_partition_by_k (once in a search: total bits; data bits alone only outside one)":
-            lambda: sharing.best_partition_by_k(data + param),
-        "  structure formula (lambdified sympy, evaluated once per local score in mechanism_profile)":
-            lambda: float(structure(d, len(parents))),
+        "  sharing.least_partition_bits (least total bits for every k)": lambda: sharing.least_partition_bits(data + param),
+        "score.mechanism_profile (the full profile, built only for reported programs)":
+            lambda: score.mechanism_profile(bound, mech),
     }
     print(f"one local score, {var} | {', '.join(parents)} ({n_env} environments), mean of {runs} calls:")
     for label, fn in parts.items():
