@@ -537,6 +537,16 @@ class _Checker:
                     hint=f"write `{others[0]} ~ {first.template.describe()}` too, or `{first.var} ~ "
                          f"{Template(None, first.var, first.parents, 'table').describe()}` for a table of its own",
                 )
+            names = {m.var for m in members}
+            for mech in members:
+                inside = [p for p in mech.parents if p in names]
+                if inside:
+                    raise self.error(
+                        lines[mech.var].rhs.symmetry, f"{mech.var} and {inside[0]} share one table through '{name}', "
+                        f"so {inside[0]} cannot be a parent of {mech.var}",
+                        hint=f"give {mech.var} a table of its own: `{mech.var} ~ "
+                             f"{Template(None, mech.var, mech.parents, 'table').describe()}`",
+                    )
             for mech in members[1:]:
                 line = lines[mech.var]
                 if set(mech.parents) != set(first.parents):
@@ -544,6 +554,9 @@ class _Checker:
                     raise self.error(
                         line.rhs.symmetry, f"{mech.var} reuses {first.var}'s table through '{name}', so it needs the "
                         f"same parents ({shown}); it has {', '.join(mech.parents) or 'none'}",
+                        hint=f"a program reuses one table per permute symmetry; for a second shared table, declare "
+                             f"another symmetry (`symmetry {name}2 on {{...}} = permute`) and write "
+                             f"`{mech.var} ~ {Template(None, mech.var, mech.parents, 'table').describe()} / {name}2`",
                     )
                 if mech.fixed != first.fixed:
                     raise self.error(
@@ -565,7 +578,12 @@ class _Checker:
             base = rhs.base
             head = base.name if isinstance(base, ast.RefRhs) else base.func
             if head.name != "table":
-                raise self.error(head, f"only a table can be made invariant: write table(...) / {rhs.symmetry.name}")
+                sym = self.symmetries.get(rhs.symmetry.name)
+                if sym is not None and sym.kind == "permute":
+                    raise self.error(head, f"only a free table can be reused through '{sym.name}': write "
+                                           f"`{var.name} ~ table(...) / {sym.name}` with the parents inside table(...)")
+                raise self.error(head, f"only a free table can be made invariant: write `{var.name} ~ table(...) / "
+                                       f"{rhs.symmetry.name}` with the parents inside table(...)")
             idents = self.table_parents(base) if isinstance(base, ast.Call) else []
             parents = self.parent_names(idents, var)
             self.require_discrete(var, line.var, parents, idents)
@@ -786,7 +804,10 @@ class _Checker:
         for opt in decl.options:
             key = "shifts" if opt.kind == "fixed" else opt.kind
             if key in seen:
-                raise self.error(opt, f"'{opt.kind}' conflicts with line {seen[key].span.line} of this search")
+                hint = ("list every symmetry on one line, e.g. `symmetries a, b`" if key == "symmetries" else
+                        "keep one of them" if key == "shifts" else f"keep one `{opt.kind}` line")
+                raise self.error(opt, f"'{opt.kind}' conflicts with line {seen[key].span.line} of this search",
+                                 hint=hint)
             seen[key] = opt
             if opt.kind == "graphs":
                 values["max_parents"] = opt.value
@@ -801,9 +822,16 @@ class _Checker:
                     raise self.error(opt, "the time limit must be positive (seconds)")
                 values["time_limit"] = float(opt.value)
             elif opt.kind == "symmetries":
+                listed: set[str] = set()
                 for ident in opt.value:
                     if ident.name not in self.symmetries:
+                        other = self.globals.get(ident.name)
+                        if other is not None:
+                            raise self.error(ident, f"'{ident.name}' is {_GLOBAL_KINDS[type(other)]}, not a symmetry")
                         raise self.error(ident, f"unknown symmetry '{ident.name}'{_suggest(ident.name, self.symmetries)}")
+                    if ident.name in listed:
+                        raise self.error(ident, f"symmetry '{ident.name}' is listed twice")
+                    listed.add(ident.name)
                 values["symmetries"] = tuple(i.name for i in opt.value)
         return SearchSpec(span=decl.span, **values)
 

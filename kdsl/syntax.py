@@ -376,6 +376,10 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str
         elif "EQUAL" in expected and tok.type == "TILDE":
             message = "a template is defined with '=', not '~'"
             hint = "write `" + (source_line[: column - 1] + "=" + source_line[column:]).strip() + "`"
+        elif tok.type == "SLASH" and source_line[: column - 1].rstrip().endswith(" fixed"):
+            before = source_line[: column - 1].rstrip()[: -len(" fixed")]
+            message = "`fixed` ends the line: it comes after the symmetry"
+            hint = f"write `{(before + ' ' + source_line[column - 1:].strip()).strip()} fixed`"
         elif str(tok) == "where" and source_line[: column - 1].strip() == "":
             message = "a `where` clause must stay on its template's line"
             hint = "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines"
