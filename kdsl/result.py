@@ -1,4 +1,4 @@
-"""Plain result objects. ``to_dict()`` gives the JSON of LANGUAGE.md; nothing
+"""Plain result objects. ``to_dict()`` gives the JSON of docs/language.md; nothing
 here renders itself (see :mod:`kdsl.render`)."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Result:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of LANGUAGE.md ("What a run returns")."""
+        """The JSON object of docs/language.md ("What a run returns")."""
         return {
             "model": self.model,
             "code": self.code,

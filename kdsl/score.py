@@ -1,7 +1,7 @@
 """Compile lengths: each mechanism's cost for every number k of distinct
 mechanisms it uses, and a program's profile over the total k.
 
-A program's length is model bits + data bits (LANGUAGE.md, "Code"):
+A program's length is model bits + data bits (docs/language.md, "Code"):
 
 * a template's slots (``where`` parameters) choose a candidate per
   environment; ``paper``, ``bic`` and ``nml`` count the compressed selection

@@ -1,6 +1,6 @@
 """Structure search: the shortest programs over DAGs x mechanism shifts x symmetries.
 
-A program's length is additive over variables (LANGUAGE.md, "Code"), so it
+A program's length is additive over variables (docs/language.md, "Code"), so it
 is the sum of *local scores*: for a variable v and a parent set P, the
 shortest mechanism for v given P (a free table, an invariant table under a
 listed symmetry, or a template declared for v with parents P), each already
@@ -443,7 +443,7 @@ def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
 def _reuse_runs_of(local: LocalScores):
     """The reuse classes each exact run may use: one class of every symmetry (a symmetry stores one table).
 
-    A program may use at most one class per permute symmetry (LANGUAGE.md:
+    A program may use at most one class per permute symmetry (docs/language.md:
     the symmetry's variables reuse *one* stored table), which does not
     decompose over subsets; so the dynamic program runs once for each choice
     of one class per symmetry, and every run also covers the programs that
