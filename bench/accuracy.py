@@ -42,8 +42,8 @@ identifiable (directed in the interventional essential graph, Hauser & Buehlmann
 
 Run from the repository root:
 
-    PYTHONPATH=. /tmp/dev/bin/python bench/accuracy.py               # every table of bench/ACCURACY.md
-    PYTHONPATH=. /tmp/dev/bin/python bench/accuracy.py --networks asia cancer --seeds 2
+    PYTHONPATH=. python bench/accuracy.py               # every table of bench/ACCURACY.md
+    PYTHONPATH=. python bench/accuracy.py --networks asia cancer --seeds 2
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
   edge is directed iff every DAG with the same skeleton and v-structures, and the same direction on
   every edge with exactly one endpoint in some target set, directs it the same way (400 random cases).
 
-    PYTHONPATH=. /tmp/dev/bin/python bench/accuracy_check.py
+    PYTHONPATH=. python bench/accuracy_check.py
 """
 
 from __future__ import annotations

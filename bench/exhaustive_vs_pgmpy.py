@@ -1,6 +1,6 @@
 """Benchmark: kdsl's exact DAG search against pgmpy's ExhaustiveSearch, same BIC, 5 variables.
 
-    cd /work/main && PYTHONPATH=. python bench/exhaustive_vs_pgmpy.py              # ~1-2 min
+    PYTHONPATH=. python bench/exhaustive_vs_pgmpy.py              # ~1-2 min
     PYTHONPATH=. python bench/exhaustive_vs_pgmpy.py --rows 500 --seed 3
     PYTHONPATH=. python bench/exhaustive_vs_pgmpy.py --network asia                 # 5 columns of asia
 

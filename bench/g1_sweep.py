@@ -1,6 +1,6 @@
 """Benchmark: the paper's G.1 sweep, kdsl's exact sharing against the reference approach.
 
-    cd /work/main && PYTHONPATH=. python bench/g1_sweep.py            # default, ~3-4 min on 2 cores
+    PYTHONPATH=. python bench/g1_sweep.py            # default, ~3-4 min on 2 cores
     PYTHONPATH=. python bench/g1_sweep.py --quick                     # ~20 s: subsets only
     PYTHONPATH=. python bench/g1_sweep.py --full                      # also the whole 21-candidate
                                                                       # enumeration (~+15 min)

@@ -1,6 +1,6 @@
 """Benchmark: exact DAG search at 20 discrete variables, 5 environments x 2000 rows, max 2 parents.
 
-    cd /work/main && PYTHONPATH=. python bench/scaling.py                    # ~1 min
+    PYTHONPATH=. python bench/scaling.py                    # ~1 min
     PYTHONPATH=. python bench/scaling.py --vars 16                           # smaller
     PYTHONPATH=. python bench/scaling.py --vars 23                           # larger: ~1.5 min, ~3.5 GB (DP ~ d * 2^d)
     PYTHONPATH=. python bench/scaling.py --tracemalloc                       # + Python-heap peak (slower)

@@ -1,6 +1,6 @@
 """Benchmark: kdsl's multi-environment exact DAG search against causal-learn's exact search.
 
-    cd /work/main && PYTHONPATH=. python bench/vs_causallearn_exact.py              # ~1 min
+    PYTHONPATH=. python bench/vs_causallearn_exact.py              # ~1 min
     PYTHONPATH=. python bench/vs_causallearn_exact.py --envs 5 --rows 1000 --code bic
     PYTHONPATH=. python bench/vs_causallearn_exact.py --vars 14 --repeat 1          # larger
     PYTHONPATH=. python bench/vs_causallearn_exact.py --profile --parts             # + where kdsl's time goes

@@ -38,6 +38,9 @@ def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple
         return text, filename or str(path), str(path.resolve().parent)
     if not isinstance(source, str):
         raise TypeError(f"expected a path or spec text, got {type(source).__name__}")
+    if "\n" not in source and source.strip().endswith(".kdsl"):
+        # one line naming a .kdsl file that is not there: a path, not a spec (no spec line ends in `.kdsl`)
+        raise KdslError("no such spec file", file=source.strip())
     base = None
     if filename and not filename.startswith("<") and Path(filename).parent.is_dir():
         base = str(Path(filename).resolve().parent)  # spec text named after a file: its data sit beside it

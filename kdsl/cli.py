@@ -29,6 +29,16 @@ def _data_option(text: str) -> tuple[str, str]:
     return name, path
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the time limit must be a positive number of seconds, got {text!r}")
+    return value
+
+
 def _load(args):
     from .api import load
 
@@ -172,10 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+    p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
     p = spec_command("explain", "show each program's symbolic length, its LaTeX and the numbers", cmd_explain)
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="as for solve")
+    p.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="as for solve")
     return parser
 
 

@@ -393,6 +393,9 @@ class _Table:
 class _Binder:
     def __init__(self, model: Model, data: Mapping[str, Any] | None):
         self.model = model
+        if data is not None and not isinstance(data, Mapping):
+            raise DataError(f"data must map the names of `env ... from NAME` lines to data (a dict such as "
+                            f"{{'lab': frame}}), got {type(data).__name__}", file="<data>")
         self.data = dict(data or {})
         self.base = Path(model.base_dir) if model.base_dir else Path.cwd()
         self.seen: dict[str, str] = {}

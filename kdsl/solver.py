@@ -134,6 +134,8 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     (seconds) overrides the spec's ``time_limit``.
     """
     model = bound.model
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if not model.hypotheses and model.search is None:
         raise SpecError(
             "nothing to score: the spec has no hypothesis and no search (add `hypothesis NAME { ... }` or `search { }`)",

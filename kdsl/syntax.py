@@ -21,6 +21,7 @@ hint: write `var X in 0..3`
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -376,6 +377,16 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str
         elif "EQUAL" in expected and tok.type == "TILDE":
             message = "a template is defined with '=', not '~'"
             hint = "write `" + (source_line[: column - 1] + "=" + source_line[column:]).strip() + "`"
+        elif tok.type == "SLASH" and "/" in source_line[: column - 1]:
+            message = ("a line takes one symmetry: a table is either invariant (reflect, cyclic) or reused "
+                       "(permute), not both")
+        elif tok.type == "MINUS" and source_line.strip().startswith("time_limit"):
+            message = "the time limit is a positive number of seconds"
+            hint = "write e.g. `time_limit 30`"
+        elif tok.type == "_NL" and "LPAR" in expected and re.search(r"~\s*table\s*$", source_line[: column - 1]):
+            message = "a simulate block draws each variable from a family with its parameters; `table` has none"
+            hint = "write a family, e.g. `" + source_line[: column - 1].strip()[: -len("table")].rstrip() + \
+                   " categorical(0.2, 0.5, 0.3)`"
         elif tok.type == "SLASH" and source_line[: column - 1].rstrip().endswith(" fixed"):
             before = source_line[: column - 1].rstrip()[: -len(" fixed")]
             message = "`fixed` ends the line: it comes after the symmetry"

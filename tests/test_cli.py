@@ -162,3 +162,25 @@ def test_version():
     result = run_cli("--version", cwd=ROOT)
     assert result.returncode == 0
     assert result.stdout.strip() == f"kdsl {kdsl.__version__}"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "soon"])
+def test_time_limit_must_be_a_positive_number_of_seconds(project, value):
+    result = run_cli("solve", str(project / "spec.kdsl"), "--time-limit", value, cwd=project)
+    assert result.returncode == 2
+    assert "--time-limit" in result.stderr and repr(value) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_python_api_names_a_missing_spec_file_and_rejects_data_that_is_not_a_mapping(project):
+    import kdsl
+    from kdsl.errors import DataError, KdslError
+    from kdsl.solver import solve_bound
+
+    with pytest.raises(KdslError, match="no such spec file") as info:
+        kdsl.solve("nonexistent.kdsl")
+    assert info.value.file == "nonexistent.kdsl"
+    with pytest.raises(DataError, match="data must map the names"):
+        kdsl.load(project / "spec.kdsl", data=[1, 2])
+    with pytest.raises(ValueError, match="positive"):
+        solve_bound(kdsl.load(project / "spec.kdsl"), time_limit=0)
