@@ -19,7 +19,9 @@ def read_source(source: str | os.PathLike, filename: str | None = None) -> tuple
     """``(text, filename, base_dir)`` for a path or for spec text.
 
     A :class:`~pathlib.Path`, or a ``str`` naming an existing file, is read;
-    any other ``str`` is the spec itself; its relative data paths resolve
+    a one-line ``str`` ending in ``.kdsl`` that names no file is a missing
+    spec file (a :class:`KdslError`); any other ``str`` is the spec itself;
+    its relative data paths resolve
     against the folder of ``filename`` when that names a file's place, else
     against the working directory.
     """
