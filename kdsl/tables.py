@@ -21,7 +21,7 @@ from .codes import log2_multinomial_complexity
 from .data import BoundModel
 from .model import Symmetry, Variable
 
-__all__ = ["orbit_index", "config_index", "count_tables", "subset_counts", "group_costs", "quantized"]
+__all__ = ["orbit_index", "count_tables", "subset_counts", "group_costs", "quantized"]
 
 
 def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, int]:
@@ -44,24 +44,6 @@ def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, i
     if symmetry.kind == "cyclic":
         return np.zeros(size, dtype=np.int64), 1
     raise ValueError(f"symmetry kind {symmetry.kind} gives no invariance")
-
-
-def config_index(
-    columns: dict[str, np.ndarray], parents: list[Variable], symmetry: Symmetry | None = None
-) -> tuple[np.ndarray, int]:
-    """Index of each row's parent configuration (or its orbit) and their number J."""
-    n = len(next(iter(columns.values())))
-    index = np.zeros(n, dtype=np.int64)
-    total = 1
-    for var in parents:
-        if symmetry is None or var.name not in symmetry.variables:
-            index = index * var.size + (columns[var.name] - var.lo)
-            total *= var.size
-            continue
-        orbit, count = orbit_index(var, symmetry)
-        index = index * count + orbit[columns[var.name] - var.lo]
-        total *= count
-    return index, total
 
 
 def count_tables(
