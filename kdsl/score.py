@@ -330,6 +330,13 @@ class _TableSharing:
     method: str
 
 
+def _subset_costs(counts: np.ndarray, code: str, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Data bits, parameter bits and rows of one table for every subset of environments (the empty one inf)."""
+    data, param, rows = tables.group_costs(tables.subset_counts(counts), code, precision)
+    data[0] = param[0] = math.inf
+    return data, param, rows
+
+
 def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, with_min_data: bool) -> _TableSharing:
     """Group the environments of ``counts[e, j, x]`` into shared tables, for every number of tables."""
     n_env = counts.shape[0]
@@ -339,9 +346,7 @@ def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, w
         return _TableSharing({1: ([list(range(n_env))], [data[0]], [param[0]], [rows[0]])}, None, True, "fixed")
     constant_param = code in ("paper", "direct") or not with_min_data
     if n_env <= PARTITION_EXACT_MAX and (1 << n_env) * counts[0].size <= PARTITION_EXACT_CELLS:
-        pooled = tables.subset_counts(counts)
-        data, param, rows = tables.group_costs(pooled, code, precision)
-        data[0] = param[0] = math.inf
+        data, param, rows = _subset_costs(counts, code, precision)
         total_prof = sharing.best_partition_by_k(data + param)
         # the least data bits per k (for the profile); the same partition when parameter bits do not vary by group
         data_prof = None if constant_param else sharing.best_partition_by_k(data)
@@ -423,10 +428,8 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     weight = selection_weight(code)
     structure = _structure_bits(code, len(model.variables), len(template.parents))
     if not mech.fixed and n_env <= sharing.PARTITION_ENUMERATE_MAX:
-        data, param, _ = tables.group_costs(tables.subset_counts(counts), code, precision)
-        cost = data + param
-        cost[0] = math.inf
-        by_k = sharing.least_partition_bits(cost)
+        data, param, _ = _subset_costs(counts, code, precision)
+        by_k = sharing.least_partition_bits(data + param)
         return min(float(by_k[k]) + weight * _grouping_bits(n_env, k) for k in range(1, n_env + 1)) + structure
     shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
     best = min(float(sum(data)) + weight * _grouping_bits(n_env, k) + float(sum(param))

@@ -327,7 +327,7 @@ def local_scores(
             if only_tables[v_index] and parents:
                 mine = entries[v_index]
                 bound_bits = _table_lower_bound(model, spec, var, parents, structure)
-                if sum(1 for q in (*proper, mask) if q in mine and mine[q][0] <= bound_bits) >= top:
+                if _dominated([mine[q][0] for q in (*proper, mask) if q in mine], bound_bits, top):
                     pruned[v_index].add(mask)
         if not complete:
             break
@@ -387,10 +387,15 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 scores.entries[mask] = (bits + sum(p.structure_bits for p in profiles), profiles)
                 if parents:
                     bound_bits = _reuse_lower_bound(model, members, parents, reference)
-                    if sum(1 for q in (*proper, mask) if scores.best(q) <= bound_bits) >= top:
+                    if _dominated([scores.best(q) for q in (*proper, mask)], bound_bits, top):
                         pruned.add(mask)
         out.append(scores)
     return out, True
+
+
+def _dominated(subset_bits: list[float], bound_bits: float, top: int) -> bool:
+    """Whether ``top`` subsets of a parent set score at most its lower bound, so no superset can be needed."""
+    return sum(1 for bits in subset_bits if bits <= bound_bits) >= top
 
 
 def _proper_submasks(mask: int):
