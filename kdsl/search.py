@@ -60,6 +60,7 @@ from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
 from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
 
 __all__ = [
+    "EdgeRules",
     "LocalScores",
     "ReuseScores",
     "Program",
@@ -115,6 +116,43 @@ class ReuseScores:
         return entry[0] if entry else math.inf
 
 
+@dataclass(frozen=True)
+class EdgeRules:
+    """Which parents each variable must have and must not have, as bit masks over the variable indices.
+
+    The one place edge constraints enter a search: :func:`local_scores` scores
+    only the parent sets that obey them (so every search method, which only
+    sees those local scores, obeys them too), and prunes a parent set only by
+    subsets that obey them as well.
+
+    >>> rules = EdgeRules(forbidden=(0b010, 0, 0), required=(0, 0b001, 0))
+    >>> rules.allows(0, 0b010), rules.allows(1, 0b000), rules.allows(1, 0b101)
+    (False, False, True)
+    """
+
+    forbidden: tuple[int, ...]
+    required: tuple[int, ...]
+
+    @classmethod
+    def none(cls, d: int) -> EdgeRules:
+        """No constraint on ``d`` variables."""
+        return cls((0,) * d, (0,) * d)
+
+    def allows(self, v: int, mask: int) -> bool:
+        """Whether variable ``v`` may have exactly the parents in ``mask``."""
+        return not mask & self.forbidden[v] and mask & self.required[v] == self.required[v]
+
+    def with_edge(self, parent: int, child: int, *, forbid: bool) -> EdgeRules:
+        """These rules plus one more: ``parent -> child`` forbidden (``forbid=True``) or required."""
+        if forbid:
+            masks = list(self.forbidden)
+            masks[child] |= 1 << parent
+            return EdgeRules(tuple(masks), self.required)
+        masks = list(self.required)
+        masks[child] |= 1 << parent
+        return EdgeRules(self.forbidden, tuple(masks))
+
+
 @dataclass
 class LocalScores:
     """Every scored (variable, parent set): the best mechanism and its bits; and every scored reuse class."""
@@ -124,6 +162,7 @@ class LocalScores:
     entries: list[dict[int, tuple[float, Template, MechanismProfile | None]]]
     complete: bool = True
     reuse: list[ReuseScores] = field(default_factory=list)
+    rules: EdgeRules | None = None  # the edge constraints every entry obeys (None: none)
 
     def best(self, v: int, mask: int) -> float:
         entry = self.entries[v].get(mask)
@@ -253,18 +292,22 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
 
 def local_scores(
     bound: BoundModel, spec: SearchSpec, progress: Progress | None = None, deadline: float | None = None,
-    cache: dict | None = None, top: int = 1,
+    cache: dict | None = None, top: int = 1, rules: EdgeRules | None = None,
 ) -> LocalScores:
     """Score every allowed (variable, parent set), smallest parent sets first.
 
     A parent set P (and every superset) is skipped once ``top`` of P's
     subsets, P included, score at most P's lower bound: inside any candidate
     set those subsets are then at least as short as anything containing P,
-    so the ``top`` shortest programs never need it (ties aside).
+    so the ``top`` shortest programs never need it (ties aside). With
+    ``rules``, only parent sets they allow are scored, and only allowed
+    subsets count towards pruning (a subset lacking a required parent is no
+    alternative).
     """
     model = bound.model
     names = list(model.variables)
     d = len(names)
+    rules = EdgeRules.none(d) if rules is None else rules
     index = {v: i for i, v in enumerate(names)}
     max_p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
     weight = selection_weight(model.code.name)
@@ -304,6 +347,8 @@ def local_scores(
                     break
             var = names[v_index]
             mask = sum(1 << index[p] for p in parents)
+            if not rules.allows(v_index, mask):
+                continue
             proper = list(_proper_submasks(mask))
             if any(q in pruned[v_index] for q in proper):
                 continue
@@ -334,7 +379,7 @@ def local_scores(
     reuse: list[ReuseScores] = []
     if complete:
         try:
-            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache, top)
+            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache, top, rules)
         except _STOP:
             complete = False
     if progress is not None and complete:
@@ -342,7 +387,7 @@ def local_scores(
             progress("local scores", total, total)
         except _STOP:
             pass  # every score is in: the search goes on to its exact phase, which will stop at once
-    return LocalScores(names, entries, complete, reuse)
+    return LocalScores(names, entries, complete, reuse, rules)
 
 
 def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float) -> float:
@@ -356,8 +401,11 @@ def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[st
 
 
 def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
-                  cache: dict, top: int = 1) -> tuple[list[ReuseScores], bool]:
-    """Score every reuse class for every allowed common parent set (discrete parents only), pruned like tables."""
+                  cache: dict, top: int = 1, rules: EdgeRules | None = None) -> tuple[list[ReuseScores], bool]:
+    """Score every reuse class for every allowed common parent set (discrete parents only), pruned like tables.
+
+    A common parent set is allowed when ``rules`` allow it for every member.
+    """
     model = bound.model
     names = list(model.variables)
     index = {v: i for i, v in enumerate(names)}
@@ -374,6 +422,8 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 if size and _deadline_passed(deadline):
                     return out, False
                 mask = sum(1 << index[p] for p in parents)
+                if rules is not None and not all(rules.allows(index[v], mask) for v in members):
+                    continue
                 proper = list(_proper_submasks(mask)) if mask else []
                 if any(q in pruned for q in proper):
                     continue
@@ -596,14 +646,18 @@ def _acyclic_with(parents: dict[int, int], child: int, new_parent: int) -> bool:
 
 
 def greedy(local: LocalScores, deadline: float | None = None) -> Program:
-    """Hill climbing over single-edge changes from the empty graph (a heuristic).
+    """Hill climbing over single-edge changes from the empty graph, or the required edges (a heuristic).
+
+    A move to a parent set the local scores lack (pruned or against the
+    rules) has infinite length and is never taken.
 
     Reuse classes are then tried on the DAG found: a class whose members
     all have the same parents replaces their separate tables when shorter.
     """
     d = len(local.variables)
-    parents = {v: 0 for v in range(d)}
-    scores = {v: local.best(v, 0) for v in range(d)}
+    required = local.rules.required if local.rules is not None else (0,) * d
+    parents = dict(enumerate(required))  # start from the required edges (the empty graph without rules)
+    scores = {v: local.best(v, parents[v]) for v in range(d)}
     while not _deadline_passed(deadline):
         best_gain, best_move = 1e-9, None
         for child in range(d):

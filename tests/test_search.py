@@ -18,7 +18,7 @@ import kdsl
 from kdsl.errors import BudgetError
 from kdsl.model import Hypothesis, Mechanism, Template
 from kdsl.score import program_profile
-from kdsl.search import exact_best, greedy, k_best, local_scores
+from kdsl.search import EdgeRules, exact_best, greedy, k_best, local_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,6 +104,41 @@ def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed,
     # the greedy heuristic is never better than the optimum
     g_bits = greedy(local).bits
     assert g_bits >= best_bits - 1e-9
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(2, 3), min_size=2, max_size=4),
+    n_env=st.integers(1, 3),
+    rows=st.integers(5, 40),
+    seed=st.integers(0, 10_000),
+    code=st.sampled_from(["paper", "bic", "nml"]),
+    rule_seed=st.integers(0, 10_000),
+)
+def test_search_under_edge_rules_equals_brute_force_over_the_dags_they_allow(sizes, n_env, rows, seed, code, rule_seed):
+    d = len(sizes)
+    text, data, names = spec_text(sizes, n_env, rows, seed, d - 1, code)
+    bound = kdsl.load(text, data=data)
+    rng = np.random.default_rng(rule_seed)
+    forbidden = tuple(int(rng.integers(0, 1 << d)) & ~(1 << v) for v in range(d))
+    required = tuple(int(rng.integers(0, 1 << d)) & ~(1 << v) & ~forbidden[v] & int(rng.integers(0, 1 << d)) for v in range(d))
+    rules = EdgeRules(forbidden, required)
+    local = local_scores(bound, bound.model.search, top=3, rules=rules)
+    full = local_scores(bound, bound.model.search, top=1 << d)  # every parent set, none pruned
+    totals = sorted((sum(full.best(v, dag[v]) for v in range(d)), dag) for dag in all_dags(d, d - 1)
+                    if all(rules.allows(v, dag[v]) for v in range(d)))
+    best = exact_best(local)
+    if not totals:  # the rules allow no DAG (a required cycle)
+        assert not math.isfinite(best.bits)
+        return
+    assert best.bits == pytest.approx(totals[0][0], abs=1e-7)
+    assert all(rules.allows(v, best.parents[v]) for v in range(d))
+    top = k_best(local, 3)
+    assert [round(p.bits, 6) for p in top] == [round(t, 6) for t, _ in totals[:3]]
+    g = greedy(local)
+    assert g.bits >= best.bits - 1e-9
+    if math.isfinite(g.bits):
+        assert all(rules.allows(v, g.parents[v]) for v in range(d))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
