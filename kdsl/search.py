@@ -207,8 +207,7 @@ def estimate(model: Model, spec: SearchSpec) -> dict:
     per_var = sum(math.comb(d - 1, i) for i in range(p + 1))
     classes = list(reuse_classes(model, spec))
     reuse_sets = sum(sum(math.comb(d - len(members), i) for i in range(p + 1)) for _, members in classes)
-    # parent tables and their argmins (16 bytes a cell), numpy temporaries of the transform (8), subset arrays
-    dp_bytes = (d + len(classes)) * (1 << d) * 24 + (1 << d) * 48
+    dp_bytes = _dp_bytes(d, [len(members) for _, members in classes])
     return {
         "variables": d,
         "max_parents": p,
@@ -219,6 +218,18 @@ def estimate(model: Model, spec: SearchSpec) -> dict:
         "exact": dp_bytes <= MEMORY_BUDGET,
         "kbest": d <= KBEST_MAX_VARIABLES,
     }
+
+
+def binary_size(n_bytes: float) -> str:
+    """A size in the binary unit budgets are set in (the default is 4 GiB, so it reads "4.0 GiB").
+
+    >>> binary_size(4 * 1024**3), binary_size(7.5 * 1024**2), binary_size(512)
+    ('4.0 GiB', '7.5 MiB', '512 bytes')
+    """
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes:.0f} bytes"
 
 
 def reuse_classes(model: Model, spec: SearchSpec):
@@ -466,33 +477,78 @@ def _structure_bits(model: Model, n_parents: int) -> float:
 
 
 # ---------------------------------------------------------------------- exact DP
-def _best_parent_tables(local: LocalScores) -> tuple[np.ndarray, np.ndarray]:
-    """``bps[u, C]``: least local score of unit u with parents inside C, and that parent set.
+def _drop_bits(masks, removed: int):
+    """``masks`` (an int or an integer array) with the bits of ``removed`` taken out, higher bits shifted down.
+
+    A unit's parents lie outside the unit, so its tables run over the other
+    variables only; this is the index of a set of other variables there.
+
+    >>> _drop_bits(0b10110, 0b00100), _drop_bits(np.array([0b1001, 0b0011]), 0b0010).tolist()
+    (14, [5, 3])
+    """
+    for b in reversed(range(removed.bit_length())):
+        if removed >> b & 1:
+            masks = (masks & ((1 << b) - 1)) | ((masks >> (b + 1)) << b)
+    return masks
+
+
+def _units(local: LocalScores) -> list[tuple[int, dict[int, float]]]:
+    """Every unit a program places: its variable mask and its local scores (parent mask -> bits).
 
     Units are the variables, then the reuse classes (``local.reuse``), whose
-    rows hold the bits of all their members together.
+    scores hold the bits of all their members together.
+    """
+    rows = [(1 << v, {mask: entry[0] for mask, entry in local.entries[v].items()}) for v in range(len(local.variables))]
+    return rows + [(block.mask, {mask: entry[0] for mask, entry in block.entries.items()}) for block in local.reuse]
+
+
+def _best_parent_tables(local: LocalScores) -> list[np.ndarray]:
+    """Per unit u, ``table[C]``: the least local score of u with parents inside C, a set of the other variables.
+
+    C is indexed without the unit's own variables (:func:`_drop_bits`), so a
+    variable's table has ``2**(d-1)`` cells. The subset minimum is taken in
+    place one variable at a time; which parent set attains it is not stored
+    (:func:`_best_parents_inside` finds it again for the few sets a program uses).
     """
     d = len(local.variables)
-    size = 1 << d
-    units = d + len(local.reuse)
-    bps = np.full((units, size), np.inf)
-    arg = np.full((units, size), -1, dtype=np.int64)
-    rows = [{mask: entry[0] for mask, entry in local.entries[v].items()} for v in range(d)]
-    rows += [{mask: entry[0] for mask, entry in block.entries.items()} for block in local.reuse]
-    for u, row in enumerate(rows):
-        for mask, bits in row.items():
-            if bits < bps[u, mask]:
-                bps[u, mask] = bits
-                arg[u, mask] = mask
-    # subset-minimum transform, one bit at a time, on a view that pairs each set without bit b
-    # with the same set with it: (units, high bits, b in or out, low bits)
+    tables = []
+    for umask, row in _units(local):
+        free = d - bin(umask).count("1")
+        table = np.full(1 << free, np.inf)
+        if row:
+            table[_drop_bits(np.fromiter(row, np.int64, len(row)), umask)] = np.fromiter(row.values(), float, len(row))
+        for b in range(free):  # pair each set without variable b with the same set with it
+            view = table.reshape(-1, 2, 1 << b)
+            np.minimum(view[:, 0, :], view[:, 1, :], out=view[:, 1, :])
+        tables.append(table)
+    return tables
+
+
+def _best_parents_inside(row: dict[int, float], candidates: int) -> int:
+    """The parent set inside ``candidates`` with the least bits (ties: fewest parents, then the lowest mask)."""
+    inside = [(bits, bin(mask).count("1"), mask) for mask, bits in row.items() if not mask & ~candidates]
+    return min(inside)[2]
+
+
+def _subset_layers(d: int) -> list[np.ndarray]:
+    """Every subset of d variables as a mask, grouped by size (int32 masks below 31 variables)."""
+    masks = np.arange(1 << d, dtype=np.int32 if d < 31 else np.int64)
+    sizes = np.zeros(1 << d, dtype=np.uint8)
     for b in range(d):
-        shape = (units, size >> (b + 1), 2, 1 << b)
-        view, arg_view = bps.reshape(shape), arg.reshape(shape)
-        better = view[:, :, 0, :] < view[:, :, 1, :]
-        view[:, :, 1, :] = np.where(better, view[:, :, 0, :], view[:, :, 1, :])
-        arg_view[:, :, 1, :] = np.where(better, arg_view[:, :, 0, :], arg_view[:, :, 1, :])
-    return bps, arg
+        sizes += (masks >> b & 1).astype(np.uint8)
+    return [masks[sizes == layer] for layer in range(d + 1)]
+
+
+def _dp_bytes(d: int, class_sizes: list[int]) -> int:
+    """Peak bytes of :func:`exact_best` on d variables and reuse classes of these sizes (measured in bench/)."""
+    tables = 8 * (d * (1 << (d - 1)) + sum(1 << (d - r) for r in class_sizes))
+    widest = math.comb(d, d // 2)  # the largest layer of subsets
+    # subset masks (4 bytes) and the sink table (8), plus the temporaries of the widest layer
+    return tables + 12 * (1 << d) + _LAYER_BYTES * widest
+
+
+#: Bytes of temporaries per subset of the widest layer while one unit is placed (measured, bench/dp_memory.py).
+_LAYER_BYTES = 20
 
 
 def _reuse_runs_of(local: LocalScores):
@@ -512,66 +568,67 @@ def _reuse_runs_of(local: LocalScores):
 
 def exact_best(local: LocalScores, progress: Progress | None = None,
                deadline: float | None = None) -> Program | None:
-    """The optimal program over all DAGs and reuse classes; None on a deadline."""
+    """The optimal program over all DAGs and reuse classes; None on a deadline.
+
+    ``best[S]``, the shortest program for the variables in S with parents
+    inside S, is the least over units u inside S (the sink) of
+    ``best[S - u]`` plus u's best parent set inside ``S - u``; subsets are
+    taken layer by layer, by size. Which sink attains each minimum is not
+    stored: it is found again for the one chain of sets the optimum uses.
+    """
     d = len(local.variables)
-    size = 1 << d
-    bps, arg = _best_parent_tables(local)
-    masks = np.arange(size)
-    popcount = np.zeros(size, dtype=np.int64)
-    for b in range(d):
-        popcount += (masks >> b) & 1
-    layers = [masks[popcount == layer] for layer in range(d + 1)]
+    full = (1 << d) - 1
+    layers = _subset_layers(d)
+    rows = _units(local)
+    tables = _best_parent_tables(local)
+    best = np.empty(1 << d)
     found: Program | None = None
     for run in _reuse_runs_of(local):
-        best = np.full(size, np.inf)
-        sink = np.full(size, -1, dtype=np.int64)
+        units = list(range(d)) + [d + i for i in run]
+        best.fill(np.inf)
         best[0] = 0.0
-        units = [(v, 1 << v) for v in range(d)] + [(d + i, local.reuse[i].mask) for i in run]
         for layer in range(1, d + 1):
             if _deadline_passed(deadline):
                 return None
             if progress is not None:
                 progress("subsets", layer, d)
-            layer_masks = layers[layer]
-            for u, umask in units:
-                members = layer_masks[layer_masks & umask == umask]
-                rest = members ^ umask
-                cand = best[rest] + bps[u, rest]
-                better = cand < best[members]
-                best[members[better]] = cand[better]
-                sink[members[better]] = u
-        full = size - 1
-        if found is not None and not best[full] < found.bits:
-            continue
-        if not math.isfinite(best[full]):
+            for u in units:
+                umask = rows[u][0]
+                sets = layers[layer]
+                sets = sets[sets & umask == umask]
+                rest = sets ^ umask
+                cand = best[rest]
+                cand += tables[u][_drop_bits(rest, umask)]
+                np.minimum(cand, best[sets], out=cand)
+                best[sets] = cand
+        if not best[full] < (math.inf if found is None else found.bits):
             found = Program(math.inf, {}) if found is None else found
             continue
         parents: dict[int, int] = {}
         used: list[int] = []
         mask = full
-        while mask:
-            u = int(sink[mask])
-            umask = 1 << u if u < d else local.reuse[u - d].mask
-            rest = mask ^ umask
-            if u < d:
-                parents[u] = int(arg[u, rest])
-            else:
+        while mask:  # the sink of each set on the optimal chain: the unit whose sum reproduces best[set]
+            u = next(u for u in units if mask & rows[u][0] == rows[u][0] and best[mask ^ rows[u][0]]
+                     + tables[u][_drop_bits(mask ^ rows[u][0], rows[u][0])] == best[mask])
+            umask = rows[u][0]
+            mask ^= umask
+            pmask = _best_parents_inside(rows[u][1], mask)
+            if u >= d:
                 used.append(u - d)
-                for v in local.reuse[u - d].members:
-                    parents[v] = int(arg[u, rest])
-            mask = rest
+            parents.update((v, pmask) for v in range(d) if umask >> v & 1)
         found = Program(float(best[full]), parents, tuple(sorted(used)))
     return found
 
 
-def _top_parent_sets(rows: dict[int, float], size: int, d: int, excluded: int, top: int) -> list[list[tuple[float, int]]]:
-    """For every candidate set C (disjoint from ``excluded``), the ``top`` shortest parent sets inside C."""
-    lists: list[list[tuple[float, int]]] = [[] for _ in range(size)]
-    for c in range(size):
-        if c & excluded:
-            continue
-        merged = [(rows[c], c)] if c in rows else []
-        for b in range(d):
+def _top_parent_sets(row: dict[int, float], umask: int, d: int, top: int) -> list[list[tuple[float, int]]]:
+    """For every set C of the variables outside ``umask`` (indexed as in :func:`_drop_bits`), the ``top``
+    shortest parent sets inside C."""
+    free = d - bin(umask).count("1")
+    own: dict[int, tuple[float, int]] = {_drop_bits(mask, umask): (bits, mask) for mask, bits in row.items()}
+    lists: list[list[tuple[float, int]]] = [[] for _ in range(1 << free)]
+    for c in range(1 << free):
+        merged = [own[c]] if c in own else []
+        for b in range(free):
             if c >> b & 1:
                 merged.extend(lists[c ^ (1 << b)])
         lists[c] = sorted(set(merged))[:top]
@@ -583,14 +640,12 @@ def k_best(local: LocalScores, top: int, progress: Progress | None = None,
     """The exact ``top`` shortest programs (ties broken by a fixed order); None on a deadline."""
     d = len(local.variables)
     size = 1 << d
-    parent_lists = [_top_parent_sets({m: e[0] for m, e in local.entries[v].items()}, size, d, 1 << v, top)
-                    for v in range(d)]
-    parent_lists += [_top_parent_sets({m: e[0] for m, e in block.entries.items()}, size, d, block.mask, top)
-                     for block in local.reuse]
+    rows = _units(local)
+    parent_lists = [_top_parent_sets(row, umask, d, top) for umask, row in rows]
     order = sorted(range(1, size), key=lambda m: bin(m).count("1"))
     everything: dict[tuple[tuple[int, int], ...], float] = {}
     for run in _reuse_runs_of(local):
-        units = [(v, 1 << v) for v in range(d)] + [(d + i, local.reuse[i].mask) for i in run]
+        units = [(u, rows[u][0]) for u in [*range(d), *(d + i for i in run)]]
         nets: list[list[tuple[float, tuple[tuple[int, int], ...]]]] = [[] for _ in range(size)]
         nets[0] = [(0.0, ())]
         for s in order:
@@ -602,7 +657,7 @@ def k_best(local: LocalScores, top: int, progress: Progress | None = None,
                     continue
                 rest = s ^ umask
                 for bits_net, net in nets[rest]:
-                    for bits_p, pmask in parent_lists[u][rest]:
+                    for bits_p, pmask in parent_lists[u][_drop_bits(rest, umask)]:
                         key = tuple(sorted((*net, (u, pmask))))
                         total = bits_net + bits_p
                         if total < candidates.get(key, math.inf):
@@ -768,8 +823,8 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
     exact_fits = size["dp_bytes"] <= memory_budget
     if not exact_fits:
-        stats["note"] = (f"the exact dynamic program needs {size['dp_bytes'] / 1e9:.1f} GB, over the "
-                         f"{memory_budget / 1e9:.1f} GB budget; the result is a heuristic")
+        stats["note"] = (f"the exact dynamic program needs {binary_size(size['dp_bytes'])}, over the "
+                         f"{binary_size(memory_budget)} budget; the result is a heuristic")
         return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
     if top > 1 and not use_kbest:
         _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables; only the exact best program is reported")

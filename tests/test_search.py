@@ -383,3 +383,22 @@ code bic
 def test_causes_keep_directions_the_shifts_identify():
     result = kdsl.solve(ROOT / "examples" / "discovery.kdsl")
     assert ("season", "rain") in result.causes  # reversible in the equivalence class, fixed by the regimes
+
+
+def test_search_beyond_the_memory_budget_says_both_sizes_in_gib():
+    names = [f"X{i}" for i in range(26)]
+    spec = "\n".join(f"var {n} in 0..1" for n in names) + "\nenv a from frame\nsearch {\n    graphs max_parents 1\n}\n"
+    frame = {n: [0, 1, 1, 0] for n in names}
+    bound = kdsl.load(spec, data={"frame": frame})
+    result = kdsl.solve(spec, data={"frame": frame})
+    assert result.search["proven"] is False
+    from kdsl.search import estimate
+    needed = estimate(bound.model, bound.model.search)["dp_bytes"]
+    assert f"needs {needed / 2**30:.1f} GiB, over the 4.0 GiB budget" in result.search["note"]
+
+
+def test_estimate_counts_the_dynamic_program_tables_over_the_other_variables():
+    from kdsl.search import _dp_bytes
+    # one float64 cell per (variable, set of the other variables) and per (reuse class, set of the rest)
+    assert _dp_bytes(10, [3]) - _dp_bytes(10, []) == 8 * 2**7
+    assert _dp_bytes(20, []) > 8 * 20 * 2**19
