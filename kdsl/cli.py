@@ -157,9 +157,17 @@ def cmd_solve(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .render import explain_text
+    from .render import explain_json, explain_text, explained_programs
 
-    print(explain_text(_solve(args)))
+    result = _solve(args)
+    try:
+        explained_programs(result, args.program)
+    except KdslError as err:
+        raise KdslError(err.message, file=args.file) from None
+    if args.json:
+        print(json.dumps(explain_json(result, args.program), indent=2, allow_nan=False))
+    else:
+        print(explain_text(result, args.program))
     return EXIT_OK
 
 
@@ -184,7 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
-    p = spec_command("explain", "show each program's symbolic length, its LaTeX and the numbers", cmd_explain)
+    p = spec_command("explain", "show a program's length: formula, legend of symbols, every term in bits, "
+                                "bits per variable", cmd_explain)
+    p.add_argument("--program", action="append", metavar="NAME",
+                   help="explain this program (repeatable; default: the best and the runner-up)")
+    p.add_argument("--json", action="store_true", help="print the same breakdown as JSON")
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="as for solve")
     return parser
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .result import ProgramResult, Result
+from .errors import KdslError
+from .result import ProgramResult, Result, finite_or_none
+from .score import TERM_KINDS
+from .sharing import METHODS
 
-__all__ = ["solve_text", "explain_text", "Verdict", "verdict"]
+__all__ = ["solve_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -111,28 +114,112 @@ def solve_text(result: Result) -> str:
     return "\n".join(lines)
 
 
-def explain_text(result: Result) -> str:
-    """Each program's symbolic length, its LaTeX and the numbers substituted."""
-    out = []
-    for p in result.programs:
+def explained_programs(result: Result, names: list[str] | None = None) -> list[ProgramResult]:
+    """The programs ``kdsl explain`` shows: ``names`` in that order, or the best and the runner-up.
+
+    Raises :class:`~kdsl.errors.KdslError` naming the programs when a name is not one of them.
+    """
+    if not names:
+        return list(result.programs[:2])
+    known = [p.name for p in result.programs]
+    for name in names:
+        if name not in known:
+            raise KdslError(f"no program named {name!r}; the programs are: {', '.join(known)}")
+    return [result.program(name) for name in names]
+
+
+def explain_json(result: Result, names: list[str] | None = None) -> dict:
+    """What ``kdsl explain --json`` prints: the code, and per program its length, formula and breakdown."""
+    return {"model": result.model, "code": result.code,
+            "programs": [{"name": p.name, "total_bits": finite_or_none(p.total_bits),
+                          "model_bits": finite_or_none(p.model_bits), "data_bits": finite_or_none(p.data_bits),
+                          "k": p.k, "formula": p.formula, "formula_text": p.formula_text, "reason": p.reason,
+                          "breakdown": p.breakdown} for p in explained_programs(result, names)],
+            "term_kinds": dict(TERM_KINDS)}
+
+
+def _table(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(c.rjust(w) if j in right else c.ljust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip()
+            for r in rows]
+
+
+def _bar(bits: float, most: float, width: int = 30) -> str:
+    return "#" * max(1 if bits > 0 else 0, round(width * bits / most)) if most > 0 else ""
+
+
+def _breakdown_text(p: ProgramResult) -> list[str]:
+    b = p.breakdown
+    out = ["  legend (each symbol, its value in this program, what it is):"]
+    out += _table([(s["symbol"], "=", f"{s['value']:.6g}", s["meaning"]) for s in b["symbols"]], {2})
+    out.append("  terms in bits (model terms say what the program stores; data terms what the data cost under it):")
+    rows = [("variable", "part", "pays for", "bits", "formula")]
+    rows += [(t["owner"] or "(program)", t["part"], t["kind"], _bits(t["bits"]), t["formula"]) for t in b["terms"]]
+    out += _table(rows, {3})
+    out.append("  per variable (model + data = total):")
+    most = max([v["total_bits"] for v in b["variables"]] + [b["program"]["total_bits"]])
+    rows = [(v["variable"], _bits(v["model_bits"]), "+", _bits(v["data_bits"]), "=", _bits(v["total_bits"]),
+             _bar(v["total_bits"], most)) for v in b["variables"]]
+    rows.append(("(program)", _bits(b["program"]["model_bits"]), "+", _bits(b["program"]["data_bits"]), "=",
+                 _bits(b["program"]["total_bits"]), _bar(b["program"]["total_bits"], most)))
+    rows.append(("total", _bits(p.model_bits), "+", _bits(p.data_bits), "=", _bits(b["total_bits"]), ""))
+    out += _table(rows, {1, 3, 5})
+    return out
+
+
+def _mechanism_lines(p: ProgramResult) -> list[str]:
+    out = ["  how each variable's mechanisms are shared across environments [how the sharing was found]:"]
+    for var, mech in p.mechanisms.items():
+        by_env = mech["by_environment"]
+        shown = ", ".join(f"{e}: {lab}" for e, lab in by_env.items() if lab) or "(no parameters)"
+        reuse = mech.get("reuse")
+        if reuse and reuse["stored_by"] != var:
+            shown += f"  (reuses {reuse['stored_by']}'s tables through {reuse['symmetry']})"
+        out.append(f"  {var} ~ {mech['template']}  distinct {mech['distinct']}  [{mech['method']}]  {shown}")
+    return out
+
+
+def explain_text(result: Result, names: list[str] | None = None) -> str:
+    """What ``kdsl explain`` prints for the programs ``names`` (default: the best and the runner-up).
+
+    Per program: its total, the formula (once: a program whose formula was
+    already shown refers to it), the LaTeX, a legend of every symbol with
+    its value, every term in bits, the model and data bits per variable plus
+    the program's own terms (they add up to the total), how each variable's
+    mechanisms are shared, and the shortest length for each k. At the end:
+    what each kind of term pays for and what each method label means.
+    """
+    out = [f"code {result.code}; lengths in bits"]
+    shown: dict[str, str] = {}
+    kinds: set[str] = set()
+    methods: list[str] = []
+    for p in explained_programs(result, names):
         k = "" if p.k is None else f", k = {p.k}"
+        out.append("")
         out.append(f"program {p.name}: {_bits(p.total_bits)} bits "
                    f"(model {_bits(p.model_bits)} + data {_bits(p.data_bits)}){k}")
         if p.reason:
             out.append(f"  infinite: {p.reason}")
             continue
-        out.append(f"  length = {p.formula_text}")
-        out.append(f"  LaTeX:  {p.formula}")
-        values = ", ".join(f"{k} = {v:.6g}" for k, v in sorted(p.formula_values.items()))
-        out.append(f"  where  {values}")
-        for var, mech in p.mechanisms.items():
-            by_env = mech["by_environment"]
-            shown = ", ".join(f"{e}: {lab}" for e, lab in by_env.items() if lab) or "(no parameters)"
-            reuse = mech.get("reuse")
-            if reuse and reuse["stored_by"] != var:
-                shown += f"  (reuses {reuse['stored_by']}'s tables through {reuse['symmetry']})"
-            out.append(f"  {var} ~ {mech['template']}  distinct {mech['distinct']}  [{mech['method']}]  {shown}")
+        if p.formula_text in shown:
+            out.append(f"  length = the formula of program {shown[p.formula_text]}, with this program's values")
+        else:
+            shown[p.formula_text] = p.name
+            out.append(f"  length = {p.formula_text}")
+            out.append(f"  LaTeX:  {p.formula}")
+        if p.breakdown:
+            out += _breakdown_text(p)
+            kinds |= {t["kind"] for t in p.breakdown["terms"]}
+        out += _mechanism_lines(p)
+        methods += [m["method"] for m in p.mechanisms.values() if m["method"] not in methods]
         table = ", ".join(f"k={r['k']}: {_bits(r['total_bits'])}" for r in p.profile)
-        out.append(f"  profile (shortest with exactly k): {table}")
+        out.append(f"  shortest length with exactly k distinct mechanisms: {table}")
+    if kinds:
         out.append("")
-    return "\n".join(out).rstrip()
+        out.append("what each kind of term pays for:")
+        out += _table([(kind, TERM_KINDS[kind]) for kind in TERM_KINDS if kind in kinds], set())
+    if methods:
+        out.append("")
+        out.append("how the sharing was found (the labels in brackets):")
+        out += _table([(f"[{m}]", METHODS.get(m, "")) for m in methods], set())
+    return "\n".join(out)

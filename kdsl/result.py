@@ -39,6 +39,7 @@ class ProgramResult:
     formula_values: dict[str, float]
     reason: str | None = None
     exact: bool = True
+    breakdown: dict[str, Any] | None = None  # kdsl.score.length_breakdown: symbols, terms and per-variable bits
 
     @property
     def finite(self) -> bool:
@@ -61,6 +62,7 @@ class ProgramResult:
             "formula": self.formula,
             "formula_text": self.formula_text,
             "exact": self.exact,
+            "breakdown": self.breakdown,
         }
         if self.reason is not None:
             out["reason"] = self.reason

@@ -34,8 +34,8 @@ from .expr import numeric
 from .families import FamilyParameterError, log2_prob
 from .model import Hypothesis, Mechanism, Model, Template
 
-__all__ = ["Choice", "MechanismProfile", "ProgramProfile", "mechanism_profile", "program_profile", "reuse_profiles",
-           "selection_weight"]
+__all__ = ["Choice", "MechanismProfile", "ProgramProfile", "ProgramTerms", "Term", "TERM_KINDS", "mechanism_profile",
+           "length_breakdown", "program_profile", "program_terms", "reuse_profiles", "selection_weight"]
 
 #: Rows x candidates evaluated in one numpy call when building cost matrices.
 _CHUNK = 1 << 22
@@ -607,53 +607,160 @@ def program_profile(bound: BoundModel, hypothesis: Hypothesis,
 
 
 # ---------------------------------------------------------------------- formulas
-def program_formula(profile: ProgramProfile, k: int, n_env: int, precision: int) -> tuple[sp.Expr, dict]:
-    """The symbolic length of a program at total ``k`` and the numbers to substitute.
+@dataclass(frozen=True)
+class Term:
+    """One additive term of a program's length.
 
-    Symbols: one data-bits symbol per variable (``D_X``), ``N``, and per slot
-    its codebook size and k; per table its k and free entries.
+    ``owner`` is the variable the term belongs to (None for the program's
+    own terms, such as the +1 of the paper's ``2 l + 1``); ``part`` is
+    ``"data"`` or ``"model"``; ``kind`` names what the bits pay for (a key of
+    :data:`TERM_KINDS`).
+    """
+
+    owner: str | None
+    part: str
+    kind: str
+    expr: sp.Expr
+
+
+#: What each kind of term pays for, in words.
+TERM_KINDS = {
+    "data": "the data: -log2 of the probability of the variable's values in every environment, given its mechanisms",
+    "selection": "which candidate of a slot each environment uses (the compressed selection l; 2 l under paper)",
+    "direct selection": "which candidate of a slot each environment uses, named directly with log2 M bits each",
+    "grouping": "which environments share which table (log2 N + log2 S(N, k); doubled under paper)",
+    "tables": "the numbers in the stored tables (the parameter cost of the code)",
+    "reference": "which permutation maps the stored table of a reuse class onto this variable (log2 m!)",
+    "structure": "the parent set: how many parents (log2 d), then which (log2 C(d-1, p))",
+    "prefix": "the +1 of the paper's 2 l + 1, which makes the selection code self-delimiting",
+}
+
+
+@dataclass(frozen=True)
+class ProgramTerms:
+    """A program's length as terms, the value of every symbol, and what each symbol means."""
+
+    terms: tuple[Term, ...]
+    values: dict[sp.Symbol, float]
+    meanings: dict[sp.Symbol, str]
+
+    @property
+    def expr(self) -> sp.Expr:
+        return sp.Add(*(t.expr for t in self.terms))
+
+
+def _slot_symbols(profile: ProgramProfile) -> dict[tuple[str, str], str]:
+    """The subscript of each (variable, slot): the slot's name, or ``X.t`` when two variables' slots share a name."""
+    seen: dict[str, int] = {}
+    for mp in profile.mechanisms:
+        if mp.template.kind == "family":
+            for slot in mp.template.slots:
+                seen[slot.name] = seen.get(slot.name, 0) + 1
+    return {(mp.var, s.name): (s.name if seen[s.name] == 1 else f"{mp.var}.{s.name}")
+            for mp in profile.mechanisms if mp.template.kind == "family" for s in mp.template.slots}
+
+
+def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -> ProgramTerms:
+    """The terms of a program's length at total ``k``, the numbers to substitute and the symbols' meanings.
+
+    Symbols: ``D_X`` (data bits of X), ``N`` (environments), per slot its
+    codebook size ``M_t`` and distinct candidates ``k_t``; per stored table
+    its number of tables ``k_X`` and free entries ``F_X`` (``paper``,
+    ``direct``; ``n`` the precision) or parameter bits ``P_X`` (``bic``,
+    ``nml``); ``d`` and ``p_X`` for the structure; ``m_S`` for a reuse class.
     """
     code = profile.code
     _, choices = profile.by_k[k]
-    values: dict[sp.Symbol, float] = {codes.N: n_env}
-    data_terms, selection_terms, table_terms, structure_terms = [], [], [], []
+    values: dict[sp.Symbol, float] = {}
+    meanings: dict[sp.Symbol, str] = {}
+    terms: list[Term] = []
+
+    def symbol(name: str | sp.Symbol, value: float, meaning: str) -> sp.Symbol:
+        s = name if isinstance(name, sp.Symbol) else sp.Symbol(name)
+        values[s], meanings[s] = value, meaning
+        return s
+
+    def selection(var: str, kind: str, expr: sp.Expr) -> None:
+        # the paper wraps the program's selection bits l as 2 l + 1: each variable's share is wrap(l) - wrap(0)
+        wrapped = codes.paper_wrap(expr) - codes.paper_wrap(0) if code == "paper" else expr
+        terms.append(Term(var, "model", kind, wrapped))
+
+    slot_names = _slot_symbols(profile)
     d = len(profile.mechanisms)
     for mp, choice in zip(profile.mechanisms, choices):
         var = mp.var
-        dsym = sp.Symbol(f"D_{{{var}}}")
-        values[dsym] = choice.data_bits
-        data_terms.append(dsym)
+        terms.append(Term(var, "data", "data", symbol(f"D_{{{var}}}", choice.data_bits,
+                                                      f"data bits of {var} (all environments)")))
         template = mp.template
         if template.kind == "family":
             for slot, kk in zip(template.slots, choice.slot_k):
-                msym, ksym = sp.Symbol(f"M_{{{slot.name}}}"), sp.Symbol(f"k_{{{slot.name}}}")
-                values[msym], values[ksym] = slot.size, kk
+                name = slot_names[(var, slot.name)]
+                msym = symbol(f"M_{{{name}}}", slot.size, f"candidates in the codebook of slot {slot.name} of {var}")
+                ksym = symbol(f"k_{{{name}}}", kk, f"distinct candidates of slot {slot.name} the environments use")
+                n_sym = symbol(codes.N, n_env, "number of environments")
                 if code == "direct":
-                    selection_terms.append(codes.Log2(msym) if mp.mechanism.fixed else codes.N * codes.Log2(msym))
+                    expr = codes.Log2(msym) if mp.mechanism.fixed else n_sym * codes.Log2(msym)
+                    selection(var, "direct selection", expr)
                 else:
-                    selection_terms.append(codes.compressed_selection_bits(codes.N, msym, ksym))
+                    selection(var, "selection", codes.compressed_selection_bits(n_sym, msym, ksym))
         elif not mp.stores:
-            msym = sp.Symbol(f"m_{{{template.symmetry}}}")
-            values[msym] = mp.symmetry_size
-            table_terms.append(codes.reference_bits(msym))
+            msym = symbol(f"m_{{{template.symmetry}}}", mp.symmetry_size,
+                          f"variables the permute symmetry {template.symmetry} acts on")
+            terms.append(Term(var, "model", "reference", codes.reference_bits(msym)))
         else:
-            ksym, fsym = sp.Symbol(f"k_{{{var}}}"), sp.Symbol(f"F_{{{var}}}")
-            values[ksym] = choice.k
-            selection_terms.append(codes.grouping_bits(codes.N, ksym))
+            n_sym = symbol(codes.N, n_env, "number of environments")
+            ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct tables of {var} (groups of environments sharing one)")
+            selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
             if code in ("paper", "direct"):
-                values[fsym] = choice.table_bits / (2 * precision + 4) / max(choice.k, 1)
-                values[codes.n] = precision
-                table_terms.append(ksym * codes.paper_table_bits(fsym, codes.n))
+                fsym = symbol(f"F_{{{var}}}", choice.table_bits / (2 * precision + 4) / max(choice.k, 1),
+                              f"free entries of one table of {var} ((values - 1) x parent configurations)")
+                nsym = symbol(codes.n, precision, "precision: bits of each stored probability (2n + 4 bits per entry)")
+                terms.append(Term(var, "model", "tables", ksym * codes.paper_table_bits(fsym, nsym)))
             else:
-                psym = sp.Symbol(f"P_{{{var}}}")
-                values[psym] = choice.table_bits
-                table_terms.append(psym)
+                how = "1/2 log2 rows per free parameter" if code == "bic" else "the multinomial NML complexity"
+                psym = symbol(f"P_{{{var}}}", choice.table_bits, f"parameter bits of {var}'s tables ({how})")
+                terms.append(Term(var, "model", "tables", psym))
         if code != "bic":
-            psym = sp.Symbol(f"p_{{{var}}}")
-            values[psym] = len(mp.mechanism.parents)
-            values[codes.d] = d
-            structure_terms.append(codes.structure_bits(codes.d, psym))
-    selection = sp.Add(*selection_terms)
-    model_part = (codes.paper_wrap(selection) if code == "paper" else selection) + sp.Add(*table_terms) + sp.Add(
-        *structure_terms)
-    return sp.Add(*data_terms) + model_part, values
+            dsym = symbol(codes.d, d, "number of variables")
+            psym = symbol(f"p_{{{var}}}", len(mp.mechanism.parents), f"number of parents of {var}")
+            terms.append(Term(var, "model", "structure", codes.structure_bits(dsym, psym)))
+    if code == "paper":
+        terms.append(Term(None, "model", "prefix", codes.paper_wrap(0)))
+    return ProgramTerms(tuple(terms), values, meanings)
+
+
+def program_formula(profile: ProgramProfile, k: int, n_env: int, precision: int) -> tuple[sp.Expr, dict]:
+    """The symbolic length of a program at total ``k`` and the numbers to substitute (the sum of :func:`program_terms`)."""
+    terms = program_terms(profile, k, n_env, precision)
+    return terms.expr, terms.values
+
+
+def length_breakdown(profile: ProgramProfile, k: int, n_env: int, precision: int) -> dict:
+    """A program's length at total ``k`` as plain data: every symbol, every term in bits, and totals per variable.
+
+    The one breakdown ``kdsl explain`` (text and ``--json``) and the HTML
+    length views render. Keys: ``symbols`` (symbol, LaTeX, meaning, value),
+    ``terms`` (owner, part, kind, what it pays for, formula, LaTeX, bits),
+    ``variables`` (per variable its model, data and total bits and how its
+    sharing was found), ``program`` (the terms of no variable) and
+    ``total_bits``; the variables' totals plus the program row add up to
+    the total.
+    """
+    terms = program_terms(profile, k, n_env, precision)
+    _, choices = profile.by_k[k]
+    rows = [{"owner": t.owner, "part": t.part, "kind": t.kind, "what": TERM_KINDS[t.kind], "formula": str(t.expr),
+             "latex": sp.latex(t.expr), "bits": float(codes.evaluate(t.expr, terms.values))} for t in terms.terms]
+
+    def totals(owner: str | None) -> dict:
+        model = math.fsum(r["bits"] for r in rows if r["owner"] == owner and r["part"] == "model")
+        data = math.fsum(r["bits"] for r in rows if r["owner"] == owner and r["part"] == "data")
+        return {"model_bits": model, "data_bits": data, "total_bits": model + data}
+
+    variables = [{"variable": mp.var, **totals(mp.var), "distinct": choice.k, "method": mp.method,
+                  "method_meaning": sharing.METHODS.get(mp.method, mp.method)}
+                 for mp, choice in zip(profile.mechanisms, choices)]
+    symbols = [{"symbol": str(s), "latex": sp.latex(s), "meaning": terms.meanings[s], "value": float(v)}
+               for s, v in sorted(terms.values.items(), key=lambda sv: str(sv[0]))]
+    program = totals(None)
+    total = math.fsum([*(v["total_bits"] for v in variables), program["total_bits"]])
+    return {"total_bits": total, "symbols": symbols, "terms": rows, "variables": variables, "program": program}

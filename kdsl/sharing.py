@@ -89,7 +89,24 @@ __all__ = [
     "best_partition_by_k",
     "least_partition_bits",
     "greedy_partition_by_k",
+    "METHODS",
 ]
+
+#: What each method label of a mechanism's sharing means, in words (``kdsl explain`` prints these).
+METHODS = {
+    "no slots": "the mechanism has no parameters to choose: nothing is shared or selected",
+    "fixed": "one mechanism for every environment (written `fixed`): no choice across environments",
+    "subset-dp": "exact: a dynamic program over subsets of environments finds, for every k, the best "
+                 "assignment of environments to exactly k candidates",
+    "used-set-dp": "exact: a dynamic program over environments that tracks which candidates are used so far",
+    "branch-and-bound": "exact: bounds every candidate set and solves only those that can beat the best so far",
+    "enumerate-dp": "exact: enumerates the choices of every slot but the last, and solves the last by subset-dp",
+    "sorted-dp": "a dynamic program over environments sorted by a statistic (exact only when checked Monge)",
+    "exact partition DP": "exact: a dynamic program over subsets finds, for every k, the best grouping of the "
+                          "environments into k groups that each share one table",
+    "greedy merging (heuristic)": "a heuristic: too many environments for the exact grouping, so groups are "
+                                  "merged greedily; the grouping may not be the shortest",
+}
 
 _KEYMAX = np.iinfo(np.int64).max
 _MAX_STATE_FLOATS = 1 << 24  # memory cap for stored DP tables (128 MiB of float64)

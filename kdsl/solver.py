@@ -9,7 +9,7 @@ import sympy as sp
 from .data import BoundModel
 from .errors import SpecError
 from .result import TIE_TOLERANCE, ProgramResult, Result
-from .score import ProgramProfile, program_formula, program_profile
+from .score import ProgramProfile, length_breakdown, program_profile, program_terms
 
 __all__ = ["solve_bound", "program_result", "NEAR_TIE_BITS"]
 
@@ -47,11 +47,14 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         )
     total, choices = profile.by_k[k]
     data = sum(c.data_bits for c in choices)
-    expr, values = program_formula(profile, k, len(envs), bound.model.code.precision)
+    precision = bound.model.code.precision
+    terms = program_terms(profile, k, len(envs), precision)
+    expr = terms.expr
     return ProgramResult(
         name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
         _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
-        sp.latex(expr), str(expr), {str(s): float(v) for s, v in values.items()}, exact=profile.exact,
+        sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
+        breakdown=length_breakdown(profile, k, len(envs), precision),
     )
 
 

@@ -184,3 +184,49 @@ def test_python_api_names_a_missing_spec_file_and_rejects_data_that_is_not_a_map
         kdsl.load(project / "spec.kdsl", data=[1, 2])
     with pytest.raises(ValueError, match="positive"):
         solve_bound(kdsl.load(project / "spec.kdsl"), time_limit=0)
+
+
+def test_explain_one_program_legend_terms_and_per_variable_sums():
+    out = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "causal", cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "program causal:" in text and "program anticausal" not in text
+    formula = next(line for line in text.splitlines() if line.strip().startswith("length = "))
+    legend = text[text.index("legend"):text.index("terms in bits")]
+    for symbol in ("D_{X}", "D_{Y}", "M_{t}", "k_{t}", "N", "d", "p_{X}", "p_{Y}"):
+        assert symbol in formula
+        line = next(row for row in legend.splitlines() if row.split()[:2] == [symbol, "="])
+        assert len(line.split()) > 3  # a value and a meaning in words
+    block = [row for row in text[text.index("per variable"):text.index("how each variable")].splitlines()[1:] if row.strip()]
+    rows = {row.split()[0]: [float(x) for x in row.split()[1:6:2]] for row in block}
+    assert set(rows) == {"X", "Y", "(program)", "total"}
+    for model, data, total in rows.values():
+        assert abs(model + data - total) <= 0.011  # printed with two decimals
+    summed = sum(rows[name][2] for name in ("X", "Y", "(program)"))
+    assert abs(summed - rows["total"][2]) <= 0.02
+    assert "[subset-dp]" in text and "exact: a dynamic program over subsets" in text  # the label explained
+
+
+def test_explain_json_carries_the_breakdown():
+    out = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "causal", "--program", "anticausal",
+                  "--json", cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [p["name"] for p in data["programs"]] == ["causal", "anticausal"]
+    for p in data["programs"]:
+        b = p["breakdown"]
+        parts = [v["total_bits"] for v in b["variables"]] + [b["program"]["total_bits"]]
+        assert abs(sum(parts) - p["total_bits"]) < 1e-9
+        assert {t["owner"] for t in b["terms"]} == {"X", "Y", None}
+        assert all(s["meaning"] for s in b["symbols"])
+
+
+def test_explain_defaults_to_best_and_runner_up_and_names_unknown_programs():
+    out = run_cli("explain", "examples/covariate_shift.kdsl", cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "program causal:" in out.stdout and "program causal_fixed:" in out.stdout
+    assert "program anticausal:" not in out.stdout
+    assert out.stdout.count("length = D_{X}") == 1  # the same formula is printed once
+    bad = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "nope", cwd=ROOT)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "examples/covariate_shift.kdsl: no program named 'nope'; the programs are: causal" in bad.stderr

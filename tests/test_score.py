@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ import kdsl
 from kdsl import codes
 from kdsl.families import Domain, log2_prob
 from kdsl.score import program_formula, program_profile
+from kdsl.sharing import METHODS
 from kdsl.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -474,6 +476,45 @@ def test_formula_evaluates_to_total(path):
             if math.isfinite(total):
                 expr, values = program_formula(profile, kk, len(bound.environments), precision)
                 assert math.isclose(codes.evaluate(expr, values), total, rel_tol=0, abs_tol=TOL), (hyp.name, kk)
+
+
+
+def check_breakdown(program) -> None:
+    """The variables' totals plus the program row add up to the total; every symbol of the formula has a meaning."""
+    b = program.breakdown
+    parts = [v["total_bits"] for v in b["variables"]] + [b["program"]["total_bits"]]
+    assert math.isclose(math.fsum(parts), program.total_bits, rel_tol=1e-12, abs_tol=TOL), program.name
+    assert math.isclose(math.fsum(t["bits"] for t in b["terms"]), program.total_bits, rel_tol=1e-12, abs_tol=TOL)
+    for v in b["variables"]:
+        assert math.isclose(v["data_bits"], program.mechanisms[v["variable"]]["data_bits"], abs_tol=TOL)
+        assert v["method"] in METHODS, v["method"]
+    assert math.isclose(math.fsum(v["model_bits"] for v in b["variables"]) + b["program"]["model_bits"],
+                        program.model_bits, rel_tol=1e-12, abs_tol=TOL)
+    legend = {s["symbol"]: s for s in b["symbols"]}
+    free = set(re.findall(r"[A-Za-z]_\{[^}]+\}|\b[NMdn]\b", program.formula_text.replace("log2", "")))
+    assert free and free <= set(legend), free - set(legend)
+    assert all(s["meaning"] and math.isfinite(s["value"]) for s in legend.values())
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_breakdown_adds_up_for_every_program(path):
+    result = kdsl.solve(path, data=EXAMPLE_DATA.get(path.stem))
+    for program in result.programs:
+        if program.finite:
+            check_breakdown(program)
+        else:
+            assert program.breakdown is None
+
+
+@pytest.mark.parametrize("code", ["paper", "direct", "bic", "nml"])
+def test_breakdown_adds_up_under_every_code(code):
+    text = (EXAMPLES / "covariate_shift.kdsl").read_text().replace("code paper", f"code {code}")
+    result = kdsl.solve(text)
+    for program in result.programs:
+        check_breakdown(program)
+        kinds = {t["kind"] for t in program.breakdown["terms"]}
+        assert ("prefix" in kinds) == (code == "paper")  # the +1 of 2 l + 1 is the program's row, only under paper
+        assert ("structure" in kinds) == (code != "bic")
 
 
 # ----------------------------------------------------------------------------- the JSON
