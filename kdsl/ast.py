@@ -280,10 +280,10 @@ class CodeDecl(Node):
 @dataclass(frozen=True)
 class SearchOption(Node):
     """One line of a search block: ``kind`` is graphs, shifts, fixed,
-    symmetries, top or time_limit; ``value`` its argument (or None)."""
+    symmetries, top, time_limit or method; ``value`` its argument (or None)."""
 
     kind: str
-    value: Union[int, float, tuple[Ident, ...], None]
+    value: Union[int, float, tuple[Ident, ...], Ident, None]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from .errors import SpecError
 from .expr import Scope, constant_value, names_in, numeric, to_sympy
 from .families import FAMILIES, FamilyParameterError, log2_prob
 from .model import (
+    SEARCH_METHODS,
     CodeSpec,
     EnvSource,
     Hypothesis,
@@ -821,6 +822,12 @@ class _Checker:
                 if not opt.value > 0:
                     raise self.error(opt, "the time limit must be positive (seconds)")
                 values["time_limit"] = float(opt.value)
+            elif opt.kind == "method":
+                name = opt.value.name
+                if name not in SEARCH_METHODS:
+                    raise self.error(opt.value, f"unknown search method '{name}'; use {', '.join(SEARCH_METHODS)}"
+                                                f"{_suggest(name, SEARCH_METHODS)}")
+                values["method"] = name
             elif opt.kind == "symmetries":
                 listed: set[str] = set()
                 for ident in opt.value:

@@ -206,7 +206,7 @@ def _verdict_html(result: Result) -> str:
         if v.symmetries:
             out.append(f"<div>symmetries: {_e('; '.join(v.symmetries))}</div>")
     if v.search_method is not None:
-        out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven)})</div>")
+        out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven, v.search_gap)})</div>")
     if result.notes:
         out.append('<ul class="kdsl-notes" style="margin:4px 0;padding-left:20px">')
         out += [f"<li>note: {_e(n)}</li>" for n in result.notes]

@@ -178,6 +178,11 @@ class SearchSpec:
     top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
     span: ast.Span | None = None
+    method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.choose_method)
+
+
+#: The search methods a spec may ask for: the exact dynamic program, the integer program (HiGHS), the heuristic.
+SEARCH_METHODS = ("dp", "milp", "greedy")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class Verdict:
     search_method: str | None
     search_proven: bool | None
     symmetries: tuple[str, ...] = ()  # what the best program's symmetries do, one phrase each
+    search_gap: float | None = None  # bits between the best program and the search's proven lower bound
+    search_why: str | None = None  # why the search used its method
 
 
 def symmetry_phrases(program: ProgramResult) -> tuple[str, ...]:
@@ -55,11 +57,20 @@ def verdict(result: Result) -> Verdict:
         search_method=search.get("method") if result.search is not None else None,
         search_proven=search.get("proven") if result.search is not None else None,
         symmetries=symmetry_phrases(best) if best else (),
+        search_gap=search.get("gap"),
+        search_why=search.get("why"),
     )
 
 
-def search_state(proven: bool | None) -> str:
-    return "proven optimal" if proven else "best so far, NOT proven optimal"
+def search_state(proven: bool | None, gap: float | None = None) -> str:
+    """``proven optimal``, or not, with the gap to the lower bound where one is known.
+
+    >>> search_state(False, 12.5)
+    'best so far, NOT proven optimal: at most 12.5 bits above the optimum'
+    """
+    if proven:
+        return "proven optimal"
+    return "best so far, NOT proven optimal" + ("" if gap is None else f": at most {gap:.6g} bits above the optimum")
 
 
 def _bits(x: float | None) -> str:
@@ -108,7 +119,9 @@ def solve_text(result: Result) -> str:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
     if v.search_method is not None:
-        lines.append(f"search: {v.search_method} ({search_state(v.search_proven)})")
+        lines.append(f"search: {v.search_method} ({search_state(v.search_proven, v.search_gap)})")
+        if v.search_why:
+            lines.append(f"method chosen: {v.search_why}")
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -84,7 +84,9 @@ DEFAULT_TOP = 5
 #: Default memory budget for the exact dynamic program, in bytes.
 MEMORY_BUDGET = 4 * 1024**3
 #: Default budget of local scores (variable, parent set) to compute.
-LOCAL_BUDGET = 200_000
+LOCAL_BUDGET = 400_000
+#: Up to this many variables the dynamic program is chosen over the integer program (bench/milp_vs_dp.py).
+DP_PREFERRED_MAX = 16
 #: At most this many exact runs, one per choice of one reuse class per permute symmetry.
 MAX_REUSE_RUNS = 256
 
@@ -187,6 +189,9 @@ class SearchOutcome:
     method: str
     local: LocalScores
     stats: dict = field(default_factory=dict)
+    lower_bound: float | None = None  # a proven lower bound on the shortest program's bits (None: none known)
+    gap: float | None = None  # bits between the best program found and that bound (None: no bound)
+    candidates: int | None = None  # parent sets left after exact pruning (the integer program's columns)
 
 
 def _deadline_passed(deadline: float | None) -> bool:
@@ -808,12 +813,13 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     limit = spec.time_limit if time_limit is None else time_limit
     start = time.monotonic()
     deadline = None if limit is None else start + limit
+    method, why = choose_method(model, spec, size, memory_budget)
     top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
-    use_kbest = top > 1 and size["kbest"]
+    use_kbest = top > 1 and (size["kbest"] or method == "milp")
     local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1)
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
-    stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size}
+    stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
     skipped = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"
                and model.variables[model.symmetries[n].variables[0]].is_real]
     if skipped:
@@ -821,13 +827,18 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
                          "reuse shares a table, and a real variable has none")
     if not local.complete:
         return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
-    exact_fits = size["dp_bytes"] <= memory_budget
-    if not exact_fits:
-        stats["note"] = (f"the exact dynamic program needs {binary_size(size['dp_bytes'])}, over the "
-                         f"{binary_size(memory_budget)} budget; the result is a heuristic")
-        return SearchOutcome([greedy_result], False, "greedy (beyond exact reach)", local, stats)
     if top > 1 and not use_kbest:
-        _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables; only the exact best program is reported")
+        _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables for the dynamic program; only "
+                         "the exact best program is reported (`method milp` gives the top K at any size)")
+    if method == "milp":
+        return _milp_outcome(local, top, greedy_result, deadline, progress, stats)
+    if method == "greedy":
+        from .milp import candidate_sets, improve
+
+        cands = candidate_sets(local)
+        stats["candidates"] = cands.count
+        return SearchOutcome([improve(local, cands, greedy_result, deadline)], False,
+                             "greedy, then order-based search (a heuristic)", local, stats)
     try:
         if use_kbest:
             found = k_best(local, top, progress, deadline)
@@ -839,7 +850,71 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     if found is None:
         return SearchOutcome([greedy_result], False, "greedy (time limit reached in the exact search)", local, stats)
     method = "exact k-best dynamic program" if use_kbest else "exact dynamic program"
-    return SearchOutcome(found, True, method, local, stats)
+    bits = found[0].bits if found else math.inf
+    return SearchOutcome(found, True, method, local, stats, lower_bound=bits, gap=0.0)
+
+
+def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int = MEMORY_BUDGET) -> tuple[str, str]:
+    """Which search runs (``dp``, ``milp`` or ``greedy``), and why, in words.
+
+    The dynamic program where its tables fit and up to :data:`DP_PREFERRED_MAX`
+    variables (measured faster there, bench/milp_vs_dp.py); the integer
+    program beyond when HiGHS is installed; else the heuristic. ``search {
+    method ... }`` overrides; ``method dp`` beyond the memory budget is refused.
+    """
+    d = size["variables"]
+    fits = size["dp_bytes"] <= memory_budget
+    need = f"the dynamic program needs {binary_size(size['dp_bytes'])} (budget {binary_size(memory_budget)})"
+    if spec.method == "dp":
+        if not fits:
+            span = spec.span
+            raise BudgetError(f"`method dp`: {need}", file=model.filename, line=span.line, column=span.column,
+                              source_line=model.source_line(span.line),
+                              hint="use `method milp`, or search fewer variables")
+        return "dp", "asked for by `method dp`"
+    if spec.method == "milp":
+        _require_highspy(model, spec)
+        return "milp", "asked for by `method milp`"
+    if spec.method == "greedy":
+        return "greedy", "asked for by `method greedy`"
+    if fits and d <= DP_PREFERRED_MAX:
+        return "dp", f"{d} variables: the dynamic program fits ({binary_size(size['dp_bytes'])}) and is faster"
+    reason = f"{d} variables: " + (need if not fits else f"above {DP_PREFERRED_MAX}, the integer program is faster")
+    if _highspy_available():
+        return "milp", reason
+    if fits:
+        return "dp", f"{d} variables: the dynamic program fits; HiGHS (kdsl[milp]) is not installed"
+    return "greedy", reason + "; HiGHS is not installed (pip install 'kdsl[milp]' for a proven optimum)"
+
+
+def _highspy_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("highspy") is not None
+
+
+def _require_highspy(model: Model, spec: SearchSpec) -> None:
+    if not _highspy_available():
+        span = spec.span
+        raise BudgetError("`method milp` needs HiGHS, which is not installed", file=model.filename, line=span.line,
+                          column=span.column, source_line=model.source_line(span.line),
+                          hint="pip install 'kdsl[milp]' (the highspy package), or use `method dp` or `method greedy`")
+
+
+def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float | None, progress: Progress | None,
+                  stats: dict) -> SearchOutcome:
+    from .milp import solve_milp
+
+    out = solve_milp(local, top=top, start=start, deadline=deadline, progress=progress)
+    stats.update(out.stats)
+    if out.proven:
+        method = "exact integer program (HiGHS)" + (", k-best by no-good cuts" if top > 1 else "")
+    else:
+        method = f"integer program (HiGHS), stopped with a gap of {out.gap:.6g} bits"
+        if len(out.programs) < top:
+            _add_note(stats, f"only {len(out.programs)} of the top {top} programs were found before the search stopped")
+    return SearchOutcome(out.programs, out.proven, method, local, stats, lower_bound=out.lower_bound, gap=out.gap,
+                         candidates=out.candidates)
 
 
 def _add_note(stats: dict, note: str) -> None:

@@ -8,7 +8,7 @@ import sympy as sp
 
 from .data import BoundModel
 from .errors import SpecError
-from .result import TIE_TOLERANCE, ProgramResult, Result
+from .result import TIE_TOLERANCE, ProgramResult, Result, finite_or_none
 from .score import ProgramProfile, length_breakdown, program_profile, program_terms
 
 __all__ = ["solve_bound", "program_result", "NEAR_TIE_BITS"]
@@ -130,6 +130,15 @@ def _named(profile: ProgramProfile, var: str) -> bool:
     return any(mp.var == var and mp.template.name is not None for mp in profile.mechanisms)
 
 
+def _bound_in_reported_bits(search_info: dict, outcome, programs: list[ProgramResult]) -> None:
+    """Put the search's lower bound on the scale of the reported totals (which add program-wide constants,
+    the same for every program, to the sum of local scores the search minimises)."""
+    found = next((p for p in programs if p.name == "search-1"), None)
+    if found is None or not found.finite or not outcome.programs or not math.isfinite(outcome.programs[0].bits):
+        return
+    search_info["lower_bound"] += found.total_bits - outcome.programs[0].bits
+
+
 def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None) -> Result:
     """Score every hypothesis of ``bound`` under its declared code, and run its search.
 
@@ -155,9 +164,13 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
         hypotheses = outcome_hypotheses(model, outcome) + hypotheses
         hidden_ties = _hidden_ties(outcome)
         search_info = {"method": outcome.method, "proven": outcome.proven,
-                       "local_scores": outcome.stats.get("local_scores"), "note": outcome.stats.get("note")}
+                       "local_scores": outcome.stats.get("local_scores"), "note": outcome.stats.get("note"),
+                       "why": outcome.stats.get("why"), "candidates": outcome.candidates,
+                       "lower_bound": finite_or_none(outcome.lower_bound), "gap": finite_or_none(outcome.gap)}
     profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
     programs = [program_result(bound, prof) for prof in profiles]
+    if search_info is not None and search_info["lower_bound"] is not None:
+        _bound_in_reported_bits(search_info, outcome, programs)
     order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
     programs = [programs[i] for i in order]
     finite = [p for p in programs if p.finite]

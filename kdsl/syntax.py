@@ -255,6 +255,9 @@ class _ToAst(Transformer):
     def time_limit_opt(self, meta, c):
         return ast.SearchOption(_span(meta), "time_limit", c[0].value)
 
+    def method_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "method", _ident(c[0]))
+
     # expressions
     def call(self, meta, c):
         func, *args = c
