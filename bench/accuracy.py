@@ -289,16 +289,24 @@ def make_instance(network: str, seed: int, rows: int, n_shifted: int) -> dict:
 # ----------------------------------------------------------------------------- methods
 
 
-def run_kdsl(inst: dict, code: str, max_parents: int) -> dict:
-    import kdsl
-
+def kdsl_spec(inst: dict, code: str, max_parents: int, options: str = "") -> tuple[str, pd.DataFrame]:
+    """A spec searching an instance's pooled rows (its environments by column `env`), and the frame `df`."""
     nodes, states = inst["nodes"], inst["states"]
     labels = {v: label_names(states[v]) for v in nodes}
     frame = pd.DataFrame({v: inst["pooled"][v].astype(str).map(dict(zip(states[v], labels[v], strict=True)))
                           for v in nodes})
     frame["env"] = inst["pooled"]["env"].to_numpy()
     spec = "\n".join(f"var {v} in {{{', '.join(labels[v])}}}" for v in nodes)
-    spec += f"\nenvs from df by env\nsearch {{\n    graphs max_parents {max_parents}\n    top 1\n}}\ncode {code}\n"
+    spec += (f"\nenvs from df by env\nsearch {{\n    graphs max_parents {max_parents}\n    top 1\n{options}}}\n"
+             f"code {code}\n")
+    return spec, frame
+
+
+def run_kdsl(inst: dict, code: str, max_parents: int) -> dict:
+    import kdsl
+
+    nodes = inst["nodes"]
+    spec, frame = kdsl_spec(inst, code, max_parents)
     start = time.perf_counter()
     result = kdsl.solve(spec, data={"df": frame})
     seconds = time.perf_counter() - start

@@ -440,8 +440,12 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
                progress: Callable[[str, int, int], None] | None = None, heuristic_seconds: float = HEURISTIC_SECONDS) -> MilpOutcome:
     """The exact ``top`` shortest programs over the candidates, or the best found with its gap at ``deadline``.
 
-    ``start`` (a :class:`kdsl.search.Program`) seeds the solver; an
-    order-based search on the candidates improves it first.
+    ``start`` (a :class:`kdsl.search.Program`) seeds the incumbent: the
+    order-based search starts from it, and every cyclic integer solution is
+    repaired into a DAG that may replace it. The incumbent is not handed to
+    HiGHS (``setSolution``): with highspy 1.16 the solution read back after
+    such a run was the start, while the reported objective was the optimum's.
+    The incumbent is what a stopped search returns, next to the lower bound.
     """
     from .search import _STOP, Program, _deadline_passed
 
@@ -487,12 +491,6 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
                 if left <= 0:
                     break
                 model.h.setOptionValue("time_limit", left)
-            if not found and incumbent is not None:
-                cols = model.columns_of(incumbent.parents, incumbent.reuse)
-                if cols is not None:
-                    sol = np.zeros(model.n)
-                    sol[cols] = 1.0
-                    model.h.setSolution(_solution(highspy, sol))
             if not model.run(progress):
                 break
             stats["rounds"] += 1
@@ -555,10 +553,3 @@ def _quiet_highs(highspy):
         os.close(saved)
     h.setOptionValue("output_flag", False)
     return h
-
-
-def _solution(highspy, values: np.ndarray):
-    sol = highspy.HighsSolution()
-    sol.col_value = list(values)
-    sol.value_valid = True
-    return sol
