@@ -864,7 +864,7 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     """
     d = size["variables"]
     fits = size["dp_bytes"] <= memory_budget
-    need = f"the dynamic program needs {binary_size(size['dp_bytes'])} (budget {binary_size(memory_budget)})"
+    need = f"the dynamic program needs {binary_size(size['dp_bytes'])}, over the {binary_size(memory_budget)} budget"
     if spec.method == "dp":
         if not fits:
             span = spec.span
