@@ -17,7 +17,9 @@ Which lengths are codes
   to the harmonic number ``H_min(N, M)`` (> 1 as soon as two candidates can be
   used).
 * :func:`paper_wrap` of it (``2 l + 1``) is a prefix code (Kraft sum < 1).
-  :func:`kraft_sum_selection` checks all three.
+* :func:`prefix_selection_bits` names ``k`` with ``log2 min(N, M)`` bits
+  instead, a prefix code (Kraft sum exactly 1); ``nml`` uses it.
+  :func:`kraft_sum_selection` checks all four.
 
 Conventions
 -----------
@@ -59,6 +61,7 @@ __all__ = [
     "direct_selection_bits",
     "compressed_selection_bits",
     "paper_wrap",
+    "prefix_selection_bits",
     "grouping_bits",
     "paper_table_bits",
     "bic_table_bits",
@@ -253,6 +256,45 @@ def compressed_selection_bits(
         + Log2(Stirling2(n_env, k_used))
         + Log2(sp.factorial(k_used))
         + Log2(k_used)
+    )
+
+
+def prefix_selection_bits(
+    N: sp.Expr | int = N,  # noqa: N803
+    M: sp.Expr | int = M,  # noqa: N803
+    k: sp.Expr | int = k,
+) -> sp.Expr:
+    """Selection as a prefix code: k uniform over ``1..min(N, M)``, then the used set and the surjection.
+
+    Parameters
+    ----------
+    N : sympy expression or int
+        Number of environments (slots).
+    M : sympy expression or int
+        Codebook size.
+    k : sympy expression or int
+        Number of distinct candidates used.
+
+    Returns
+    -------
+    sympy.Expr
+        ``log2 min(N, M) + log2 C(M,k) + log2 S(N,k) + log2 k!``: for each k the
+        ``C(M,k) k! S(N,k)`` selections using k candidates share its code
+        uniformly, so the Kraft sum over all ``M**N`` selections is exactly 1.
+
+    Examples
+    --------
+    >>> prefix_selection_bits(10, 18, 2)
+    1 + log2(10) + log2(153) + log2(511)
+    >>> round(float(evaluate(prefix_selection_bits(), {N: 10, M: 18, k: 2})), 6)
+    20.576495
+    """
+    n_env, m_cand, k_used = _as_expr(N, "N"), _as_expr(M, "M"), _as_expr(k, "k")
+    return (
+        Log2(sp.Min(n_env, m_cand))
+        + Log2(sp.binomial(m_cand, k_used))
+        + Log2(Stirling2(n_env, k_used))
+        + Log2(sp.factorial(k_used))
     )
 
 
@@ -903,7 +945,7 @@ def evaluate(expr: sp.Expr, values: dict[sp.Symbol, float] | None = None) -> flo
 # Kraft sums
 # ---------------------------------------------------------------------------
 
-_SELECTION_CODES = ("direct", "compressed", "paper")
+_SELECTION_CODES = ("direct", "compressed", "paper", "prefix")
 
 
 def kraft_sum_selection(N: int, M: int, code: str) -> float:  # noqa: N803
@@ -919,14 +961,14 @@ def kraft_sum_selection(N: int, M: int, code: str) -> float:  # noqa: N803
         Number of environments (``>= 1``).
     M : int
         Codebook size (``>= 1``).
-    code : {"direct", "compressed", "paper"}
-        ``N log2 M``; the paper's ``l``; or ``2 l + 1``.
+    code : {"direct", "compressed", "paper", "prefix"}
+        ``N log2 M``; the paper's ``l``; ``2 l + 1``; or :func:`prefix_selection_bits`.
 
     Returns
     -------
     float
-        Exactly 1 for ``direct``; the harmonic number ``H_min(N, M)`` for
-        ``compressed`` (not a prefix code); below 1 for ``paper``.
+        Exactly 1 for ``direct`` and ``prefix``; the harmonic number
+        ``H_min(N, M)`` for ``compressed`` (not a prefix code); below 1 for ``paper``.
 
     Examples
     --------
@@ -936,6 +978,8 @@ def kraft_sum_selection(N: int, M: int, code: str) -> float:  # noqa: N803
     1.5
     >>> kraft_sum_selection(2, 2, "paper") <= 1
     True
+    >>> round(kraft_sum_selection(5, 3, "prefix"), 12)
+    1.0
     """
     n_env = _check_count(N, "N", 1)
     m_cand = _check_count(M, "M", 1)
@@ -945,6 +989,8 @@ def kraft_sum_selection(N: int, M: int, code: str) -> float:  # noqa: N803
     log2_count = _np_log2_binomial(m_cand, ks) + _np_log2_gamma(ks + 1.0) + _np_log2_stirling2(n_env, ks)
     if code == "direct":
         length = lambdify_bits(direct_selection_bits(), (_N, _M))(n_env, m_cand) + 0.0 * ks
+    elif code == "prefix":
+        length = lambdify_bits(prefix_selection_bits(), (_N, _M, _k))(n_env, m_cand, ks)
     else:
         length = lambdify_bits(compressed_selection_bits(), (_N, _M, _k))(n_env, m_cand, ks)
         if code == "paper":

@@ -59,7 +59,9 @@ except ImportError as err:  # pragma: no cover - exercised without the extra
 
 from . import ast
 from .api import load, read_source
+from .check import CODES
 from .errors import KdslError
+from .model import CodeSpec
 from .result import Result
 from .solver import solve_bound
 from .syntax import parse
@@ -67,10 +69,8 @@ from .widgets import _figure, _png, _png_width, ranking_html
 
 __all__ = ["explore", "Explorer", "rewrite_spec", "spec_settings", "CODES"]
 
-#: The codes the code control offers.
-CODES = ("paper", "direct", "bic", "nml")
 
-_DEFAULT_PRECISION = 8
+_DEFAULT_PRECISION = CodeSpec().precision
 
 
 class _StopRequestedError(Exception):
@@ -122,7 +122,7 @@ def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
     ...     X ~ bernoulli(p[env])
     ... }
     ... ''')
-    {'n': 7, 'environments': 2, 'max_environments': 3, 'precision': 8, 'code': 'paper', 'simulations': 1}
+    {'n': 7, 'environments': 2, 'max_environments': 3, 'precision': 8, 'code': 'nml', 'simulations': 1}
     """
     spec = parse(text, filename or "<explore>")
     sims = [d for d in spec.decls if isinstance(d, ast.SimulateDecl)]
@@ -139,7 +139,7 @@ def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
                 if (isinstance(node, ast.Index) and node.target.name in lists
                         and any(isinstance(x, ast.Name) and x.id == "env" for x in _walk(node.index))):
                     limit = min(limit, lists[node.target.name]) if limit is not None else lists[node.target.name]
-    code, precision = "paper", _DEFAULT_PRECISION
+    code, precision = CodeSpec().name, _DEFAULT_PRECISION
     for decl in spec.decls:
         if isinstance(decl, ast.CodeDecl):
             code = decl.name.name
@@ -236,7 +236,7 @@ class Explorer(widgets.VBox):
             description="environments", disabled=envs is None, **slider)
         self.precision_slider = widgets.IntSlider(value=start["precision"], min=1, max=24, description="precision (paper)",
                                                   disabled=start["code"] != "paper", **slider)
-        self.code_buttons = widgets.ToggleButtons(options=list(CODES), value=start["code"] if start["code"] in CODES else "paper",
+        self.code_buttons = widgets.ToggleButtons(options=list(CODES), value=start["code"],
                                                   description="code", style={"description_width": "150px", "button_width": "70px"})
         self.stop_button = widgets.Button(description="Stop", button_style="warning", disabled=True,
                                           tooltip="interrupt the solve; keep the last finished result")

@@ -165,7 +165,9 @@ class Symmetry:
 
 @dataclass(frozen=True)
 class CodeSpec:
-    name: Literal["paper", "direct", "bic", "nml"] = "paper"
+    """The ``code`` line; a spec without one is scored under ``nml`` (``code paper`` reproduces the paper)."""
+
+    name: Literal["paper", "direct", "bic", "nml"] = "nml"
     precision: int = 8
     span: ast.Span | None = None
 

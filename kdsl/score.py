@@ -4,9 +4,10 @@ mechanisms it uses, and a program's profile over the total k.
 A program's length is model bits + data bits (docs/language.md, "Code"):
 
 * a template's slots (``where`` parameters) choose a candidate per
-  environment; ``paper``, ``bic`` and ``nml`` count the compressed selection
-  ``l = log C(M,k) + log S(N,k) + log k! + log k`` per slot, ``direct`` counts
-  ``N log M`` (``log M`` when fixed);
+  environment; ``paper`` and ``bic`` count the compressed selection
+  ``l = log C(M,k) + log S(N,k) + log k! + log k`` per slot, ``nml`` its
+  prefix-code form ``log min(N,M) + log C(M,k) + log S(N,k) + log k!``,
+  ``direct`` counts ``N log M``; a fixed slot costs ``log M`` under every code;
 * free and invariant tables group the environments: ``log N + log S(N,k)``
   for the grouping, plus each distinct table's parameter bits by the code;
 * structure: ``log d + log C(d-1, |parents|)`` per variable except under ``bic``;
@@ -45,11 +46,16 @@ PARTITION_EXACT_MAX = 14
 PARTITION_EXACT_CELLS = 50_000_000
 
 
+#: A free slot's selection formula by code (``direct`` is ``N log M``, outside this table).
+_SELECTION_FORMULAS = {"paper": codes.compressed_selection_bits, "bic": codes.compressed_selection_bits,
+                       "nml": codes.prefix_selection_bits}
+
+
 @functools.cache
 def _numeric_formula(name: str):
     """The numeric (lambdified, log-space) form of one of the code's formulas."""
-    if name == "selection":
-        return codes.lambdify_bits(codes.compressed_selection_bits(), (codes.N, codes.M, codes.k))
+    if name in _SELECTION_FORMULAS:
+        return codes.lambdify_bits(_SELECTION_FORMULAS[name](), (codes.N, codes.M, codes.k))
     if name == "grouping":
         return codes.lambdify_bits(codes.grouping_bits(), (codes.N, codes.k))
     if name == "structure":
@@ -229,9 +235,11 @@ def _groups_of(assignment: list[tuple]) -> tuple[tuple[int, ...], ...]:
 
 
 def _slot_selection_bits(code: str, n_env: int, size: int, k: int, fixed: bool) -> float:
+    if fixed:
+        return math.log2(size)
     if code == "direct":
-        return math.log2(size) if fixed else n_env * math.log2(size)
-    return float(_numeric_formula("selection")(n_env, size, k))
+        return n_env * math.log2(size)
+    return float(_numeric_formula(code)(n_env, size, k))
 
 
 def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[dict, dict, bool, str]:
@@ -626,7 +634,8 @@ class Term:
 #: What each kind of term pays for, in words.
 TERM_KINDS = {
     "data": "the data: -log2 of the probability of the variable's values in every environment, given its mechanisms",
-    "selection": "which candidate of a slot each environment uses (the compressed selection l; 2 l under paper)",
+    "selection": ("which candidate of a slot each environment uses (the compressed selection l, 2 l under paper;"
+                  " under nml its prefix form, naming k among 1..min(N, M))"),
     "direct selection": "which candidate of a slot each environment uses, named directly with log2 M bits each",
     "grouping": "which environments share which table (log2 N + log2 S(N, k); doubled under paper)",
     "tables": "the numbers in the stored tables (the parameter cost of the code)",
@@ -701,8 +710,10 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                 if code == "direct":
                     expr = codes.Log2(msym) if mp.mechanism.fixed else n_sym * codes.Log2(msym)
                     selection(var, "direct selection", expr)
+                elif mp.mechanism.fixed:
+                    selection(var, "selection", codes.Log2(msym))
                 else:
-                    selection(var, "selection", codes.compressed_selection_bits(n_sym, msym, ksym))
+                    selection(var, "selection", _SELECTION_FORMULAS[code](n_sym, msym, ksym))
         elif not mp.stores:
             msym = symbol(f"m_{{{template.symmetry}}}", mp.symmetry_size,
                           f"variables the permute symmetry {template.symmetry} acts on")

@@ -40,6 +40,7 @@ from kdsl.codes import (
     p,
     paper_table_bits,
     paper_wrap,
+    prefix_selection_bits,
     rows,
     structure_bits,
 )
@@ -273,6 +274,8 @@ def literal_kraft_sum(n_env: int, m_cand: int, code: str) -> float:
                 expr = direct_selection_bits(n_env, m_cand)
             elif code == "compressed":
                 expr = compressed_selection_bits(n_env, m_cand, used)
+            elif code == "prefix":
+                expr = prefix_selection_bits(n_env, m_cand, used)
             else:
                 expr = paper_wrap(compressed_selection_bits(n_env, m_cand, used))
             length_of_k[used] = evaluate(expr)
@@ -282,11 +285,12 @@ def literal_kraft_sum(n_env: int, m_cand: int, code: str) -> float:
 
 @pytest.mark.parametrize(("n_env", "m_cand"), [(a, b) for a in range(1, 5) for b in range(1, 5)])
 def test_kraft_sums_by_literal_enumeration(n_env: int, m_cand: int) -> None:
-    for code in ("direct", "compressed", "paper"):
+    for code in ("direct", "compressed", "paper", "prefix"):
         assert kraft_sum_selection(n_env, m_cand, code) == pytest.approx(
             literal_kraft_sum(n_env, m_cand, code), rel=1e-12
         )
     assert literal_kraft_sum(n_env, m_cand, "direct") == pytest.approx(1.0, rel=1e-12)
+    assert literal_kraft_sum(n_env, m_cand, "prefix") == pytest.approx(1.0, rel=1e-12)  # nml's selection
     assert literal_kraft_sum(n_env, m_cand, "paper") <= 1.0
     # l alone: each k contributes exactly 1/k, so the sum is the harmonic number H_min(N, M)
     harmonic = sum(Fraction(1, j) for j in range(1, min(n_env, m_cand) + 1))
@@ -303,6 +307,7 @@ def test_compressed_selection_alone_is_not_a_prefix_code() -> None:
 @given(st.integers(1, 60), st.integers(1, 60))
 def test_kraft_inequality_for_the_codes(n_env: int, m_cand: int) -> None:
     assert kraft_sum_selection(n_env, m_cand, "direct") == pytest.approx(1.0, rel=1e-9)
+    assert kraft_sum_selection(n_env, m_cand, "prefix") == pytest.approx(1.0, rel=1e-9)
     assert kraft_sum_selection(n_env, m_cand, "paper") <= 1.0
     harmonic = math.fsum(1.0 / j for j in range(1, min(n_env, m_cand) + 1))
     assert kraft_sum_selection(n_env, m_cand, "compressed") == pytest.approx(harmonic, rel=1e-9)

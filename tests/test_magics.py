@@ -131,7 +131,7 @@ def test_missing_notebook_name_is_located(outputs):
 
 def test_check_prints_the_summary_and_stores_the_bound_model(outputs):
     text = _text(outputs["check"], "stdout")
-    assert ": ok (code paper" in text and "environments (2, 70 rows)" in text
+    assert ": ok (code nml)" in text and "environments (2, 70 rows)" in text
     assert "hypotheses (2):" in text
     assert "BoundModel ['lab', 'obs']" in _text(outputs["bound"], "stdout")
 

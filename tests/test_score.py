@@ -52,9 +52,11 @@ def lg(x: int | float) -> float:
     return math.log2(x) if x > 0 else math.inf
 
 
-def selection_bits(n_env: int, m: int, k: int) -> float:
-    """The paper's compressed selection l = log C(M,k) + log S(N,k) + log k! + log k."""
-    return lg(math.comb(m, k)) + lg(stirling2(n_env, k)) + lg(math.factorial(k)) + lg(k)
+def selection_bits(n_env: int, m: int, k: int, code: str) -> float:
+    """The paper's compressed selection l = log C(M,k) + log S(N,k) + log k! + log k;
+    under nml k costs log min(N, M) instead of log k (a prefix code)."""
+    naming_k = lg(min(n_env, m)) if code == "nml" else lg(k)
+    return lg(math.comb(m, k)) + lg(stirling2(n_env, k)) + lg(math.factorial(k)) + naming_k
 
 
 def grouping_bits(n_env: int, k: int) -> float:
@@ -112,7 +114,7 @@ def brute_slots(cost: dict, sizes: list[int], n_env: int, code: str) -> dict[int
         if code == "direct":
             sel = sum(n_env * math.log2(m) for m in sizes)
         else:
-            sel = sum(selection_bits(n_env, m, kk) for m, kk in zip(sizes, ks))
+            sel = sum(selection_bits(n_env, m, kk, code) for m, kk in zip(sizes, ks))
         k = sum(ks)
         local = data + w * sel
         best_local, best_data = out.get(k, (math.inf, math.inf))
@@ -146,7 +148,7 @@ CANDIDATES = [0.25 * i for i in range(1, 25)]
     seed=st.integers(0, 10_000),
     theta=st.lists(st.floats(0.2, 6.0), min_size=4, max_size=4),
     cands=st.lists(st.sampled_from(CANDIDATES), min_size=2, max_size=4, unique=True),
-    code=st.sampled_from(["paper", "direct"]),
+    code=st.sampled_from(["paper", "direct", "nml"]),
 )
 def test_one_slot_matches_brute_force(n_env, rows, top, seed, theta, cands, code):
     spec = f"""
@@ -193,7 +195,7 @@ code {code}
     chosen = [values.index(min(values, key=lambda v: abs(v - float(labels[env.name].split("=")[1]))))
               for env in bound.environments]
     k = len(set(chosen))
-    sel = n_env * math.log2(len(values)) if code == "direct" else selection_bits(n_env, len(values), k)
+    sel = n_env * math.log2(len(values)) if code == "direct" else selection_bits(n_env, len(values), k, code)
     data = sum(cost[e][(c,)] for e, c in enumerate(chosen)) + y_bits
     assert program.k == k
     assert close(program.data_bits, data)
@@ -209,7 +211,7 @@ code {code}
     variances=st.lists(st.floats(0.3, 4.0), min_size=3, max_size=3),
     a_cands=st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0]), min_size=1, max_size=3, unique=True),
     v_cands=st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0]), min_size=2, max_size=3, unique=True),
-    code=st.sampled_from(["paper", "direct"]),
+    code=st.sampled_from(["paper", "direct", "nml"]),
     real=st.booleans(),
 )
 def test_coupled_slots_match_brute_force(n_env, rows, seed, slopes, variances, a_cands, v_cands, code, real):
@@ -582,7 +584,7 @@ def test_impossible_row_gives_null_and_reason():
     assert "Infinity" not in text and "NaN" not in text
     assert out["best"] == "fair" and out["causes"] == []
     assert out["programs"][0]["name"] == "fair"
-    assert math.isclose(out["programs"][0]["total_bits"], 3.0 + 0.0 + 1.0)  # 3 rows at 1 bit, log2 d = 0, the +1
+    assert math.isclose(out["programs"][0]["total_bits"], 3.0 + 0.0)  # 3 rows at 1 bit, log2 d = 0 (nml adds no +1)
     for name in ("never", "never_slot"):
         prog = result.program(name).to_dict()
         assert prog["total_bits"] is None and prog["model_bits"] is None
