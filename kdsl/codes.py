@@ -266,21 +266,10 @@ def prefix_selection_bits(
 ) -> sp.Expr:
     """Selection as a prefix code: k uniform over ``1..min(N, M)``, then the used set and the surjection.
 
-    Parameters
-    ----------
-    N : sympy expression or int
-        Number of environments (slots).
-    M : sympy expression or int
-        Codebook size.
-    k : sympy expression or int
-        Number of distinct candidates used.
-
-    Returns
-    -------
-    sympy.Expr
-        ``log2 min(N, M) + log2 C(M,k) + log2 S(N,k) + log2 k!``: for each k the
-        ``C(M,k) k! S(N,k)`` selections using k candidates share its code
-        uniformly, so the Kraft sum over all ``M**N`` selections is exactly 1.
+    The parameters are those of :func:`compressed_selection_bits`. Returns
+    ``log2 min(N, M) + log2 C(M,k) + log2 S(N,k) + log2 k!``: for each k the
+    ``C(M,k) k! S(N,k)`` selections using k candidates share its code
+    uniformly, so the Kraft sum over all ``M**N`` selections is exactly 1.
 
     Examples
     --------
