@@ -637,6 +637,7 @@ TERM_KINDS = {
     "selection": ("which candidate of a slot each environment uses (the compressed selection l, 2 l under paper;"
                   " under nml its prefix form, naming k among 1..min(N, M))"),
     "direct selection": "which candidate of a slot each environment uses, named directly with log2 M bits each",
+    "fixed selection": "the one candidate of a `fixed` slot, shared by every environment: log2 M (doubled under paper)",
     "grouping": "which environments share which table (log2 N + log2 S(N, k); doubled under paper)",
     "tables": "the numbers in the stored tables (the parameter cost of the code)",
     "reference": "which permutation maps the stored table of a reuse class onto this variable (log2 m!)",
@@ -705,13 +706,13 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
             for slot, kk in zip(template.slots, choice.slot_k):
                 name = slot_names[(var, slot.name)]
                 msym = symbol(f"M_{{{name}}}", slot.size, f"candidates in the codebook of slot {slot.name} of {var}")
+                if mp.mechanism.fixed:
+                    selection(var, "fixed selection", codes.Log2(msym))
+                    continue
                 ksym = symbol(f"k_{{{name}}}", kk, f"distinct candidates of slot {slot.name} the environments use")
                 n_sym = symbol(codes.N, n_env, "number of environments")
                 if code == "direct":
-                    expr = codes.Log2(msym) if mp.mechanism.fixed else n_sym * codes.Log2(msym)
-                    selection(var, "direct selection", expr)
-                elif mp.mechanism.fixed:
-                    selection(var, "selection", codes.Log2(msym))
+                    selection(var, "direct selection", n_sym * codes.Log2(msym))
                 else:
                     selection(var, "selection", _SELECTION_FORMULAS[code](n_sym, msym, ksym))
         elif not mp.stores:

@@ -489,7 +489,7 @@ def _drop_bits(masks, removed: int):
     variables only; this is the index of a set of other variables there.
 
     >>> _drop_bits(0b10110, 0b00100), _drop_bits(np.array([0b1001, 0b0011]), 0b0010).tolist()
-    (14, [5, 3])
+    (10, [5, 1])
     """
     for b in reversed(range(removed.bit_length())):
         if removed >> b & 1:

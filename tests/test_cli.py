@@ -226,7 +226,8 @@ def test_explain_defaults_to_best_and_runner_up_and_names_unknown_programs():
     assert out.returncode == 0, out.stderr
     assert "program causal:" in out.stdout and "program causal_fixed:" in out.stdout
     assert "program anticausal:" not in out.stdout
-    assert out.stdout.count("length = D_{X}") == 1  # the same formula is printed once
+    assert out.stdout.count("length = D_{X}") == 2  # each program's own formula
+    assert "2*log2(M_{t}) + 2*log2(d)" in out.stdout  # causal_fixed names its one candidate with log2 M, doubled
     bad = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "nope", cwd=ROOT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "examples/covariate_shift.kdsl: no program named 'nope'; the programs are: causal" in bad.stderr
