@@ -13,6 +13,7 @@ in bits and selects the shortest.
 from __future__ import annotations
 
 from .api import load, solve
+from .distributed import Job, solve_many
 from .errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
 from .syntax import parse
 
@@ -33,6 +34,8 @@ __all__ = [
     "parse",
     "load",
     "solve",
+    "solve_many",
+    "Job",
     "KdslError",
     "SpecSyntaxError",
     "SpecError",

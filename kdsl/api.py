@@ -82,8 +82,12 @@ def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filen
     return bind(model, data)
 
 
-def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None):
+def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None, client=None):
     """Load a spec and score every hypothesis under its code.
+
+    With a ``dask.distributed`` ``client``, a search computes its local
+    scores on the client's cluster (the same numbers, bit for bit; see
+    :mod:`kdsl.distributed`); for many specs see :func:`kdsl.solve_many`.
 
     Returns a :class:`~kdsl.result.Result` whose ``to_dict()`` is the JSON of
     ``kdsl solve --json``.
@@ -107,4 +111,4 @@ def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, file
     """
     from .solver import solve_bound
 
-    return solve_bound(load(source, data=data, filename=filename))
+    return solve_bound(load(source, data=data, filename=filename), client=client)

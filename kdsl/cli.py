@@ -7,6 +7,7 @@ its data exits with status 2 and a located message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,6 +30,12 @@ def _data_option(text: str) -> tuple[str, str]:
     return name, path
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of workers (1 or more), got {text!r}")
+    return int(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -39,18 +46,22 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _load(args):
+def _load(args, file: str):
     from .api import load
 
     data = dict(args.data or [])
-    bound = load(_spec_path(args.file), data=data)
+    bound = load(_spec_path(file), data=data)
     used = {s.data_name for s in bound.model.sources if s.data_name}
+    _check_data_used(data, used, file)
+    return bound
+
+
+def _check_data_used(data: dict, used: set[str], where: str) -> None:
     unused = sorted(set(data) - used)
     if unused:
         names = ", ".join(sorted(used)) or "none"
         raise KdslError(f"--data {unused[0]}=... is not used: no `env ... from {unused[0]}` in the spec "
-                        f"(names it uses: {names})", file=args.file)
-    return bound
+                        f"(names it uses: {names})", file=where)
 
 
 def _spec_path(path: str):
@@ -104,7 +115,7 @@ def format_summary(summary: dict) -> str:
 
 
 def cmd_check(args) -> int:
-    bound = _load(args)
+    bound = _load(args, args.file)
     summary = bound.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -135,31 +146,124 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _solve(args):
+def _solve(args, file: str, client=None):
     from .solver import solve_bound
 
     bar = ProgressBar()
     try:
-        return solve_bound(_load(args), progress=bar, time_limit=getattr(args, "time_limit", None))
+        return solve_bound(_load(args, file), progress=bar, time_limit=getattr(args, "time_limit", None), client=client)
     finally:
         bar.close()
+
+
+@contextlib.contextmanager
+def _cluster(args):
+    """The Dask client the flags ask for (``--workers N``: a local cluster; ``--scheduler ADDRESS``), or None."""
+    workers, address = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is None and address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        flag = "--workers" if workers is not None else "--scheduler"
+        raise KdslError(f"{flag} needs Dask: pip install 'kdsl[dask]'", file="<command line>") from None
+    if workers is not None:
+        from .distributed import local_cluster
+
+        client = local_cluster(workers)
+    else:
+        try:
+            client = Client(address, timeout="20s")
+        except OSError as err:
+            raise KdslError(f"cannot reach the Dask scheduler at {address}: {err}", file="<command line>") from None
+    try:
+        yield client
+    finally:
+        cluster = client.cluster
+        client.close()
+        if workers is not None and cluster is not None:
+            cluster.close()
+
+
+def _sweep_jobs(args) -> list:
+    """One job per spec file, with the --data entries that spec names; a spec that cannot be read is its error."""
+    from .api import read_source
+    from .check import check
+    from .distributed import Job
+    from .syntax import parse
+
+    data = dict(args.data or [])
+    jobs: list = []
+    used: set[str] = set()
+    for file in args.file:
+        try:
+            text, name, base = read_source(_spec_path(file))
+            names = {s.data_name for s in check(parse(text, name), base_dir=base).sources if s.data_name}
+        except KdslError as err:
+            jobs.append(err)
+            continue
+        used |= names
+        jobs.append(Job(file, {k: v for k, v in data.items() if k in names}, time_limit=args.time_limit))
+    _check_data_used(data, used, "<command line>")
+    return jobs
+
+
+def _solve_many(args, client) -> list:
+    from .distributed import solve_many
+
+    jobs = _sweep_jobs(args)
+    runnable = [job for job in jobs if not isinstance(job, KdslError)]
+    bar = ProgressBar()
+    try:
+        solved = iter(solve_many(runnable, client=client, progress=bar))
+    finally:
+        bar.close()
+    return [job if isinstance(job, KdslError) else next(solved) for job in jobs]
 
 
 def cmd_solve(args) -> int:
     from .render import solve_text
 
-    result = _solve(args)
+    with _cluster(args) as client:
+        if len(args.file) == 1:
+            result = _solve(args, args.file[0], client)
+            print(json.dumps(result.to_dict(), indent=2, allow_nan=False) if args.json else solve_text(result))
+            return EXIT_OK
+        results = _solve_many(args, client)
+    failed = [r for r in results if isinstance(r, Exception)]
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        print(json.dumps([_sweep_entry(file, r) for file, r in zip(args.file, results)], indent=2, allow_nan=False))
     else:
-        print(solve_text(result))
-    return EXIT_OK
+        for file, result in zip(args.file, results):
+            print(f"== {file} ==", flush=True)
+            if isinstance(result, Exception):
+                print(str(result) if isinstance(result, KdslError) else _internal(result), file=sys.stderr, flush=True)
+            else:
+                print(solve_text(result), flush=True)
+    if any(not isinstance(r, KdslError) for r in failed):
+        return EXIT_INTERNAL
+    return EXIT_SPEC if failed else EXIT_OK
+
+
+def _sweep_entry(file: str, result) -> dict:
+    """A spec's place in ``kdsl solve A B --json``: its result, or ``{"file", "error"}``."""
+    if isinstance(result, KdslError):
+        return {"file": file, "error": result.to_dict()}
+    if isinstance(result, Exception):
+        return {"file": file, "error": {"kind": type(result).__name__, "message": str(result)}}
+    return result.to_dict()
+
+
+def _internal(err: BaseException) -> str:
+    return (f"kdsl: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in kdsl; run again with KDSL_DEBUG=1 for details and please report it.")
 
 
 def cmd_explain(args) -> int:
     from .render import explain_json, explain_text, explained_programs
 
-    result = _solve(args)
+    result = _solve(args, args.file)
     try:
         explained_programs(result, args.program)
     except KdslError as err:
@@ -178,9 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kdsl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def spec_command(name: str, help_text: str, func: Callable):
+    def spec_command(name: str, help_text: str, func: Callable, many: bool = False):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("file", metavar="FILE", help="the .kdsl spec")
+        if many:
+            p.add_argument("file", metavar="FILE", nargs="+", help="the .kdsl spec (several: a sweep, solved in order)")
+        else:
+            p.add_argument("file", metavar="FILE", help="the .kdsl spec")
         p.add_argument("--data", action="append", type=_data_option, metavar="NAME=FILE.csv",
                        help="supply the data named NAME in the spec from a CSV file (repeatable)")
         p.set_defaults(func=func)
@@ -188,10 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = spec_command("check", "validate a spec and its data and summarise them", cmd_check)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve)
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve, many=True)
+    p.add_argument("--json", action="store_true",
+                   help="print the result as one JSON object (several specs: a JSON array, in the order given)")
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_count, metavar="N",
+                       help="run on a local Dask cluster of N worker processes: several specs are solved side by side, "
+                            "one spec's search scores its parent sets there (needs kdsl[dask])")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="as --workers, on the existing Dask cluster at ADDRESS (e.g. tcp://host:8786)")
     p = spec_command("explain", "show a program's length: formula, legend of symbols, every term in bits, "
                                 "bits per variable", cmd_explain)
     p.add_argument("--program", action="append", metavar="NAME",
@@ -221,9 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # pragma: no cover - a bug in kdsl, not in the spec
         if os.environ.get("KDSL_DEBUG"):
             raise
-        print(f"kdsl: internal error: {type(err).__name__}: {err}\n"
-              "This is a bug in kdsl; run again with KDSL_DEBUG=1 for details and please report it.",
-              file=sys.stderr)
+        print(_internal(err), file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -29,7 +29,7 @@ import difflib
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from .expr import numeric
 from .families import FamilyParameterError, sample
 from .model import EnvSource, Model, Variable
 
-__all__ = ["Environment", "BoundModel", "bind", "natural_key"]
+__all__ = ["Environment", "BoundModel", "bind", "bind_source", "natural_key"]
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _REAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -390,6 +390,10 @@ class _Table:
 
 
 # ---------------------------------------------------------------------- binding
+#: Reads every source of a model given the caller's data: one list of environments per source, in order.
+ReadSources = Callable[[Model, Mapping[str, Any]], Iterable[list["Environment"]]]
+
+
 class _Binder:
     def __init__(self, model: Model, data: Mapping[str, Any] | None):
         self.model = model
@@ -490,53 +494,56 @@ class _Binder:
             groups.setdefault(key, []).append(i)
         return {k: groups[k] for k in sorted(groups, key=natural_key)}
 
-    def run(self) -> BoundModel:
-        envs: list[Environment] = []
-        for source in self.model.sources:
-            if source.kind == "file":
-                table = self.table(source)
-                envs.append(self.add(self.from_table(source.names[0], table, range(len(table.rows)), source.path),
-                                     source.span))
-            elif source.kind == "split-file":
-                table = self.table(source)
-                by = table.column(source.by)
-                groups = self.split_names([r[by] for r in table.rows], source.path, source.by, table.row_lines)
-                if not groups:
-                    raise DataError(f"the file has no data rows to split by '{source.by}'", file=source.path)
-                for name, indices in groups.items():
-                    envs.append(self.add(self.from_table(name, table, indices, source.path), source.span))
-            elif source.kind in ("data", "split-data"):
-                value = self.caller_data(source)
-                shown = source.data_name
-                if isinstance(value, _Table):
-                    if source.kind == "data":
-                        env = self.from_table(source.names[0], value, range(len(value.rows)), value.shown)
-                        envs.append(self.add(env, source.span))
-                    else:
-                        by = value.column(source.by)
-                        groups = self.split_names([r[by] for r in value.rows], value.shown, source.by, value.row_lines)
-                        for name, indices in groups.items():
-                            envs.append(self.add(self.from_table(name, value, indices, value.shown), source.span))
-                    continue
-                cols = self.columns_of(value, shown)
-                if source.kind == "data":
-                    envs.append(self.add(self.from_columns(source.names[0], cols, shown, None), source.span))
-                else:
-                    if source.by not in cols:
-                        raise DataError(f"no column '{source.by}' to split by (columns: {', '.join(map(str, cols))})",
-                                        file=shown)
-                    labels = [str(x) for x in _as_list(cols[source.by])]
-                    for name, indices in self.split_names(labels, shown, source.by).items():
-                        env = self.from_columns(name, cols, shown, np.asarray(indices))
-                        envs.append(self.add(env, source.span))
-            else:
-                for env in simulate(self.model, source):
-                    envs.append(self.add(env, source.span))
+    def run(self, read_sources: ReadSources | None = None) -> BoundModel:
+        sources = self.model.sources
+        # read here: lazily, so that an environment's name is checked before the next source is read
+        read = (self.environments(s) for s in sources) if read_sources is None else read_sources(self.model, self.data)
+        envs = [self.add(env, source.span) for source, found in zip(sources, read) for env in found]
         if not envs:
             raise SpecError("the spec declares no environments: add `env NAME from \"file.csv\"`, "
                             "`envs from \"file.csv\" by COLUMN` or a `simulate` block", file=self.model.filename,
                             line=1, column=1, source_line=self.model.source_line(1))
         return BoundModel(self.model, tuple(envs))
+
+    def environments(self, source: EnvSource) -> list[Environment]:
+        """The environments one source gives, read and checked (names across sources are checked by ``add``)."""
+        envs: list[Environment] = []
+        if source.kind == "file":
+            table = self.table(source)
+            envs.append(self.from_table(source.names[0], table, range(len(table.rows)), source.path))
+        elif source.kind == "split-file":
+            table = self.table(source)
+            by = table.column(source.by)
+            groups = self.split_names([r[by] for r in table.rows], source.path, source.by, table.row_lines)
+            if not groups:
+                raise DataError(f"the file has no data rows to split by '{source.by}'", file=source.path)
+            for name, indices in groups.items():
+                envs.append(self.from_table(name, table, indices, source.path))
+        elif source.kind in ("data", "split-data"):
+            value = self.caller_data(source)
+            shown = source.data_name
+            if isinstance(value, _Table):
+                if source.kind == "data":
+                    envs.append(self.from_table(source.names[0], value, range(len(value.rows)), value.shown))
+                else:
+                    by = value.column(source.by)
+                    groups = self.split_names([r[by] for r in value.rows], value.shown, source.by, value.row_lines)
+                    for name, indices in groups.items():
+                        envs.append(self.from_table(name, value, indices, value.shown))
+                return envs
+            cols = self.columns_of(value, shown)
+            if source.kind == "data":
+                envs.append(self.from_columns(source.names[0], cols, shown, None))
+            else:
+                if source.by not in cols:
+                    raise DataError(f"no column '{source.by}' to split by (columns: {', '.join(map(str, cols))})",
+                                    file=shown)
+                labels = [str(x) for x in _as_list(cols[source.by])]
+                for name, indices in self.split_names(labels, shown, source.by).items():
+                    envs.append(self.from_columns(name, cols, shown, np.asarray(indices)))
+        else:
+            envs.extend(simulate(self.model, source))
+        return envs
 
 
 def _as_list(values: Any) -> list:
@@ -588,10 +595,25 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
     return envs
 
 
-def bind(model: Model, data: Mapping[str, Any] | None = None) -> BoundModel:
+def bind(model: Model, data: Mapping[str, Any] | None = None, read_sources: ReadSources | None = None) -> BoundModel:
     """Read, convert and attach every environment's data to ``model``.
 
     ``data`` maps the names used in ``env NAME from name`` to DataFrames,
-    dicts of arrays, or CSV paths.
+    dicts of arrays, or CSV paths. ``read_sources(model, data)``, when
+    given, reads the sources instead (one list of environments per source,
+    e.g. read on a cluster by :func:`kdsl.distributed.bind_counted`); names
+    and row counts are checked here either way.
     """
-    return _Binder(model, data).run()
+    return _Binder(model, data).run(read_sources)
+
+
+def bind_source(model: Model, source: EnvSource, data: Mapping[str, Any] | None = None) -> list[Environment]:
+    """The environments of one of ``model.sources``, read, converted and checked as :func:`bind` does.
+
+    >>> from kdsl.syntax import parse
+    >>> from kdsl.check import check
+    >>> model = check(parse("var X in 0..2\\nenv lab from lab"))
+    >>> [e.rows for e in bind_source(model, model.sources[0], {"lab": {"X": [0, 2, 1]}})]
+    [3]
+    """
+    return _Binder(model, data).environments(source)

@@ -48,7 +48,7 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -67,6 +67,7 @@ __all__ = [
     "SearchOutcome",
     "search",
     "local_scores",
+    "score_parent_set",
     "exact_best",
     "k_best",
     "greedy",
@@ -306,9 +307,56 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
     return structure
 
 
+LocalEntry = tuple[float, Template, "MechanismProfile | None"]
+#: Scores a list of (variable index, parent names) of one layer: an iterable of entries (or None) in that order.
+Scorer = Callable[[BoundModel, SearchSpec, list[tuple[int, tuple[str, ...]]]], Iterable["LocalEntry | None"]]
+
+
+def score_parent_set(bound: BoundModel, spec: SearchSpec, v_index: int, parents: tuple[str, ...],
+                     cache: dict) -> LocalEntry | None:
+    """The shortest mechanism for one variable given one parent set: (bits, template, profile or None).
+
+    Bits include the structure bits; the profile is kept for templates (a
+    table's profile is built later, only for the programs reported). None
+    when no mechanism fits (e.g. a real parent and no template).
+
+    >>> import kdsl
+    >>> bound = kdsl.load("var A in 0..1\\nvar B in 0..1\\nenv e from e\\nsearch {\\n}", data={"e": {"A": [0, 1], "B": [1, 1]}})
+    >>> bits, template, _ = score_parent_set(bound, bound.model.search, 1, ("A",), {})
+    >>> template.describe(), bits > 0
+    ('table(A)', True)
+    """
+    model = bound.model
+    var = list(model.variables)[v_index]
+    weight = selection_weight(model.code.name)
+    fixed = not spec.shifts
+    best: LocalEntry | None = None
+    for template in _candidates(model, spec, var, parents):
+        key = (var, template, fixed)
+        prof = cache.get(key)
+        if prof is not None:
+            bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+        elif template.kind == "family":
+            mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
+            prof = cache[key] = mechanism_profile(bound, mech, with_min_data=False)
+            bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
+        else:  # a table: its bits only; the few reported programs get their profiles when scored
+            bits = table_local_bits(bound, Mechanism(var, template, fixed, spec.span))
+        if best is None or bits < best[0]:
+            best = (bits, template, prof)
+    return best
+
+
+def _serial_scorer(cache: dict) -> Scorer:
+    """Score a layer here, one parent set at a time, as it is consumed."""
+    def score(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]):
+        return (score_parent_set(bound, spec, v_index, parents, cache) for v_index, parents in items)
+    return score
+
+
 def local_scores(
     bound: BoundModel, spec: SearchSpec, progress: Progress | None = None, deadline: float | None = None,
-    cache: dict | None = None, top: int = 1, rules: EdgeRules | None = None,
+    cache: dict | None = None, top: int = 1, rules: EdgeRules | None = None, scorer: Scorer | None = None,
 ) -> LocalScores:
     """Score every allowed (variable, parent set), smallest parent sets first.
 
@@ -319,6 +367,11 @@ def local_scores(
     ``rules``, only parent sets they allow are scored, and only allowed
     subsets count towards pruning (a subset lacking a required parent is no
     alternative).
+
+    The parent sets are scored a layer (one parent-set size) at a time by
+    ``scorer`` (default: :func:`score_parent_set` in this process, one by
+    one); pruning happens between layers, so a scorer that runs a layer
+    elsewhere (:mod:`kdsl.distributed`) gives the same scores bit for bit.
     """
     model = bound.model
     names = list(model.variables)
@@ -326,7 +379,6 @@ def local_scores(
     rules = EdgeRules.none(d) if rules is None else rules
     index = {v: i for i, v in enumerate(names)}
     max_p = d - 1 if spec.max_parents is None else min(spec.max_parents, d - 1)
-    weight = selection_weight(model.code.name)
     fixed = not spec.shifts
     cache = {} if cache is None else cache
     extra_sets: dict[str, set[tuple[str, ...]]] = {v: set() for v in names}
@@ -349,47 +401,43 @@ def local_scores(
                 by_size.setdefault(len(extra), []).append((v_index, extra))
     done = 0
     complete = True
+    score = scorer or _serial_scorer(cache)
     for size in sorted(by_size):
+        # one layer: the parent sets of this size that no smaller pruned set rules out; every pruning decision
+        # rests on smaller layers only, so scoring a layer in any order (or on other machines) changes nothing
+        layer: list[tuple[int, tuple[str, ...], int]] = []
         for v_index, parents in by_size[size]:
-            done += 1
-            if size > 0 and _deadline_passed(deadline):
-                complete = False
-                break
-            if progress is not None and done % 16 == 0 and size > 0:
-                try:
-                    progress("local scores", done, total)
-                except _STOP:
+            mask = sum(1 << index[p] for p in parents)
+            if rules.allows(v_index, mask) and not any(q in pruned[v_index] for q in _proper_submasks(mask)):
+                layer.append((v_index, parents, mask))
+        done += len(by_size[size]) - len(layer)
+        results = score(bound, spec, [(v_index, parents) for v_index, parents, _ in layer])
+        try:
+            for (v_index, parents, mask), best in zip(layer, results):
+                done += 1
+                if size > 0 and _deadline_passed(deadline):
                     complete = False
                     break
-            var = names[v_index]
-            mask = sum(1 << index[p] for p in parents)
-            if not rules.allows(v_index, mask):
-                continue
-            proper = list(_proper_submasks(mask))
-            if any(q in pruned[v_index] for q in proper):
-                continue
-            structure = _structure_bits(model, len(parents))
-            best: tuple[float, Template, MechanismProfile | None] | None = None
-            for template in _candidates(model, spec, var, parents):
-                key = (var, template, fixed)
-                prof = cache.get(key)
-                if prof is not None:
-                    bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
-                elif template.kind == "family":
-                    mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
-                    prof = cache[key] = mechanism_profile(bound, mech, with_min_data=False)
-                    bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
-                else:  # a table: its bits only; the few reported programs get their profiles when scored
-                    bits = table_local_bits(bound, Mechanism(var, template, fixed, spec.span))
-                if best is None or bits < best[0]:
-                    best = (bits, template, prof)
-            if best is not None:
-                entries[v_index][mask] = best
-            if only_tables[v_index] and parents:
-                mine = entries[v_index]
-                bound_bits = _table_lower_bound(model, spec, var, parents, structure)
-                if _dominated([mine[q][0] for q in (*proper, mask) if q in mine], bound_bits, top):
-                    pruned[v_index].add(mask)
+                if progress is not None and done % 16 == 0 and size > 0:
+                    try:
+                        progress("local scores", done, total)
+                    except _STOP:
+                        complete = False
+                        break
+                if best is not None:
+                    entries[v_index][mask] = best
+                    if best[2] is not None:
+                        cache.setdefault((names[v_index], best[1], fixed), best[2])
+                if only_tables[v_index] and parents:
+                    mine = entries[v_index]
+                    structure = _structure_bits(model, len(parents))
+                    bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure)
+                    if _dominated([mine[q][0] for q in (*_proper_submasks(mask), mask) if q in mine], bound_bits, top):
+                        pruned[v_index].add(mask)
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # a scorer that runs ahead (on a cluster) drops the work no longer wanted
         if not complete:
             break
     reuse: list[ReuseScores] = []
@@ -784,8 +832,11 @@ def _with_reuse(local: LocalScores, parents: dict[int, int], scores: dict[int, f
 # ---------------------------------------------------------------------- driver
 def search(bound: BoundModel, progress: Progress | None = None, time_limit: float | None = None,
            memory_budget: int = MEMORY_BUDGET, local_budget: int = LOCAL_BUDGET,
-           cache: dict | None = None) -> SearchOutcome:
-    """Run the model's ``search`` block: exact when it fits, else a marked heuristic."""
+           cache: dict | None = None, scorer: Scorer | None = None) -> SearchOutcome:
+    """Run the model's ``search`` block: exact when it fits, else a marked heuristic.
+
+    ``scorer`` scores the local scores' layers (see :func:`local_scores`), e.g. on a Dask cluster.
+    """
     model = bound.model
     spec = model.search
     size = estimate(model, spec)
@@ -816,7 +867,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     method, why = choose_method(model, spec, size, memory_budget)
     top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
     use_kbest = top > 1 and (size["kbest"] or method == "milp")
-    local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1)
+    local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1, scorer=scorer)
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}

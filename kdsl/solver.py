@@ -139,11 +139,12 @@ def _bound_in_reported_bits(search_info: dict, outcome, programs: list[ProgramRe
     search_info["lower_bound"] += found.total_bits - outcome.programs[0].bits
 
 
-def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None) -> Result:
+def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None) -> Result:
     """Score every hypothesis of ``bound`` under its declared code, and run its search.
 
     ``progress(stage, done, total)`` is called during a search; ``time_limit``
-    (seconds) overrides the spec's ``time_limit``.
+    (seconds) overrides the spec's ``time_limit``. With a Dask ``client``, the
+    search's local scores are computed on its cluster (:mod:`kdsl.distributed`).
     """
     model = bound.model
     if time_limit is not None and not time_limit > 0:
@@ -160,7 +161,12 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     if model.search is not None:
         from .search import outcome_hypotheses, search
 
-        outcome = search(bound, progress=progress, time_limit=time_limit, cache=cache)
+        scorer = None
+        if client is not None:
+            from .distributed import ClusterScorer
+
+            scorer = ClusterScorer(client)
+        outcome = search(bound, progress=progress, time_limit=time_limit, cache=cache, scorer=scorer)
         hypotheses = outcome_hypotheses(model, outcome) + hypotheses
         hidden_ties = _hidden_ties(outcome)
         search_info = {"method": outcome.method, "proven": outcome.proven,

@@ -60,11 +60,12 @@ def test_grammar_loads_from_the_installed_package_outside_the_checkout(tmp_path)
         assert (Path(location).parent / "kdsl.lark").is_file()
 
 
-def test_import_needs_no_notebook_package():
+def test_import_needs_no_notebook_package_nor_dask():
     code = (
-        "import sys, kdsl; kdsl.solve('var X in 0..1\\nsimulate env a n 3 seed 0 {\\n X ~ bernoulli(0.5)\\n}\\n"
-        "hypothesis h {\\n X ~ table\\n}\\n');"
-        "bad = [m for m in ('ipywidgets', 'IPython', 'matplotlib', 'pandas', 'ipykernel') if m in sys.modules];"
+        "import sys, kdsl; kdsl.solve_many(['var X in 0..1\\nsimulate env a n 3 seed 0 {\\n X ~ bernoulli(0.5)\\n}\\n"
+        "hypothesis h {\\n X ~ table\\n}\\n']);"
+        "bad = [m for m in ('ipywidgets', 'IPython', 'matplotlib', 'pandas', 'ipykernel', 'dask', 'distributed', 'tqdm')"
+        " if m in sys.modules];"
         "print(','.join(bad))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
