@@ -15,8 +15,10 @@ written by nobody here) and each seed:
 
 Methods:
 
-* ``kdsl-paper`` / ``kdsl-bic`` / ``kdsl-nml``: ``kdsl.solve`` with the environments
-  labelled, ``search { graphs max_parents P; top 1 }`` and the named code. Directed edges; the
+* ``kdsl-paper`` / ``kdsl-bic`` / ``kdsl-nml``: one spec per instance and code, all solved by
+  ``kdsl.solve_many`` on a local Dask cluster of ``--workers`` processes (default 2; the
+  baselines run there too, one task per instance), with the environments labelled,
+  ``search { graphs max_parents P; top 1 }`` and the named code. Directed edges; the
   intervention targets are the variables whose environments fall into more than one shift group.
 * ``hc-bic``: pgmpy's ``HillClimbSearch(scoring_method="bic-d", max_indegree=P)`` on the POOLED data
   (all environments concatenated, labels dropped), scored as the DAG it returns.
@@ -62,7 +64,6 @@ import sys
 import time
 import warnings
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
 from pathlib import Path
 
@@ -302,14 +303,18 @@ def kdsl_spec(inst: dict, code: str, max_parents: int, options: str = "") -> tup
     return spec, frame
 
 
-def run_kdsl(inst: dict, code: str, max_parents: int) -> dict:
-    import kdsl
+def kdsl_job(inst: dict, code: str, max_parents: int):
+    """The spec and data of one kdsl method on one instance, as a job for ``kdsl.solve_many``."""
+    from kdsl import Job
 
-    nodes = inst["nodes"]
     spec, frame = kdsl_spec(inst, code, max_parents)
-    start = time.perf_counter()
-    result = kdsl.solve(spec, data={"df": frame})
-    seconds = time.perf_counter() - start
+    return Job(spec, {"df": frame}, filename=f"{inst['network']}-{inst['seed']}-{code}.kdsl")
+
+
+def kdsl_output(nodes: list[str], result, seconds: float) -> dict:
+    """What the report needs from one kdsl result; ``seconds``: the job's compute time on its worker."""
+    if isinstance(result, Exception):
+        raise result
     best = result.program(result.best)
     return {"graph": directed(best.edges), "targets": sorted(v for v, g in best.shifts.items() if len(g) > 1),
             "partitions": {v: partition_key(best.shifts[v]) for v in nodes},
@@ -361,19 +366,15 @@ def run_cdnod(inst: dict, alpha: float = 0.05) -> dict:
     return {"graph": from_causallearn(matrix[:d, :d], nodes), "targets": targets, "seconds": seconds}
 
 
-def evaluate(task: tuple) -> dict:
-    """One (network, seed): sample, run every method, score. Runs in a worker process."""
+def prepare(task: tuple) -> tuple[dict, dict]:
+    """One (network, seed), on a worker: sample the environments and run the baselines."""
     network, seed, rows, n_shifted, max_parents, methods = task
     inst = make_instance(network, seed, rows, n_shifted)
-    truth = directed(inst["edges"])
-    true_cpdag = cpdag(inst["nodes"], inst["edges"])
-    true_icpdag = cpdag(inst["nodes"], inst["edges"], [set(t) for _, t in inst["envs"]])
-    true_partitions = {v: true_partition(v, inst["envs"]) for v in inst["nodes"]}
     outputs: dict[str, dict] = {}
     for method in methods:
         if method.startswith("kdsl-"):
-            outputs[method] = run_kdsl(inst, method.split("-", 1)[1], max_parents)
-        elif method == "hc-bic":
+            continue  # solved by kdsl.solve_many, all instances together
+        if method == "hc-bic":
             outputs[method] = run_hc(inst, max_parents)
         elif method == "hc-bic-cpdag":
             fit = outputs.get("hc-bic") or run_hc(inst, max_parents)
@@ -384,6 +385,16 @@ def evaluate(task: tuple) -> dict:
             outputs[method] = run_cdnod(inst)
         else:
             raise ValueError(f"unknown method {method}")
+    return inst, outputs
+
+
+def evaluate(inst: dict, outputs: dict[str, dict]) -> dict:
+    """Score every method's output on one instance against its truth."""
+    network, seed, rows = inst["network"], inst["seed"], len(inst["pooled"]) // len(inst["envs"])
+    truth = directed(inst["edges"])
+    true_cpdag = cpdag(inst["nodes"], inst["edges"])
+    true_icpdag = cpdag(inst["nodes"], inst["edges"], [set(t) for _, t in inst["envs"]])
+    true_partitions = {v: true_partition(v, inst["envs"]) for v in inst["nodes"]}
     rows_out = []
     for method, out in outputs.items():
         skeleton, orientation = shd(truth, out["graph"])
@@ -516,6 +527,32 @@ def report(results: list[dict], args, n_rows: int) -> str:
     return "\n".join(out)
 
 
+def run_all(tasks: list[tuple], args) -> list[dict]:
+    """Every instance on a local Dask cluster: sampling and baselines one task per instance, then every kdsl
+    method of every instance through ``kdsl.solve_many`` (one task per spec, timed by the task stream)."""
+    from distributed import get_task_stream
+
+    import kdsl
+    from kdsl.distributed import JOB_KEY, local_cluster
+
+    codes = [m.split("-", 1)[1] for m in args.methods if m.startswith("kdsl-")]
+    with local_cluster(args.workers) as client:
+        prepared = client.gather(client.map(prepare, tasks, pure=False))
+        jobs = [kdsl_job(inst, code, args.max_parents) for inst, _ in prepared for code in codes]
+        with get_task_stream(client) as stream:
+            solved = kdsl.solve_many(jobs, client=client)
+        seconds = {int(str(t["key"]).rsplit("-", 1)[1]): sum(s["stop"] - s["start"] for s in t["startstops"]
+                                                             if s["action"] == "compute")
+                   for t in stream.data if str(t["key"]).startswith(JOB_KEY)}
+    results = []
+    for i, (inst, outputs) in enumerate(prepared):
+        for j, code in enumerate(codes):
+            n = i * len(codes) + j
+            outputs[f"kdsl-{code}"] = kdsl_output(inst["nodes"], solved[n], seconds[n])
+        results.append(evaluate(inst, {m: outputs[m] for m in args.methods}))
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--networks", nargs="+", default=NETWORKS, choices=NETWORKS)
@@ -526,7 +563,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shifted", type=int, default=3, help="shifted environments besides obs (default 3)")
     parser.add_argument("--max-parents", type=int, default=2)
     parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=KDSL_METHODS + BASELINES)
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes of a local cluster (default 2)")
     parser.add_argument("--json", type=Path, help="also write every per-run row to this JSON file")
     args = parser.parse_args(argv)
 
@@ -535,18 +572,14 @@ def main(argv=None) -> int:
     # the slow networks first, so that two workers finish together
     tasks.sort(key=lambda t: -len(load_network(t[0]).nodes()) * t[2])
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(evaluate, tasks))
-    else:
-        results = [evaluate(t) for t in tasks]
+    results = run_all(tasks, args)
     wall = time.perf_counter() - start
     for n_rows in args.rows:
         print(f"## {n_rows} rows per environment\n")
         print(report(results, args, n_rows))
         print()
     load = os.getloadavg()
-    print(f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED')}; wall time {wall:.0f} s with {args.jobs} worker(s); "
+    print(f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED')}; wall time {wall:.0f} s with {args.workers} Dask worker(s); "
           f"python {platform.python_version()}, {os.cpu_count()} cpu(s), {platform.machine()}; "
           f"load average at the end {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), {load[2]:.1f} (15 min)")
     if args.json:

@@ -51,6 +51,7 @@ import numpy as np
 from _common import ROOT, fmt_s, machine, median, timed
 
 import kdsl
+from kdsl.distributed import local_cluster
 from kdsl.score import template_costs
 from kdsl.sharing import best_selection_by_k
 
@@ -325,7 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--math-limit", type=int, default=3000, help="sets per k timed with the math back end when subsetting")
     ap.add_argument("--reference-limit", type=int, default=50, help="sets per k timed with the released code")
     ap.add_argument("--repeat", type=int, default=5, help="repetitions of kdsl's sweep (median reported)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="solve the end-to-end specs on a local Dask cluster of this many processes (default 0: here)")
     args = ap.parse_args(argv)
+    if not args.workers:
+        return run(args, None, "in process")
+    with local_cluster(args.workers) as client:
+        return run(args, client, f"on {args.workers} Dask workers")
+
+
+def run(args, client, where: str) -> int:
     if args.quick:
         args.quality_seeds = min(args.quality_seeds, 3)
         args.scipy_limit = min(args.scipy_limit, 30)
@@ -351,10 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         _, cold = timed(lambda b=bounds: kdsl_sweep(b))
         profiles, warm = timed(lambda b=bounds: kdsl_sweep(b), repeat=args.repeat)
         kdsl_s = median(warm)
-        _, solve_times = timed(lambda s=setup: [kdsl.solve(g1_spec(t, N_PER_ENV, args.seed, s)) for t in TRUTHS.values()])
+        specs = [g1_spec(t, N_PER_ENV, args.seed, setup) for t in TRUTHS.values()]
+        solved, solve_times = timed(lambda sp=specs: kdsl.solve_many(sp, client=client))
+        assert not [r for r in solved if isinstance(r, Exception)], solved
         print(f"  kdsl exact sharing, whole sweep (3 truths x all k): {fmt_s(kdsl_s)} (median of {args.repeat}; "
               f"first call {fmt_s(cold[0])}); methods {sorted({p.method for _, p in profiles})}; "
-              f"kdsl.solve end to end for the 3 specs: {fmt_s(solve_times[0])}")
+              f"kdsl.solve_many end to end for the 3 specs ({where}): {fmt_s(solve_times[0])}")
 
         # the reference approach, pure Python
         full_math = setup == "text" and not args.quick or args.full

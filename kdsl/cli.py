@@ -171,19 +171,15 @@ def _cluster(args):
     if workers is not None:
         from .distributed import local_cluster
 
-        client = local_cluster(workers)
-    else:
-        try:
-            client = Client(address, timeout="20s")
-        except OSError as err:
-            raise KdslError(f"cannot reach the Dask scheduler at {address}: {err}", file="<command line>") from None
+        with local_cluster(workers) as client:
+            yield client
+        return
     try:
+        client = Client(address, timeout="20s")
+    except OSError as err:
+        raise KdslError(f"cannot reach the Dask scheduler at {address}: {err}", file="<command line>") from None
+    with client:
         yield client
-    finally:
-        cluster = client.cluster
-        client.close()
-        if workers is not None and cluster is not None:
-            cluster.close()
 
 
 def _sweep_jobs(args) -> list:

@@ -26,8 +26,10 @@ without one, :func:`solve_many` solves in this process.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,7 +42,10 @@ from .errors import KdslError
 from .model import Model, SearchSpec
 from .result import Result
 
-__all__ = ["Job", "solve_many", "ClusterScorer", "bind_counted", "local_cluster"]
+__all__ = ["Job", "solve_many", "ClusterScorer", "bind_counted", "local_cluster", "JOB_KEY"]
+
+#: The task key of a sweep's job i on a cluster is ``f"{JOB_KEY}-{run}-{i}"``.
+JOB_KEY = "kdsl-job"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ def solve_many(jobs: Iterable[Job | str | os.PathLike | tuple], client=None, pro
         ``progress(stage, done, total)`` called as jobs finish, or True for
         a tqdm bar (a widget in a notebook); None for no display.
 
+    On a cluster, job i runs as the task ``kdsl-job-RUN-i`` (its times can
+    be read from the cluster's task stream).
+
     Returns
     -------
     list
@@ -127,7 +135,8 @@ def solve_many(jobs: Iterable[Job | str | os.PathLike | tuple], client=None, pro
             return results
         from distributed import as_completed
 
-        futures = [client.submit(run_job, _portable(job), pure=False) for job in jobs]
+        run = uuid.uuid4().hex[:8]
+        futures = [client.submit(run_job, _portable(job), key=f"{JOB_KEY}-{run}-{i}") for i, job in enumerate(jobs)]
         for done, _ in enumerate(as_completed(futures), start=1):
             report(done)
         for future in futures:
@@ -252,10 +261,12 @@ def bind_counted(model: Model, client, data: Mapping[str, Any] | None = None) ->
     return bind(model, data, read_sources=read)
 
 
+@contextlib.contextmanager
 def local_cluster(workers: int, quiet: bool = True):
     """A ``dask.distributed`` client on a new local cluster of ``workers`` processes, one thread each.
 
-    ``quiet`` keeps Dask's own log lines (e.g. a worker's lost heartbeat while the cluster shuts down) off stderr.
+    A context manager: the client and the cluster close on exit. ``quiet`` keeps Dask's own log lines
+    (e.g. a worker's lost heartbeat while the cluster shuts down) off stderr.
     """
     import logging
 
@@ -263,4 +274,8 @@ def local_cluster(workers: int, quiet: bool = True):
 
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.CRITICAL if quiet else logging.WARNING)
-    return Client(cluster)
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
