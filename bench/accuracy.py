@@ -17,7 +17,7 @@ Methods:
 
 * ``kdsl-paper`` / ``kdsl-bic`` / ``kdsl-nml``: one spec per instance and code, all solved by
   ``kdsl.solve_many`` on a local Dask cluster of ``--workers`` processes (default 2; the
-  baselines run there too, one task per instance), with the environments labelled,
+  baselines run first, in a pool of as many processes), with the environments labelled,
   ``search { graphs max_parents P; top 1 }`` and the named code. Directed edges; the
   intervention targets are the variables whose environments fall into more than one shift group.
 * ``hc-bic``: pgmpy's ``HillClimbSearch(scoring_method="bic-d", max_indegree=P)`` on the POOLED data
@@ -64,6 +64,7 @@ import sys
 import time
 import warnings
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
 from pathlib import Path
 
@@ -527,17 +528,29 @@ def report(results: list[dict], args, n_rows: int) -> str:
     return "\n".join(out)
 
 
+#: This process's hash seed (a Dask cluster rewrites the variable for its workers).
+HASH_SEED = os.environ.get("PYTHONHASHSEED")
+
+
 def run_all(tasks: list[tuple], args) -> list[dict]:
-    """Every instance on a local Dask cluster: sampling and baselines one task per instance, then every kdsl
-    method of every instance through ``kdsl.solve_many`` (one task per spec, timed by the task stream)."""
+    """Sampling and baselines in a process pool, one task per instance; then every kdsl method of every
+    instance through ``kdsl.solve_many`` on a local Dask cluster (one task per spec, timed by the task stream).
+
+    The baselines stay out of Dask: its workers get a hash seed of Dask's choosing (never 0), and pgmpy's
+    ties follow the hash seed (see the end of this file); kdsl's results do not depend on it.
+    """
     from distributed import get_task_stream
 
     import kdsl
     from kdsl.distributed import JOB_KEY, local_cluster
 
     codes = [m.split("-", 1)[1] for m in args.methods if m.startswith("kdsl-")]
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            prepared = list(pool.map(prepare, tasks))
+    else:
+        prepared = [prepare(t) for t in tasks]
     with local_cluster(args.workers) as client:
-        prepared = client.gather(client.map(prepare, tasks, pure=False))
         jobs = [kdsl_job(inst, code, args.max_parents) for inst, _ in prepared for code in codes]
         with get_task_stream(client) as stream:
             solved = kdsl.solve_many(jobs, client=client)
@@ -579,7 +592,7 @@ def main(argv=None) -> int:
         print(report(results, args, n_rows))
         print()
     load = os.getloadavg()
-    print(f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED')}; wall time {wall:.0f} s with {args.workers} Dask worker(s); "
+    print(f"PYTHONHASHSEED={HASH_SEED}; wall time {wall:.0f} s with {args.workers} Dask worker(s); "
           f"python {platform.python_version()}, {os.cpu_count()} cpu(s), {platform.machine()}; "
           f"load average at the end {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), {load[2]:.1f} (15 min)")
     if args.json:
