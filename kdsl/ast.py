@@ -280,7 +280,7 @@ class CodeDecl(Node):
 @dataclass(frozen=True)
 class SearchOption(Node):
     """One line of a search block: ``kind`` is graphs, shifts, fixed,
-    symmetries, top, time_limit or method; ``value`` its argument (or None)."""
+    symmetries, classes, top, time_limit or method; ``value`` its argument (or None)."""
 
     kind: str
     value: Union[int, float, tuple[Ident, ...], Ident, None]

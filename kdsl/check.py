@@ -57,6 +57,8 @@ from .model import (
     Template,
     Variable,
 )
+from .regression import DEFAULT_DEGREE, MAX_DEGREE
+from .regression import KINDS as REGRESSIONS
 
 __all__ = ["check", "CODES", "SYMMETRY_KINDS"]
 
@@ -566,12 +568,7 @@ class _Checker:
                     )
 
     def table_parents(self, call: ast.Call) -> list[ast.Ident]:
-        idents = []
-        for arg in call.args:
-            if not isinstance(arg, ast.Name):
-                raise self.error(arg, "the arguments of table(...) are parent variables")
-            idents.append(ast.Ident(arg.span, arg.id))
-        return idents
+        return self.table_parents_of(list(call.args), "table")
 
     def mechanism(self, line: ast.Assignment, var: Variable, hyp: str) -> Template:
         rhs = line.rhs
@@ -598,6 +595,8 @@ class _Checker:
                 return Template(None, var.name, (), "table", span=line.span)
             if name.name in self.templates:
                 return self.use_template(name, var, None)
+            if name.name in REGRESSIONS and (var.is_real or name.name not in FAMILIES):
+                return self.free_real(name, var, None, line)
             if name.name in FAMILIES:
                 raise self.error(name, f"call the family: write {name.name}(...)")
             self.unknown_mechanism(name)
@@ -610,6 +609,8 @@ class _Checker:
             return Template(None, var.name, tuple(parents), "table", span=line.span)
         if head.name in self.templates:
             return self.use_template(head, var, call)
+        if head.name in REGRESSIONS and head.name not in FAMILIES:
+            return self.free_real(head, var, call, line)
         if head.name not in FAMILIES and not isinstance(self.globals.get(head.name), ast.MechanismDecl):
             self.unknown_mechanism(head)
         parents = []
@@ -628,6 +629,40 @@ class _Checker:
                             parent_symbols=tuple(symbols[p] for p in parents), span=line.span)
         self.check_parameters(template, call)
         return template
+
+    def free_real(self, head: ast.Ident, var: Variable, call: ast.Call | None, line: ast.Assignment) -> Template:
+        """``linear(P...)``, ``poly(P...)``, ``poly(D, P...)``, ``normal``, ``histogram``: a free real mechanism."""
+        kind = head.name
+        if not var.is_real:
+            raise self.error(head, f"{kind} describes a real variable; {var.name} is discrete",
+                             hint=f"use a free table: `{var.name} ~ table(...)`")
+        args = list(call.args) if call is not None else []
+        degree = 0
+        if kind == "poly":
+            degree = DEFAULT_DEGREE
+            if args and isinstance(args[0], ast.Number):
+                num = args.pop(0)
+                if not (float(num.value).is_integer() and 1 <= num.value <= MAX_DEGREE):
+                    raise self.error(num, f"the degree of poly must be a whole number from 1 to {MAX_DEGREE}, "
+                                          f"got {num.text}")
+                degree = int(num.value)
+        if not REGRESSIONS[kind].parents and args:
+            raise self.error(args[0], f"{kind} has no parents: write `{var.name} ~ {kind}`",
+                             hint=f"for a mechanism with parents use `{var.name} ~ linear(...)` or `poly(...)`")
+        if kind == "poly" and not args:
+            raise self.error(call or head, f"poly needs at least one parent, e.g. `{var.name} ~ poly(X)`",
+                             hint=f"a root's free mechanisms are `{var.name} ~ normal` and `histogram`")
+        parents = self.parent_names(self.table_parents_of(args, kind), var)
+        family = "normal" if kind == "linear" and not parents else kind
+        return Template(None, var.name, tuple(parents), "regression", family=family, span=line.span, degree=degree)
+
+    def table_parents_of(self, args: list, kind: str) -> list[ast.Ident]:
+        idents = []
+        for arg in args:
+            if not isinstance(arg, ast.Name):
+                raise self.error(arg, f"the arguments of {kind}(...) are parent variables")
+            idents.append(ast.Ident(arg.span, arg.id))
+        return idents
 
     def unknown_mechanism(self, name: ast.Ident):
         other = self.globals.get(name.name)
@@ -840,7 +875,21 @@ class _Checker:
                         raise self.error(ident, f"symmetry '{ident.name}' is listed twice")
                     listed.add(ident.name)
                 values["symmetries"] = tuple(i.name for i in opt.value)
+            elif opt.kind == "classes":
+                values["classes"] = self.classes(opt.value)
         return SearchSpec(span=decl.span, **values)
+
+    def classes(self, idents: tuple[ast.Ident, ...]) -> tuple[str, ...]:
+        """The free mechanisms of real variables a search may use (`classes linear, poly, histogram`)."""
+        listed: list[str] = []
+        for ident in idents:
+            if ident.name not in REGRESSIONS:
+                raise self.error(ident, f"unknown class '{ident.name}'{_suggest(ident.name, REGRESSIONS)}",
+                                 hint="classes: " + ", ".join(REGRESSIONS))
+            if ident.name in listed:
+                raise self.error(ident, f"class '{ident.name}' is listed twice")
+            listed.append(ident.name)
+        return tuple(listed)
 
 
 def check(spec: ast.Spec, base_dir: str | None = None) -> Model:

@@ -165,7 +165,7 @@ def ranking_html(result: Result) -> str:
         if is_best:
             badge = " \u2605"
         if p.name in ties:
-            badge += ' <span title="tie within 1e-9 bits" style="font-weight:400">(tie)</span>'
+            badge += ' <span title="tie within 1e-9 bits + 1e-12 of the length" style="font-weight:400">(tie)</span>'
         cells = [
             (str(rank), "right"),
             (f"<code>{_e(p.name)}</code>{badge}", "left"),
@@ -199,7 +199,7 @@ def _verdict_html(result: Result) -> str:
         out.append("<div><b>no program has a finite length</b></div>")
     else:
         if v.ties:
-            out.append(f"<div><b>tie</b> between {_e(', '.join(v.ties))} (within 1e-9 bits)</div>")
+            out.append(f"<div><b>tie</b> between {_e(', '.join(v.ties))} (within 1e-9 bits + 1e-12 of the length)</div>")
         out.append(f"<div>best: <b><code>{_e(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {_e(v.best_k)})</div>")
         causes = ", ".join(f"{a} \u2192 {b}" for a, b in v.causes) or "no causal relation"
         out.append(f"<div>algorithmic causes: {_e(causes)}</div>")

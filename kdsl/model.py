@@ -87,7 +87,7 @@ class Slot:
         return len(self.values)
 
 
-MechanismKind = Literal["family", "table", "invariant", "reuse"]
+MechanismKind = Literal["family", "table", "invariant", "reuse", "regression"]
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,11 @@ class Template:
 
     ``kind`` is ``family`` (a family call whose arguments are sympy
     expressions of the parents' and slots' dummies), ``table`` (a free
-    conditional table), or ``invariant`` (a table over the orbits of
-    ``symmetry``). ``name`` is None for a mechanism written inline in a
-    hypothesis.
+    conditional table), ``invariant`` (a table over the orbits of
+    ``symmetry``), or ``regression`` (a free mechanism of a real child,
+    ``family`` naming its kind in :data:`kdsl.regression.KINDS`, ``degree``
+    the highest degree of ``poly``). ``name`` is None for a mechanism written
+    inline in a hypothesis.
     """
 
     name: str | None
@@ -112,6 +114,7 @@ class Template:
     slots: tuple[Slot, ...] = ()
     symmetry: str | None = None
     span: ast.Span | None = None
+    degree: int = 0
 
     def describe(self) -> str:
         """The right-hand side as a short text."""
@@ -120,6 +123,9 @@ class Template:
         if self.kind in ("invariant", "reuse"):
             table = f"table({', '.join(self.parents)})" if self.parents else "table"
             return f"{table} / {self.symmetry}"
+        if self.kind == "regression":
+            shown = ([str(self.degree)] if self.family == "poly" else []) + list(self.parents)
+            return f"{self.family}({', '.join(shown)})" if shown else self.family
         names = {s: s.name for s in self.parent_symbols}
         names.update({s.symbol: s.name for s in self.slots})
         args = [sympy.sstr(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()}), full_prec=False)
@@ -177,6 +183,7 @@ class SearchSpec:
     max_parents: int | None = None
     shifts: bool = True
     symmetries: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ("linear", "poly", "normal", "histogram")  # free mechanisms of real variables
     top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
     span: ast.Span | None = None

@@ -109,7 +109,7 @@ def solve_text(result: Result) -> str:
         lines.append("no program has a finite length")
     else:
         if v.ties:
-            lines.append(f"tie between {', '.join(v.ties)} (within 1e-9 bits)")
+            lines.append(f"tie between {', '.join(v.ties)} (within 1e-9 bits + 1e-12 of the length)")
         lines.append(f"best: {v.best} ({_bits(v.best_bits)} bits, k = {v.best_k})")
         causes = ", ".join(f"{a} -> {b}" for a, b in v.causes) or "no causal relation"
         lines.append(f"algorithmic causes: {causes}")

@@ -7,10 +7,21 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ProgramResult", "Result", "finite_or_none", "TIE_TOLERANCE"]
+__all__ = ["ProgramResult", "Result", "finite_or_none", "TIE_TOLERANCE", "TIE_RELATIVE", "tie_tolerance"]
 
 #: Programs whose lengths differ by less than this many bits are ties.
 TIE_TOLERANCE = 1e-9
+#: ... plus this fraction of the length: real-valued data bits are sums of many floats, whose rounding grows with them.
+TIE_RELATIVE = 1e-12
+
+
+def tie_tolerance(bits: float) -> float:
+    """How far from a length of ``bits`` another length still ties with it (rounding of float sums).
+
+    >>> tie_tolerance(0.0), tie_tolerance(1e6)
+    (1e-09, 1.001e-06)
+    """
+    return TIE_TOLERANCE + TIE_RELATIVE * abs(bits)
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import codes, sharing, tables
+from . import codes, regression, sharing, tables
 from .data import BoundModel
 from .errors import BudgetError, ModelError
 from .expr import numeric
@@ -416,6 +416,20 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     return best, min_data, shared.exact, shared.method
 
 
+def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int) -> tuple[dict, dict, bool, str]:
+    """A free mechanism of a real variable (:mod:`kdsl.regression`), as choices per k."""
+    rows, least, exact, method = regression.regression_profile(
+        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code))
+    best = {}
+    for k, (data, sel, param, groups, labels, group_rows) in rows.items():
+        reason = None if math.isfinite(data + param) else (
+            f"{mech.template.describe()} for {mech.var} has no finite length under `code {code}`: a group of "
+            "environments has no more rows than coefficients")
+        best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels, group_rows=group_rows,
+                         impossible=reason)
+    return best, least, exact, method
+
+
 def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     """A free or invariant table's shortest local bits over every k, plus its structure bits.
 
@@ -523,6 +537,8 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
         raise ValueError(f"{mech.var} reuses a table through '{mech.template.symmetry}': score its class with reuse_profiles")
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
+    elif mech.template.kind == "regression":
+        best, min_data, exact, method = _regression_profile(bound, mech, code, model.code.precision)
     else:
         best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision, with_min_data)
         if not with_min_data and code not in ("paper", "direct"):
@@ -631,6 +647,13 @@ class Term:
     expr: sp.Expr
 
 
+_REGRESSION_PARAMETERS = {
+    "bic": "1/2 log2 rows per coefficient and for the sd",
+    "nml": "the Gaussian-regression NML complexity and its bounds",
+    "paper": "each number as an Elias-coded exponent, sign and mantissa",
+    "direct": "each number as an Elias-coded exponent, sign and mantissa",
+}
+
 #: What each kind of term pays for, in words.
 TERM_KINDS = {
     "data": "the data: -log2 of the probability of the variable's values in every environment, given its mechanisms",
@@ -640,6 +663,7 @@ TERM_KINDS = {
     "fixed selection": "the one candidate of a `fixed` slot, shared by every environment: log2 M (doubled under paper)",
     "grouping": "which environments share which table (log2 N + log2 S(N, k); doubled under paper)",
     "tables": "the numbers in the stored tables (the parameter cost of the code)",
+    "fits": "the fitted regressions or histograms of a real variable: coefficients, noise, degree, bins and range",
     "reference": "which permutation maps the stored table of a reuse class onto this variable (log2 m!)",
     "structure": "the parent set: how many parents (log2 d), then which (log2 C(d-1, p))",
     "prefix": "the +1 of the paper's 2 l + 1, which makes the selection code self-delimiting",
@@ -715,6 +739,13 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                     selection(var, "direct selection", n_sym * codes.Log2(msym))
                 else:
                     selection(var, "selection", _SELECTION_FORMULAS[code](n_sym, msym, ksym))
+        elif template.kind == "regression":
+            n_sym = symbol(codes.N, n_env, "number of environments")
+            ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct fits of {var} (groups of environments sharing one)")
+            selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
+            psym = symbol(f"P_{{{var}}}", choice.table_bits, f"parameter bits of {var}'s fits and the choices they "
+                          f"make ({_REGRESSION_PARAMETERS[code]}; docs/regression.md)")
+            terms.append(Term(var, "model", "fits", psym))
         elif not mp.stores:
             msym = symbol(f"m_{{{template.symmetry}}}", mp.symmetry_size,
                           f"variables the permute symmetry {template.symmetry} acts on")

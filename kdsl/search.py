@@ -57,6 +57,7 @@ import numpy as np
 from .data import BoundModel
 from .errors import BudgetError
 from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
+from .regression import free_templates
 from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
 
 __all__ = [
@@ -274,6 +275,8 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
             sym = model.symmetries[name]
             if sym.kind in ("reflect", "cyclic") and sym.variables[0] in parents:
                 out.append(Template(None, var, parents, "invariant", symmetry=name))
+    if child.is_real:
+        out.extend(free_templates(model, var, parents, spec.classes))
     for template in model.templates.values():
         if template.child == var and set(template.parents) == set(parents):
             out.append(template)
@@ -336,7 +339,7 @@ def score_parent_set(bound: BoundModel, spec: SearchSpec, v_index: int, parents:
         prof = cache.get(key)
         if prof is not None:
             bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
-        elif template.kind == "family":
+        elif template.kind in ("family", "regression"):
             mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
             prof = cache[key] = mechanism_profile(bound, mech, with_min_data=False)
             bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
@@ -854,13 +857,6 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
             f"class per symmetry), over the budget of {MAX_REUSE_RUNS}; list fewer permute symmetries under "
             "`symmetries`, or declare them on fewer variables", file=model.filename, line=span.line,
             column=span.column, source_line=model.source_line(span.line))
-    for var in model.variables.values():
-        if var.is_real and not any(t.child == var.name for t in model.templates.values()):
-            raise BudgetError(
-                f"{var.name} is real, so a search can only use templates for it, and none is declared",
-                file=model.filename, line=var.span.line, column=var.span.column,
-                source_line=model.source_line(var.span.line),
-                hint=f"declare one, e.g. `mechanism m({var.name}) = normal(mu, 1) where mu in grid(-5, 5, 11)`")
     limit = spec.time_limit if time_limit is None else time_limit
     start = time.monotonic()
     deadline = None if limit is None else start + limit
@@ -873,6 +869,12 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
     skipped = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"
                and model.variables[model.symmetries[n].variables[0]].is_real]
+    mixed = [v for v in model.variables.values() if v.is_discrete] and [v for v in model.variables.values()
+                                                                        if v.is_real]
+    if mixed:
+        _add_note(stats, "a discrete variable is never given a real parent here (no free table over a real "
+                         "parent's bins), so an edge between a discrete and a real variable can only point from "
+                         "the discrete one; such edges are not evidence of a causal direction")
     if skipped:
         _add_note(stats, f"permute symmetries on real variables ({', '.join(skipped)}) are not searched: "
                          "reuse shares a table, and a real variable has none")

@@ -8,7 +8,7 @@ import sympy as sp
 
 from .data import BoundModel
 from .errors import SpecError
-from .result import TIE_TOLERANCE, ProgramResult, Result, finite_or_none
+from .result import ProgramResult, Result, finite_or_none, tie_tolerance
 from .score import ProgramProfile, length_breakdown, program_profile, program_terms
 
 __all__ = ["solve_bound", "program_result", "NEAR_TIE_BITS"]
@@ -103,7 +103,7 @@ def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
     held = 0
     for i in best.reuse:
         held |= outcome.local.reuse[i].mask
-    dags = tied_dags(outcome.local, best.parents, TIE_TOLERANCE, held=held)
+    dags = tied_dags(outcome.local, best.parents, tie_tolerance(best.bits), held=held)
     return [{(names[u], names[v]) for v, mask in dag.items() for u in range(len(names)) if mask >> u & 1}
             for dag in dags]
 
@@ -184,7 +184,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     ties: list[str] = []
     causes: tuple = ()
     if finite:
-        ties = [p.name for p in finite if p.total_bits - finite[0].total_bits <= TIE_TOLERANCE]
+        ties = [p.name for p in finite if p.total_bits - finite[0].total_bits <= tie_tolerance(finite[0].total_bits)]
         shared = set(finite[0].edges)
         for p in finite[1: len(ties)]:
             shared &= set(p.edges)
@@ -195,7 +195,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     notes = _template_notes(profiles)
     if finite and finite[0].name == "search-1" and len(hidden_ties) > 1:
         dropped = [f"{a} -> {b}" for a, b in finite[0].edges if (a, b) not in set(causes)]
-        notes.append(f"{len(hidden_ties)} DAGs of equal length (within 1e-9 bits) differ from search-1 by reversing "
+        notes.append(f"{len(hidden_ties)} DAGs of equal length (within rounding) differ from search-1 by reversing "
                      f"edges; causes keeps only the relations they share" + (f" (dropped: {', '.join(dropped)})" if dropped else ""))
     if len(finite) > len(ties):
         runner_up = finite[len(ties)]

@@ -249,6 +249,9 @@ class _ToAst(Transformer):
     def symmetries_opt(self, meta, c):
         return ast.SearchOption(_span(meta), "symmetries", tuple(_ident(t) for t in c))
 
+    def classes_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "classes", tuple(_ident(t) for t in c))
+
     def top_opt(self, meta, c):
         return ast.SearchOption(_span(meta), "top", int(c[0]))
 

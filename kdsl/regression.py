@@ -1,0 +1,556 @@
+"""Free mechanisms for real variables: regressions and histograms, priced under every code.
+
+A real variable's free mechanisms are to it what ``table`` is to a discrete
+one: they need no template, fit any parent set, and a search tries them for
+every allowed parent set. Each kind is registered once, in :data:`KINDS`:
+
+* ``linear`` -- ``Y ~ normal(b0 + sum_i b_i X_i, sigma)``. A real or numeric
+  discrete parent enters by its value, a labelled parent by indicator columns.
+* ``poly`` -- a polynomial in each parent up to degree D (``poly(D, X, ...)``,
+  D from 1 to :data:`MAX_DEGREE`, default 3); the code picks the degree
+  1..D and pays ``log2 D`` bits for it.
+* ``normal`` -- a root's fitted mean and sd (``linear`` without parents).
+* ``histogram`` -- a root's equal-width histogram over its range; the code
+  picks the number of bins, each bin a whole number of recording cells.
+
+Data bits are each value's cell probability at the variable's ``step``
+(density x step), so they stay comparable with discrete variables. The
+fitted noise scale is floored at one cell, so an exact fit or a constant
+column has a finite length. A group of environments that shares one fit
+shares its coefficients and noise, grouped exactly as tables are
+(:mod:`kdsl.sharing`).
+
+Parameter bits per fitted regression with ``r`` coefficients (the rank of
+its design, intercept included) on ``n`` rows:
+
+* ``bic``: ``(r + 1)/2 * log2 n`` (:func:`bic_parameter_bits`); not a code.
+* ``paper`` and ``direct``: every coefficient and the noise scale as a
+  self-delimiting float (:func:`number_bits`): an Elias gamma code for the
+  binary exponent, a sign bit and the declared precision's mantissa; the
+  data bits are then computed with the quantised values. Coefficients are in
+  the child's cells per unit of each standardised parent, so they do not
+  depend on the units (a parent is standardised by its own data's mid-range
+  and half-range, which a decoder knows once the parent is decoded).
+* ``nml``: the normalised maximum likelihood of Gaussian regression over a
+  bounded region (:func:`nml_complexity_bits`), whose two bounds are sent
+  first as Elias-coded powers of two (docs/regression.md derives it).
+
+Every length is scale invariant: multiplying a variable and its ``step`` by
+the same factor changes no length (tested).
+
+>>> import kdsl
+>>> r = kdsl.solve('''
+... var X real step 0.1
+... var Y real step 0.1
+... simulate env a n 200 seed 1 {
+...     X ~ normal(0, 1)
+...     Y ~ normal(2 * X, 0.5)
+... }
+... hypothesis causal {
+...     X ~ normal
+...     Y ~ linear(X)
+... }
+... code bic
+... ''')
+>>> r.programs[0].mechanisms["Y"]["rhs"]
+'linear(X)'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import sharing, tables
+from .data import BoundModel
+from .model import Template, Variable
+
+__all__ = ["KINDS", "MAX_DEGREE", "DEFAULT_DEGREE", "RegressionKind", "free_templates", "regression_profile",
+           "gaussian_data_bits", "bic_parameter_bits", "nml_complexity_bits", "elias_gamma_bits", "number_bits",
+           "quantize", "histogram_bin_counts"]
+
+#: The highest polynomial degree ``poly(D, ...)`` accepts, and the default D.
+MAX_DEGREE = 9
+DEFAULT_DEGREE = 3
+#: Environments beyond this are grouped greedily (a heuristic), as for tables.
+PARTITION_EXACT_MAX = 14
+#: The most bins a histogram tries.
+MAX_BINS = 512
+
+_LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class RegressionKind:
+    """One free mechanism for a real child: its name, whether it takes parents, what it says."""
+
+    name: str
+    parents: bool  # takes parents (False: roots only)
+    summary: str
+
+
+#: Every free mechanism of a real variable, the one table of them.
+KINDS: dict[str, RegressionKind] = {
+    "linear": RegressionKind("linear", True, "Gaussian linear regression on the parents (intercept, one sd)"),
+    "poly": RegressionKind("poly", True, "Gaussian polynomial regression, degree per parent up to D (default 3)"),
+    "normal": RegressionKind("normal", False, "a root's fitted mean and sd"),
+    "histogram": RegressionKind("histogram", False, "a root's equal-width histogram; bins chosen by the code"),
+}
+
+
+# ---------------------------------------------------------------------- formulas (each written once)
+n_rows, rss, s2, step, r_rank, z_int, prec = sp.symbols("n RSS sigma2 step r z n_mant", positive=True)
+log2_bound, log2_tau0 = sp.symbols("log2R log2tau0", real=True)
+
+
+def gaussian_data_formula() -> sp.Expr:
+    """Data bits of n values given residual sum of squares RSS and noise variance sigma2, at cell width step."""
+    return n_rows / 2 * sp.log(2 * sp.pi * s2, 2) + rss / (2 * s2 * sp.log(2)) - n_rows * sp.log(step, 2)
+
+
+def bic_parameter_formula() -> sp.Expr:
+    """BIC's parameter bits: half log2 n per coefficient and one for the noise scale (not a code)."""
+    return (r_rank + 1) / 2 * sp.log(n_rows, 2)
+
+
+def elias_gamma_formula() -> sp.Expr:
+    """Length of the Elias gamma code of a positive integer z (a complete prefix code)."""
+    return 2 * sp.floor(sp.log(z_int, 2)) + 1
+
+
+def nml_complexity_formula() -> sp.Expr:
+    """log2 of the Gaussian-regression NML normaliser over {R-hat <= R, tau-hat >= tau0} (units of one cell).
+
+    r coefficients, n rows, m = n - r: the normaliser C of the fits with
+    noise at least tau0, plus an upper bound A on the mass of those below it
+    (coded at tau0), floored at one (a sum of cell probabilities of maximum
+    likelihood is at least one); derived in docs/regression.md.
+    """
+    m_ = n_rows - r_rank
+    ln_vol = (r_rank / 2) * sp.log(sp.pi) - sp.loggamma(r_rank / 2 + 1) + (r_rank / 2) * (
+        sp.log(n_rows) + log2_bound * sp.log(2))
+    ln_c = (-(r_rank / 2) * sp.log(2 * sp.pi) + ln_vol + sp.log(2 / r_rank) - (r_rank / 2) * log2_tau0 * sp.log(2)
+            + (m_ / 2) * sp.log(n_rows) - n_rows / 2 - (m_ / 2) * sp.log(2) - sp.loggamma(m_ / 2))
+    ln_a = -(r_rank / 2) * (sp.log(2 * sp.pi) + log2_tau0 * sp.log(2)) + ln_vol
+    return sp.Max(0, sp.log(sp.exp(ln_c) + sp.exp(ln_a)) / sp.log(2))
+
+
+def gaussian_data_bits(n: np.ndarray, rss_: np.ndarray, log2_var: np.ndarray, log2_step: np.ndarray) -> np.ndarray:
+    """:func:`gaussian_data_formula` in numpy (tested equal), with the variance and step given as log2.
+
+    Working in logs keeps a variance of (1e-302)^2 cells' width representable.
+
+    >>> round(float(gaussian_data_bits(np.array(10.0), np.array(10.0), np.array(0.0), np.array(0.0))), 4)
+    33.7776
+    """
+    with np.errstate(divide="ignore"):
+        ratio = np.exp2(np.log2(rss_) - log2_var)
+    return n / 2 * (np.log2(2 * np.pi) + log2_var) + ratio / (2 * _LN2) - n * log2_step
+
+
+def bic_parameter_bits(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """:func:`bic_parameter_formula` in numpy.
+
+    >>> float(bic_parameter_bits(np.array(2.0), np.array(16.0)))
+    6.0
+    """
+    return (r + 1) / 2 * np.log2(n)
+
+
+def elias_gamma_bits(z: np.ndarray) -> np.ndarray:
+    """:func:`elias_gamma_formula` in numpy (z >= 1, may be a huge float).
+
+    >>> elias_gamma_bits(np.array([1, 2, 3, 4])).tolist()
+    [1.0, 3.0, 3.0, 5.0]
+    """
+    return 2 * np.floor(np.log2(np.asarray(z, dtype=float))) + 1
+
+
+def nml_complexity_bits(n: np.ndarray, r: np.ndarray, log2_r: np.ndarray, log2_t0: np.ndarray) -> np.ndarray:
+    """:func:`nml_complexity_formula` in numpy.
+
+    Infinite where n <= r (no noise degree of freedom).
+
+    >>> float(nml_complexity_bits(np.array(3.0), np.array(3.0), np.array(0.0), np.array(0.0)))
+    inf
+    """
+    from scipy.special import gammaln
+
+    n, r = np.asarray(n, float), np.asarray(r, float)
+    m_ = n - r
+    ok = m_ >= 1
+    m_safe = np.where(ok, m_, 1.0)
+    ln_vol = (r / 2) * np.log(np.pi) - gammaln(r / 2 + 1) + (r / 2) * (np.log(n) + log2_r * _LN2)
+    ln_c = (-(r / 2) * np.log(2 * np.pi) + ln_vol + np.log(2 / r) - (r / 2) * log2_t0 * _LN2
+            + (m_safe / 2) * np.log(n) - n / 2 - (m_safe / 2) * _LN2 - gammaln(m_safe / 2))
+    # fits whose noise lies below tau0 are coded at tau0: their mass is at most this (docs/regression.md)
+    ln_below = -(r / 2) * (np.log(2 * np.pi) + log2_t0 * _LN2) + ln_vol
+    return np.where(ok, np.maximum(np.logaddexp(ln_c, ln_below) / _LN2, 0.0), np.inf)
+
+
+def _zigzag(e: np.ndarray) -> np.ndarray:
+    """0, -1, 1, -2, 2, ... -> 0, 1, 2, 3, 4, ... (integers as floats)."""
+    return np.where(e >= 0, 2 * e, -2 * e - 1)
+
+
+def number_bits(log2_abs: np.ndarray, precision: int, signed: bool = True) -> np.ndarray:
+    """Bits of a real number as a self-delimiting float: Elias gamma of its binary exponent, sign, mantissa.
+
+    ``log2_abs`` is log2 |v| (``-inf`` for 0, which costs the one bit of the
+    exponent code's first word). A signed number's exponent e is zig-zag coded
+    (z = zigzag(e) + 1, 0 meaning zero); an unsigned one is at least 1 and
+    codes e >= 0 directly. The Kraft sum is 1 (:func:`kraft_sum_numbers`).
+
+    >>> number_bits(np.array([0.0, 1.0, -np.inf]), 8).tolist()
+    [12.0, 14.0, 1.0]
+    """
+    log2_abs = np.asarray(log2_abs, dtype=float)
+    zero = np.isneginf(log2_abs)
+    e = np.floor(np.where(zero, 0.0, log2_abs))
+    if not signed:
+        return elias_gamma_bits(e + 1) + precision
+    z = np.where(zero, 0.0, _zigzag(e) + 1)
+    return elias_gamma_bits(z + 1) + np.where(zero, 0.0, 1 + precision)
+
+
+def kraft_sum_numbers(precision: int, max_exponent: int = 60, signed: bool = True) -> float:
+    """Kraft sum of :func:`number_bits` over every representable value with |exponent| <= max_exponent.
+
+    Tends to 1 as ``max_exponent`` grows (each exponent's mantissas and signs sum to its codeword's weight).
+
+    >>> 0.999 < kraft_sum_numbers(8) <= 1.0
+    True
+    """
+    es = np.arange(-max_exponent, max_exponent + 1, dtype=float) if signed else np.arange(0, max_exponent + 1.0)
+    per_value = number_bits(es, precision, signed)
+    values_per_exponent = (2.0 if signed else 1.0) * 2.0 ** precision
+    total = float(np.sum(values_per_exponent * 2.0 ** -per_value))
+    if signed:
+        total += 2.0 ** -float(number_bits(np.array(-np.inf), precision)[()])
+    return total
+
+
+def quantize(log2_abs: np.ndarray, precision: int) -> np.ndarray:
+    """The factor by which rounding |v| to ``precision`` mantissa bits multiplies v (1 for v = 0).
+
+    >>> float(quantize(np.log2(np.array(1.0 + 2 ** -10)), 8))
+    0.9990243902439024
+    """
+    log2_abs = np.asarray(log2_abs, dtype=float)
+    finite = np.isfinite(log2_abs)
+    frac = np.where(finite, log2_abs - np.floor(np.where(finite, log2_abs, 0.0)), 0.0)
+    mant = 2.0 ** frac  # in [1, 2)
+    rounded = np.round(mant * 2.0 ** precision) / 2.0 ** precision
+    return np.where(finite, rounded / mant, 1.0)
+
+
+# ---------------------------------------------------------------------- design
+def _standardise(column: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Map a column by the pooled data's mid-range and half-range (1 if constant), without overflow."""
+    lo, hi = float(pooled.min()), float(pooled.max())
+    mid = lo / 2 + hi / 2
+    half = hi / 2 - lo / 2
+    return (column - mid) / (half if half > 0 else 1.0)
+
+
+def _design(bound: BoundModel, parents: tuple[str, ...], degree: int) -> list[np.ndarray]:
+    """Per environment the design matrix: an intercept, then each parent's columns."""
+    model = bound.model
+    out = []
+    pooled = {p: np.concatenate([env.columns[p].astype(float) for env in bound.environments]) for p in parents}
+    for env in bound.environments:
+        cols = [np.ones(env.rows)]
+        for p in parents:
+            var: Variable = model.variables[p]
+            x = env.columns[p]
+            if var.kind == "labels":
+                cols.extend((x == value).astype(float) for value in range(1, var.size))
+                continue
+            z = _standardise(x.astype(float), pooled[p])
+            cols.extend(z ** power for power in range(1, degree + 1))
+        out.append(np.column_stack(cols))
+    return out
+
+
+@dataclass(frozen=True)
+class _ChildScale:
+    """The child's values mapped into [-1, 1] (``y``), the cell width in those units (log2), and the shift t."""
+
+    y: list[np.ndarray]
+    log2_step: float
+    shift: float  # mid-range / half-range: y_original = half * (y + shift)
+
+
+def _child(bound: BoundModel, child: Variable) -> _ChildScale:
+    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
+    lo, hi = float(pooled.min()), float(pooled.max())
+    mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
+    half = half if half > 0 else child.step
+    ys = [(env.columns[child.name].astype(float) - mid) / half for env in bound.environments]
+    return _ChildScale(ys, math.log2(child.step) - math.log2(half), mid / half)
+
+
+# ---------------------------------------------------------------------- fits
+@dataclass(frozen=True)
+class _Fits:
+    """Data and parameter bits, and rows, of one fit for each group of environments (arrays over groups)."""
+
+    data: np.ndarray
+    param: np.ndarray
+    rows: np.ndarray
+
+
+def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.ndarray, scale: _ChildScale,
+                code: str, precision: int) -> _Fits:
+    """Fit one regression per group from pooled sufficient statistics (groups along the first axis)."""
+    g = len(rows)
+    data, param = np.full(g, np.inf), np.full(g, np.inf)
+    live = rows > 0
+    if not live.any():
+        return _Fits(data, param, rows)
+    s, b, c, n = gram[live], xty[live], yty[live], rows[live]
+    evals, evecs = np.linalg.eigh(s)
+    tol = evals.max(-1, keepdims=True) * s.shape[-1] * 1e-12
+    keep = evals > tol
+    inv = np.where(keep, 1.0 / np.where(keep, evals, 1.0), 0.0)
+    beta = np.einsum("gij,gj,gkj,gk->gi", evecs, inv, evecs, b)
+    rank = keep.sum(-1).astype(float)
+    log2_step = scale.log2_step
+    if code in ("paper", "direct"):
+        beta = _quantised_beta(beta, scale, precision)
+    fitted_ss = np.einsum("gi,gij,gj->g", beta, s, beta)
+    res = np.maximum(c - 2 * np.einsum("gi,gi->g", beta, b) + fitted_ss, 0.0)
+    with np.errstate(divide="ignore"):
+        log2_var = np.maximum(np.log2(res / n), 2 * log2_step)  # the noise scale is at least one cell
+    if code in ("paper", "direct"):
+        log2_var = log2_var + 2 * np.log2(quantize(log2_var / 2 - log2_step, precision))
+        par = number_bits(_coefficient_log2_cells(beta, scale), precision).sum(-1) + number_bits(
+            log2_var / 2 - log2_step, precision, signed=False)
+    elif code == "bic":
+        par = bic_parameter_bits(rank, n)
+    elif code == "nml":
+        # the bounds, powers of two in cells^2: R at least the fitted values' mean square, tau0 at most the noise
+        log2_r = np.ceil(np.maximum(_log2_mean_square(fitted_ss, b[:, 0], n, scale.shift) - 2 * log2_step, 0.0))
+        log2_t0 = np.floor(np.maximum(log2_var - 2 * log2_step, 0.0))
+        par = nml_complexity_bits(n, rank, log2_r, log2_t0) + elias_gamma_bits(log2_r + 1) + elias_gamma_bits(
+            log2_t0 + 1)
+    else:
+        raise ValueError(f"unknown code {code!r}")
+    data[live] = gaussian_data_bits(n, res, log2_var, log2_step)
+    param[live] = par
+    return _Fits(data, param, rows)
+
+
+def _log2_mean_square(fitted_ss: np.ndarray, total: np.ndarray, n: np.ndarray, shift: float) -> np.ndarray:
+    """log2 of the mean square of the fitted values in original position, (ŷ + shift)², without overflow."""
+    if abs(shift) <= 1.0:
+        inner = (fitted_ss + 2 * shift * total + n * shift**2) / n
+        scale = 0.0
+    else:
+        inner = fitted_ss / (n * shift**2) + 2 * total / (n * shift) + 1.0
+        scale = 2 * math.log2(abs(shift))
+    return np.log2(np.maximum(inner, 1e-300)) + scale
+
+
+def _coefficient_log2_cells(beta: np.ndarray, scale: _ChildScale) -> np.ndarray:
+    """log2 |coefficient| in the child's cells (the intercept in original position, not centred)."""
+    coded = beta.copy()
+    coded[:, 0] = coded[:, 0] + scale.shift
+    with np.errstate(divide="ignore"):
+        return np.log2(np.abs(coded)) - scale.log2_step
+
+
+def _quantised_beta(beta: np.ndarray, scale: _ChildScale, precision: int) -> np.ndarray:
+    """Round every coefficient, as coded in cells, to ``precision`` mantissa bits."""
+    factor = quantize(_coefficient_log2_cells(beta, scale), precision)
+    out = beta * factor
+    out[:, 0] = (beta[:, 0] + scale.shift) * factor[:, 0] - scale.shift
+    return out
+
+
+def _regression_fits(bound: BoundModel, template: Template, code: str, precision: int,
+                     degree: int) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits]]:
+    """Per-block and all-subset fits of one regression of ``degree``."""
+    model = bound.model
+    scale = _child(bound, model.variables[template.child])
+    designs = _design(bound, template.parents, degree)
+    gram = np.stack([x.T @ x for x in designs])
+    xty = np.stack([x.T @ y for x, y in zip(designs, scale.y)])
+    yty = np.array([float(y @ y) for y in scale.y])
+    rows = np.array([float(len(y)) for y in scale.y])
+
+    def block(members: list[int]) -> _Fits:
+        return _fit_groups(gram[members].sum(0)[None], xty[members].sum(0)[None], yty[members].sum(0)[None],
+                           rows[members].sum(0)[None], scale, code, precision)
+
+    def subsets() -> _Fits:
+        return _fit_groups(tables.subset_counts(gram), tables.subset_counts(xty), tables.subset_counts(yty),
+                           tables.subset_counts(rows), scale, code, precision)
+
+    return block, subsets
+
+
+# ---------------------------------------------------------------------- histogram
+def _histogram_candidates(cells: float, rows: int) -> list[int]:
+    top = int(max(1, min(cells, rows, MAX_BINS)))
+    out = sorted({max(1, min(top, int(round(1.25 ** i)))) for i in range(64)})
+    return [b for b in out if b <= top]
+
+
+def histogram_bin_counts(bound: BoundModel, child: Variable, bins: int) -> tuple[np.ndarray, float, float]:
+    """Per environment the counts of ``bins`` equal bins over the pooled range, each ``width`` cells wide.
+
+    Returns ``(counts[e, 1, bins], width in cells, cells in the range)``.
+    """
+    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
+    lo, hi = float(pooled.min()), float(pooled.max())
+    cells = math.floor(hi / child.step - lo / child.step + 0.5) + 1.0
+    width = float(math.ceil(cells / bins))
+    counts = np.zeros((len(bound.environments), 1, bins))
+    for e, env in enumerate(bound.environments):
+        position = np.floor((env.columns[child.name].astype(float) / child.step - lo / child.step) + 0.5)
+        index = np.clip(np.floor(position / width), 0, bins - 1).astype(np.int64)
+        counts[e, 0] = np.bincount(index, minlength=bins)
+    return counts, width, cells
+
+
+def _range_bits(bound: BoundModel, child: Variable, cells: float) -> float:
+    """Bits of the histogram's range: its lowest cell (zig-zag Elias gamma) and its number of cells."""
+    lo = min(float(env.columns[child.name].min()) for env in bound.environments)
+    first = math.floor(lo / child.step + 0.5)
+    return float(elias_gamma_bits(_zigzag(np.array(float(first))) + 1) + elias_gamma_bits(np.array(cells)))
+
+
+def _histogram_fits(bound: BoundModel, template: Template, code: str, precision: int,
+                    bins: int) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits], float]:
+    child = bound.model.variables[template.child]
+    counts, width, cells = histogram_bin_counts(bound, child, bins)
+    extra = _range_bits(bound, child, cells) + float(elias_gamma_bits(np.array(bins)))
+
+    def costs(pooled: np.ndarray) -> _Fits:
+        data, param, rows = tables.group_costs(pooled, code, precision)
+        return _Fits(data + rows * math.log2(width), param, rows)
+
+    return (lambda members: costs(counts[members].sum(0)[None])), (lambda: costs(tables.subset_counts(counts))), extra
+
+
+# ---------------------------------------------------------------------- sharing across environments
+@dataclass(frozen=True)
+class SharedFits:
+    """For every k: the groups of environments, and per group data bits, parameter bits and rows."""
+
+    best: dict[int, tuple[list[list[int]], list[float], list[float], list[float]]]
+    least_data: dict[int, float]
+    exact: bool
+    method: str
+
+
+def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[], _Fits], fixed: bool) -> SharedFits:
+    """Group the environments into shared fits, exactly (subset DP) up to PARTITION_EXACT_MAX, else greedily."""
+    if fixed:
+        f = block(list(range(n_env)))
+        return SharedFits({1: ([list(range(n_env))], [f.data[0]], [f.param[0]], [f.rows[0]])},
+                          {1: float(f.data[0])}, True, "fixed")
+    if n_env <= PARTITION_EXACT_MAX:
+        f = subsets()
+        f.data[0] = f.param[0] = math.inf
+        total = sharing.best_partition_by_k(f.data + f.param)
+        least = sharing.best_partition_by_k(f.data).bits
+        best = {}
+        for k in range(1, n_env + 1):
+            parts = total.partitions[k]
+            if parts is not None:
+                masks = [sum(1 << e for e in g) for g in parts]
+                best[k] = ([list(g) for g in parts], [float(f.data[m]) for m in masks],
+                           [float(f.param[m]) for m in masks], [float(f.rows[m]) for m in masks])
+        return SharedFits(best, {k: float(least[k]) for k in best}, True, "exact partition DP")
+
+    def cost(members, data_only=False):
+        f = block(list(members))
+        return float(f.data[0]) + (0.0 if data_only else float(f.param[0]))
+
+    total = sharing.greedy_partition_by_k(lambda g: cost(g), n_env)
+    least = sharing.greedy_partition_by_k(lambda g: cost(g, True), n_env)
+    best = {}
+    for k in range(1, n_env + 1):
+        parts = total.partitions[k]
+        if parts is not None:
+            fits = [block(list(g)) for g in parts]
+            best[k] = ([list(g) for g in parts], [float(f.data[0]) for f in fits], [float(f.param[0]) for f in fits],
+                       [float(f.rows[0]) for f in fits])
+    return SharedFits(best, {k: float(least.bits[k]) for k in best}, False, "greedy merging (heuristic)")
+
+
+def _variants(bound: BoundModel, template: Template, code: str, precision: int):
+    """(choice bits, block fit, all-subset fits) for every variant the code may choose (degree or bins)."""
+    if template.family == "histogram":
+        child = bound.model.variables[template.child]
+        rows = sum(env.rows for env in bound.environments)
+        _, _, cells = histogram_bin_counts(bound, child, 1)
+        for bins in _histogram_candidates(cells, rows):
+            block, subsets, extra = _histogram_fits(bound, template, code, precision, bins)
+            yield extra, block, subsets, f"{bins} bins"
+        return
+    if template.family == "poly":
+        numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
+        degrees = range(1, template.degree + 1) if numeric else (1,)
+        for degree in degrees:
+            block, subsets = _regression_fits(bound, template, code, precision, degree)
+            yield math.log2(template.degree), block, subsets, f"degree {degree}"
+        return
+    block, subsets = _regression_fits(bound, template, code, precision, 1)
+    yield 0.0, block, subsets, ""
+
+
+def regression_profile(bound: BoundModel, template: Template, code: str, precision: int, fixed: bool,
+                       grouping: Callable[[int, int], float], weight: int):
+    """Every k's shortest realisation of a free real mechanism: ``{k: (data, grouping, parameter+choice bits,
+    groups, labels, rows)}``, the least data bits per k, exactness and the method.
+
+    ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper).
+    """
+    n_env = len(bound.environments)
+    best: dict[int, tuple] = {}
+    least: dict[int, float] = {}
+    exact, method = True, ""
+    for extra, block, subsets, what in _variants(bound, template, code, precision):
+        shared = _share(n_env, block, subsets, fixed)
+        exact = exact and shared.exact
+        method = shared.method
+        for k, (groups, data, param, rows) in shared.best.items():
+            sel = grouping(n_env, k)
+            total = sum(data) + weight * sel + sum(param) + extra
+            if k not in best or total < best[k][0]:
+                labels = [""] * n_env
+                for i, g in enumerate(groups):
+                    for e in g:
+                        labels[e] = f"fit {i + 1}" + (f" ({what})" if what else "")
+                best[k] = (total, float(sum(data)), sel, float(sum(param)) + extra, tuple(tuple(g) for g in groups),
+                           tuple(labels), tuple(int(r) for r in rows))
+            least[k] = min(least.get(k, math.inf), shared.least_data[k])
+    if not best:  # no grouping has a finite length (nml with no more rows than coefficients)
+        everyone = tuple(range(n_env))
+        best[1] = (math.inf, math.inf, grouping(n_env, 1), math.inf, (everyone,), ("fit 1",) * n_env,
+                   (sum(env.rows for env in bound.environments),))
+        least[1] = math.inf
+    return {k: v[1:] for k, v in best.items()}, least, exact, method
+
+
+def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str, ...]) -> list[Template]:
+    """The free mechanisms a search tries for real ``var`` with ``parents``, narrowed to ``classes``."""
+    out = []
+    if not parents:
+        if "linear" in classes or "normal" in classes or "poly" in classes:
+            out.append(Template(None, var, (), "regression", family="normal"))
+        if "histogram" in classes:
+            out.append(Template(None, var, (), "regression", family="histogram"))
+        return out
+    if "linear" in classes:
+        out.append(Template(None, var, parents, "regression", family="linear"))
+    if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
+        out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE))
+    return out
