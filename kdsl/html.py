@@ -42,6 +42,7 @@ __all__ = [
     "bits_bar_html",
     "program_svg",
     "formula_html",
+    "breakdown_html",
     "graph_layout",
     "changed_variables",
     "mimebundle",
@@ -229,6 +230,63 @@ def formula_html(program: ProgramResult) -> str:
         f'<pre style="white-space:pre-wrap;{_MONO}">length = {_e(program.formula_text)}\nwhere  {_e(values)}\n'
         f"       = {_bits(program.total_bits)} bits (model {_bits(program.model_bits)} + data {_bits(program.data_bits)})"
         "</pre></details>"
+        f'<details style="font-size:12px"><summary>term by term: bits per variable, each term, the legend</summary>'
+        f"{breakdown_html(program)}</details>"
+    )
+
+
+# ---------------------------------------------------------------------- breakdown
+_CELL = "padding:1px 8px;border-bottom:1px solid #eee"
+
+
+def _rows(cells: list[list[str]], right: set[int], head: list[str]) -> str:
+    th = "".join(f'<th style="{_CELL};text-align:{"right" if j in right else "left"}">{h}</th>' for j, h in enumerate(head))
+    body = "".join("<tr>" + "".join(f'<td style="{_CELL};text-align:{"right" if j in right else "left"}">{c}</td>'
+                                    for j, c in enumerate(row)) + "</tr>" for row in cells)
+    return f'<table style="border-collapse:collapse;font-size:12px;margin:4px 0"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _stacked_bar(model: float, data: float, most: float, width: int = 260) -> str:
+    def part(bits: float, color: str, what: str) -> str:
+        px = 0 if most <= 0 else max(1 if bits > 0 else 0, round(width * bits / most))
+        return (f'<span title="{what} {_bits(bits)} bits" style="display:inline-block;height:11px;width:{px}px;'
+                f'background:{color}"></span>')
+    return part(model, COLORS["model"], "model") + part(data, COLORS["data"], "data")
+
+
+def breakdown_html(program: ProgramResult) -> str:
+    """A program's :func:`kdsl.score.length_breakdown` as HTML: per-variable bars, each term in bits, the legend.
+
+    The same data ``kdsl explain`` prints: model and data bits per variable
+    plus the program's own row (they add up to the total), every term with
+    what it pays for, and every symbol's meaning and value.
+    """
+    b = program.breakdown
+    if not b:
+        return ""
+    rows = [(v["variable"], v["model_bits"], v["data_bits"], v["total_bits"], f'[{v["method"]}] {v["method_meaning"]}')
+            for v in b["variables"]]
+    rows.append(("(program)", b["program"]["model_bits"], b["program"]["data_bits"], b["program"]["total_bits"],
+                 "terms of no variable"))
+    most = max(r[3] for r in rows)
+    per_var = [[f"<code>{_e(name)}</code>", _bits(model), _bits(data), f"<b>{_bits(total)}</b>",
+                _stacked_bar(model, data, most), f'<span style="color:{COLORS["muted"]}">{_e(how)}</span>']
+               for name, model, data, total, how in rows]
+    per_var.append(["total", _bits(program.model_bits), _bits(program.data_bits), f"<b>{_bits(b['total_bits'])}</b>",
+                    "", ""])
+    terms = [[_e(t["owner"] or "(program)"), _e(t["part"]), f'<span title="{_e(t["what"])}">{_e(t["kind"])}</span>',
+              _bits(t["bits"]), f"<code>{_e(t['formula'])}</code>"] for t in b["terms"]]
+    legend = [[f"<code>{_e(s['symbol'])}</code>", f"{s['value']:.6g}", _e(s["meaning"])] for s in b["symbols"]]
+    return (
+        '<div class="kdsl-breakdown">'
+        f'<div style="font-size:12px">bits per variable (<span style="color:{COLORS["model"]}">&#9632;</span> model, '
+        f'<span style="color:{COLORS["data"]}">&#9632;</span> data; with the program row they add up to the total)</div>'
+        + _rows(per_var, {1, 2, 3}, ["variable", "model", "data", "total", "", "how its sharing was found"])
+        + '<div style="font-size:12px">every term in bits (hover a kind for what it pays for)</div>'
+        + _rows(terms, {3}, ["variable", "part", "pays for", "bits", "formula"])
+        + '<div style="font-size:12px">legend: every symbol of the formula</div>'
+        + _rows(legend, {1}, ["symbol", "value", "meaning"])
+        + "</div>"
     )
 
 

@@ -41,6 +41,7 @@ try:
 except ImportError as err:  # pragma: no cover - exercised without the extra
     raise ImportError("kdsl's widgets need the notebook extra: pip install 'kdsl[notebook]'") from err
 
+from .html import breakdown_html
 from .result import ProgramResult, Result
 
 __all__ = ["ResultView", "TAB_TITLES", "SORT_KEYS", "bits_png", "shift_map_html", "ranking_html", "length_html", "graph_html"]
@@ -204,7 +205,8 @@ def _latex_number(x: float) -> str:
 
 
 def length_html(result: Result, name: str) -> str:
-    """The symbolic length as display LaTeX, the value of each symbol, and the total."""
+    """The symbolic length as display LaTeX, the value of each symbol, the total, and the breakdown
+    (:func:`kdsl.html.breakdown_html`: bits per variable, each term, the legend)."""
     p = result.program(name)
     if not p.formula:
         reason = _esc(p.reason or "no finite length")
@@ -216,6 +218,7 @@ def length_html(result: Result, name: str) -> str:
             f"<div>with $${values}$$</div>"
             f"<div>$$L = \\underbrace{{{p.model_bits:.2f}}}_{{\\text{{model}}}} + "
             f"\\underbrace{{{p.data_bits:.2f}}}_{{\\text{{data}}}} = {p.total_bits:.2f}\\ \\text{{bits}}$$</div>"
+            f"{breakdown_html(p)}"
             f"<details><summary>plain text</summary><pre>{_esc(p.formula_text)}</pre></details></div>")
 
 

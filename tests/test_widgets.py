@@ -73,6 +73,14 @@ def test_result_view_shows_the_data_of_each_tab(regimes):
     assert forward.formula in view.length.value
     assert "$$L = " in view.length.value and f"{forward.total_bits:.2f}" in view.length.value
     assert "D_{rain} = 617.7" in view.length.value
+    # the breakdown: a bar row per variable and the program's own row, each term in bits, the legend in words
+    length = view.length.value
+    assert "kdsl-breakdown" in length and "(program)" in length and "number of environments" in length
+    for v in forward.breakdown["variables"]:
+        assert f"<code>{v['variable']}</code>" in length and f"<b>{v['total_bits']:.2f}</b>" in length
+    assert length.count('title="model ') == len(forward.breakdown["variables"]) + 1
+    for t in forward.breakdown["terms"]:
+        assert f"{t['bits']:.2f}" in length
 
 
 def test_selecting_a_program_updates_graph_shifts_and_length(regimes):
