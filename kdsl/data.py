@@ -41,7 +41,7 @@ from .expr import numeric
 from .families import FamilyParameterError, sample
 from .model import EnvSource, Model, Variable
 
-__all__ = ["Environment", "BoundModel", "bind", "bind_source", "natural_key"]
+__all__ = ["Environment", "BoundModel", "bind", "bind_source", "natural_key", "subsample"]
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _REAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -617,3 +617,33 @@ def bind_source(model: Model, source: EnvSource, data: Mapping[str, Any] | None 
     [3]
     """
     return _Binder(model, data).environments(source)
+
+
+def subsample(bound: BoundModel, rows: int, seed: int = 0) -> BoundModel:
+    """``bound`` with at most ``rows`` rows of each environment, drawn without replacement (seeded).
+
+    An environment with fewer rows keeps all of them; the kept rows stay in
+    their original order. Environment ``i`` draws from
+    ``numpy.random.default_rng([seed, i])``, so one environment's draw does
+    not depend on the others' sizes. The rows are taken as they are:
+    nothing is changed.
+
+    >>> import kdsl
+    >>> bound = kdsl.load("var X in 0..1\\nenv a from d\\nhypothesis h {\\n    X ~ table\\n}\\n",
+    ...                   data={"d": {"X": [0, 1, 1, 0, 1, 1]}})
+    >>> small = subsample(bound, 4, seed=1)
+    >>> [e.rows for e in small.environments], subsample(bound, 4, seed=1).environments[0].columns["X"].tolist() == \\
+    ...     small.environments[0].columns["X"].tolist()
+    ([4], True)
+    """
+    if rows < 1:
+        raise ValueError(f"rows must be at least 1, got {rows}")
+    envs = []
+    for i, env in enumerate(bound.environments):
+        if env.rows <= rows:
+            envs.append(env)
+            continue
+        keep = np.sort(np.random.default_rng([seed, i]).choice(env.rows, size=rows, replace=False))
+        envs.append(Environment(env.name, {v: col[keep] for v, col in env.columns.items()},
+                                f"{env.origin}, {rows} of {env.rows} rows (seed {seed})"))
+    return BoundModel(bound.model, tuple(envs))

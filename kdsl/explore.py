@@ -1,13 +1,23 @@
-"""``kdsl.explore(spec)``: sliders over a simulated spec, re-solved as they move.
+"""``kdsl.explore(spec)``: sliders over a spec, re-solved as they move.
 
-For a spec with ``simulate`` blocks, :func:`explore` shows sliders for the
-samples per environment (each block's ``n``), the number of environments
-(the ``e0..eK`` range of each ranged block), the table precision
-(``code paper(precision = n)``) and the code (paper, direct, bic, nml).
-Moving one rewrites the spec *text* at the positions the parser recorded
-(:func:`rewrite_spec`; nothing is evaluated), loads and solves it again, and
-adds a row to a history that shows how the best program's k and its
-algorithmic direction (``result.causes``) move.
+Every spec that loads and has something to score (a hypothesis or a
+search) can be explored; otherwise :func:`explore` raises the located
+:class:`~kdsl.errors.KdslError` that loading or solving it would.
+
+* A spec with ``simulate`` blocks gets sliders for the samples per
+  environment (each block's ``n``) and the number of environments (the
+  ``e0..eK`` range of each ranged block).
+* A spec whose environments are all data (CSV files, DataFrames) gets a
+  slider for the rows per environment and one for a seed: each
+  environment is subsampled without replacement (:func:`kdsl.data.subsample`;
+  an environment with fewer rows keeps all of them).
+* Both get the table precision (``code paper(precision = n)``) and the
+  code (paper, direct, bic, nml).
+
+Moving a control rewrites the spec *text* at the positions the parser
+recorded (:func:`rewrite_spec`; nothing is evaluated), loads and solves it
+again, and adds a row to a history that shows how the best program's k and
+its algorithmic direction (``result.causes``) move.
 
 A solve runs in a background thread, so the notebook stays responsive: the
 progress bar follows the solver's progress callback, and **Stop** interrupts
@@ -60,10 +70,11 @@ except ImportError as err:  # pragma: no cover - exercised without the extra
 from . import ast
 from .api import load, read_source
 from .check import CODES
+from .data import subsample
 from .errors import KdslError
 from .model import CodeSpec
 from .result import Result
-from .solver import solve_bound
+from .solver import check_scorable, solve_bound
 from .syntax import parse
 from .widgets import _figure, _png, _png_width, ranking_html
 
@@ -111,7 +122,7 @@ def _range_parts(targets: ast.SimRange) -> tuple[str, int, int, int] | None:
 
 
 def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
-    """What the sliders start from: ``n``, ``environments`` (None without a range),
+    """What the sliders start from: ``n`` (None without a ``simulate`` block), ``environments`` (None without a range),
     ``max_environments`` (the shortest ``let`` list a simulation indexes by ``env``),
     ``precision`` and ``code``.
 
@@ -126,8 +137,6 @@ def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
     """
     spec = parse(text, filename or "<explore>")
     sims = [d for d in spec.decls if isinstance(d, ast.SimulateDecl)]
-    if not sims:
-        raise ValueError("kdsl.explore needs a spec with a `simulate` block (its n and environments become sliders)")
     lists = {d.name.name: len(d.value.items) for d in spec.decls
              if isinstance(d, ast.LetDecl) and isinstance(d.value, ast.ListValue)}
     envs = None
@@ -146,7 +155,7 @@ def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
             for opt in decl.options:
                 if opt.name.name == "precision":
                     precision = int(opt.value.value)
-    return {"n": sims[0].n, "environments": envs, "max_environments": limit, "precision": precision, "code": code,
+    return {"n": sims[0].n if sims else None, "environments": envs, "max_environments": limit, "precision": precision, "code": code,
             "simulations": len(sims)}
 
 
@@ -205,7 +214,7 @@ class Explorer(widgets.VBox):
     Attributes: ``result`` (the last finished :class:`~kdsl.result.Result`),
     ``history`` (one dict per finished solve), ``text`` (the spec text last
     solved), ``status`` (a Label), the controls ``n_slider``,
-    ``env_slider``, ``precision_slider``, ``code_buttons``, ``stop_button``
+    ``seed_slider`` (data specs), ``env_slider``, ``precision_slider``, ``code_buttons``, ``stop_button``
     and ``progress``.
     """
 
@@ -226,9 +235,21 @@ class Explorer(widgets.VBox):
         self._thread: threading.Thread | None = None
         start = spec_settings(text, name)
         self.start_settings = start
+        bound = load(text, data=data, filename=name)  # a spec that cannot be explored raises here, located
+        check_scorable(bound.model)
+        #: True when the spec simulates its data (n and environments rewrite the spec); else rows are subsampled
+        self.simulated = start["simulations"] > 0
         slider = {"continuous_update": False, "style": {"description_width": "150px"}, "layout": widgets.Layout(width="520px")}
-        n = start["n"]
-        self.n_slider = widgets.IntSlider(value=n, min=1, max=max_n or max(400, 4 * n), description="samples per env", **slider)
+        if self.simulated:
+            n = start["n"]
+            self.n_slider = widgets.IntSlider(value=n, min=1, max=max_n or max(400, 4 * n), description="samples per env",
+                                              **slider)
+        else:
+            most = max(e.rows for e in bound.environments)
+            self.n_slider = widgets.IntSlider(value=most, min=1, max=most, description="rows per env (subsample)",
+                                              **slider)
+        self.seed_slider = widgets.IntSlider(value=0, min=0, max=99, description="subsample seed",
+                                             disabled=self.simulated, **slider)
         envs = start["environments"]
         limit = start["max_environments"]
         self.env_slider = widgets.IntSlider(
@@ -246,13 +267,14 @@ class Explorer(widgets.VBox):
         self.history_html = widgets.HTML()
         self.k_plot = widgets.Image(format="png")
         self.ranking = widgets.HTML()
-        for control in (self.n_slider, self.env_slider, self.precision_slider, self.code_buttons):
+        for control in (self.n_slider, self.seed_slider, self.env_slider, self.precision_slider, self.code_buttons):
             control.observe(self.update, names="value")
         self.code_buttons.observe(self._on_code, names="value")
         self.stop_button.on_click(lambda _button: self.stop())
         super().__init__(children=[
             widgets.HTML(f"<b>kdsl.explore</b>: {html.escape(name)}"),
-            self.n_slider, self.env_slider, self.precision_slider, self.code_buttons,
+            self.n_slider, *([self.env_slider] if self.simulated else [self.seed_slider]), self.precision_slider,
+            self.code_buttons,
             widgets.HBox([self.progress, self.stop_button]), self.status,
             widgets.HBox([self.history_html, self.k_plot]), self.ranking,
         ])
@@ -263,14 +285,14 @@ class Explorer(widgets.VBox):
     def settings(self) -> dict[str, Any]:
         """The controls' current values."""
         code = self.code_buttons.value
-        return {"n": self.n_slider.value,
+        return {"n": self.n_slider.value, "seed": None if self.simulated else self.seed_slider.value,
                 "environments": None if self.env_slider.disabled else self.env_slider.value,
                 "code": code, "precision": self.precision_slider.value if code == "paper" else None}
 
     def spec_text(self, settings: Mapping[str, Any] | None = None) -> str:
         """The spec text for ``settings`` (default: the controls' values)."""
         s = dict(settings or self.settings())
-        return rewrite_spec(self.original_text, n=s.get("n"), environments=s.get("environments"),
+        return rewrite_spec(self.original_text, n=s.get("n") if self.simulated else None, environments=s.get("environments"),
                             precision=s.get("precision"), code=s.get("code"), filename=self.filename)
 
     def _on_code(self, change) -> None:
@@ -331,6 +353,8 @@ class Explorer(widgets.VBox):
         try:
             text = self.spec_text(settings)
             bound = load(text, data=self.data, filename=self.filename)
+            if not self.simulated:
+                bound = subsample(bound, settings["n"], settings["seed"])
             if self._stop.is_set():
                 raise _StopRequestedError()
             self.progress.description = "solving"
@@ -385,14 +409,16 @@ class Explorer(widgets.VBox):
     # ---------------------------------------------------------------- display
     def _render(self) -> None:
         head = "".join(f"<th style='padding:1px 6px'>{h}</th>" for h in
-                       ("run", "n", "envs", "code", "precision", "best", "k", "direction", "bits"))
+                       ("run", "n", "seed", "envs", "code", "precision", "best", "k", "direction", "bits"))
         rows, previous = [], None
         for i, h in enumerate(self.history, 1):
             direction = ", ".join(f"{a}→{b}" for a, b in h["causes"]) or "none"
             moved_k = previous is not None and previous["k"] != h["k"]
             moved_d = previous is not None and previous["causes"] != h["causes"]
             direction = html.escape(direction)
-            cells = [i, h["n"], h["environments"] or "", h["code"], h["precision"] or "", html.escape(str(h["best"])),
+            seed = "" if h["seed"] is None else h["seed"]
+            cells = [i, h["n"], seed, h["environments"] or "", h["code"], h["precision"] or "",
+                     html.escape(str(h["best"])),
                      f"<b>{h['k']}</b>" if moved_k else h["k"], f"<b>{direction}</b>" if moved_d else direction,
                      f"{h['total_bits']:.1f}"]
             rows.append("<tr>" + "".join(f"<td style='padding:1px 6px;text-align:right'>{c}</td>" for c in cells) + "</tr>")
@@ -426,7 +452,10 @@ class Explorer(widgets.VBox):
 
 def explore(spec, data: Mapping[str, Any] | None = None, *, background: bool = True, filename: str | None = None,
             max_n: int | None = None) -> Explorer:
-    """Sliders over a simulated spec (a path or spec text); see the module's docstring.
+    """Sliders over a spec (a path or spec text) and its ``data``; see the module's docstring.
+
+    Raises the located :class:`~kdsl.errors.KdslError` of a spec that cannot
+    be explored (it does not load, or has no hypothesis and no search).
 
     ``background=False`` solves in the calling thread (no Stop while it
     runs; useful in scripts and tests). ``explorer.update()`` re-solves with

@@ -243,7 +243,8 @@ def _rows(cells: list[list[str]], right: set[int], head: list[str]) -> str:
     th = "".join(f'<th style="{_CELL};text-align:{"right" if j in right else "left"}">{h}</th>' for j, h in enumerate(head))
     body = "".join("<tr>" + "".join(f'<td style="{_CELL};text-align:{"right" if j in right else "left"}">{c}</td>'
                                     for j, c in enumerate(row)) + "</tr>" for row in cells)
-    return f'<table style="border-collapse:collapse;font-size:12px;margin:4px 0"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<table style="border-collapse:collapse;font-size:12px;margin:4px 0"><thead><tr>{th}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def _stacked_bar(model: float, data: float, most: float, width: int = 260) -> str:
@@ -251,7 +252,7 @@ def _stacked_bar(model: float, data: float, most: float, width: int = 260) -> st
         px = 0 if most <= 0 else max(1 if bits > 0 else 0, round(width * bits / most))
         return (f'<span title="{what} {_bits(bits)} bits" style="display:inline-block;height:11px;width:{px}px;'
                 f'background:{color}"></span>')
-    return part(model, COLORS["model"], "model") + part(data, COLORS["data"], "data")
+    return f'<span style="white-space:nowrap">{part(model, COLORS["model"], "model")}{part(data, COLORS["data"], "data")}</span>'
 
 
 def breakdown_html(program: ProgramResult) -> str:

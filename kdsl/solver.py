@@ -11,7 +11,7 @@ from .errors import SpecError
 from .result import ProgramResult, Result, finite_or_none, tie_tolerance
 from .score import ProgramProfile, length_breakdown, program_profile, program_terms
 
-__all__ = ["solve_bound", "program_result", "NEAR_TIE_BITS"]
+__all__ = ["solve_bound", "program_result", "check_scorable", "NEAR_TIE_BITS"]
 
 #: A runner-up closer than this many bits to the best is pointed out.
 NEAR_TIE_BITS = 0.01
@@ -139,6 +139,15 @@ def _bound_in_reported_bits(search_info: dict, outcome, programs: list[ProgramRe
     search_info["lower_bound"] += found.total_bits - outcome.programs[0].bits
 
 
+def check_scorable(model) -> None:
+    """Raise a located :class:`~kdsl.errors.SpecError` when ``model`` has no hypothesis and no search."""
+    if not model.hypotheses and model.search is None:
+        raise SpecError(
+            "nothing to score: the spec has no hypothesis and no search (add `hypothesis NAME { ... }` or `search { }`)",
+            file=model.filename, line=1, column=1, source_line=model.source_line(1),
+        )
+
+
 def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None) -> Result:
     """Score every hypothesis of ``bound`` under its declared code, and run its search.
 
@@ -149,11 +158,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     model = bound.model
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    if not model.hypotheses and model.search is None:
-        raise SpecError(
-            "nothing to score: the spec has no hypothesis and no search (add `hypothesis NAME { ... }` or `search { }`)",
-            file=model.filename, line=1, column=1, source_line=model.source_line(1),
-        )
+    check_scorable(model)
     cache: dict = {}
     hypotheses = list(model.hypotheses.values())
     search_info = None

@@ -4,9 +4,10 @@
     python scripts/screenshots.py --out /tmp   # elsewhere
 
 A notebook that shows each tab of a :class:`kdsl.widgets.ResultView` of
-``examples/covariate_shift.kdsl``, the Result's own HTML and a
-``kdsl.explore`` panel is executed on a fresh kernel (this interpreter), with
-its widget state stored; each output is exported alone to HTML (nbconvert,
+``examples/covariate_shift.kdsl``, the Result's own HTML and two
+``kdsl.explore`` panels (a simulated spec, and the CSV-backed
+``examples/coins.kdsl``) is executed on a fresh kernel (this interpreter),
+with its widget state stored; each output is exported alone to HTML (nbconvert,
 widget state embedded), served on localhost with the widget manager
 (``@jupyter-widgets/html-manager``), require.js and MathJax 2 from npm
 tarballs (cached in ``~/.cache/kdsl``; no CDN), and photographed by headless
@@ -46,9 +47,11 @@ SHOTS = {
     "view_bits.png": ("v = kdsl.ResultView(result)\nv.selected_index = 1\nv", (1000, 700)),
     "view_graph.png": ("v = kdsl.ResultView(result)\nv.selected_index = 2\nv", (1000, 700)),
     "view_shifts.png": ("v = kdsl.ResultView(result)\nv.selected_index = 3\nv", (1000, 700)),
-    "view_length.png": ("v = kdsl.ResultView(result)\nv.selected_index = 4\nv", (1000, 700)),
+    "view_length.png": ("v = kdsl.ResultView(result)\nv.selected_index = 4\nv", (1000, 1150)),
     "explore.png": ("ex = kdsl.explore('examples/covariate_shift.kdsl', background=False)\n"
                     "for n in (25, 50, 100, 400):\n    ex.n_slider.value = n\nex", (1100, 1000)),
+    "explore_coins.png": ("ex = kdsl.explore('examples/coins.kdsl', background=False)\n"
+                          "for n in (10, 20, 40):\n    ex.n_slider.value = n\nex", (1100, 900)),
 }
 
 

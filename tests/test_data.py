@@ -385,3 +385,25 @@ def test_relative_paths_resolve_against_the_spec_folder(tmp_path, monkeypatch):
     spec = _spec(tmp_path, 'env obs from "data/obs.csv"\n')
     monkeypatch.chdir(Path(spec.anchor))
     assert load(spec).environments[0].columns["X"].tolist() == [1]
+
+
+def test_subsample_draws_rows_without_replacement_seeded_and_unchanged():
+    from kdsl.data import subsample
+
+    root = Path(__file__).resolve().parent.parent
+    bound = load(root / "examples" / "coins.kdsl")
+    small = subsample(bound, 25, seed=3)
+    assert [e.rows for e in small.environments] == [25, 25, 25]
+    for full, part in zip(bound.environments, small.environments):
+        # the kept rows are rows of the original, in their original order, each value unchanged
+        rows_full = list(zip(*(full.columns[v].tolist() for v in ("first", "second"))))
+        rows_part = list(zip(*(part.columns[v].tolist() for v in ("first", "second"))))
+        it = iter(rows_full)
+        assert all(any(r == s for s in it) for r in rows_part)
+    again = subsample(bound, 25, seed=3)
+    assert all((a.columns["first"] == b.columns["first"]).all() for a, b in zip(small.environments, again.environments))
+    other = subsample(bound, 25, seed=4)
+    assert any((a.columns["first"] != b.columns["first"]).any() for a, b in zip(small.environments, other.environments))
+    assert subsample(bound, 500).environments == bound.environments  # fewer rows than asked: all kept
+    with pytest.raises(ValueError, match="at least 1"):
+        subsample(bound, 0)

@@ -75,6 +75,15 @@ def test_two_regimes_finds_the_intervened_cause():
     assert len(forward.shifts["rain"]) > 1
 
 
+def test_coins_finds_the_first_coin_causes_the_second_under_every_code():
+    text = (ROOT / "examples" / "coins.kdsl").read_text()
+    for code in ("nml", "bic", "paper", "direct"):
+        result = kdsl.solve(text.replace("code nml", f"code {code}"), filename=str(ROOT / "examples" / "coins.kdsl"))
+        assert result.best == "first_causes_second" and result.causes == (("first", "second"),), code
+        best = result.program("first_causes_second")
+        assert len(best.shifts["first"]) == 3 and len(best.shifts["second"]) == 1, code  # only the first coin shifts
+
+
 def test_sensors_reuse_one_table_for_the_twin_sensors_only():
     result = kdsl.solve(ROOT / "examples" / "sensors.kdsl")
     best = result.program("search-1")

@@ -182,8 +182,8 @@ def test_rewrite_spec_changes_only_the_spans():
 def test_spec_settings():
     assert spec_settings(COVARIATE.read_text()) == {
         "n": 10, "environments": 10, "max_environments": 10, "precision": 8, "code": "paper", "simulations": 1}
-    with pytest.raises(ValueError, match="simulate"):
-        spec_settings("var X in 0..1\n")
+    assert spec_settings((ROOT / "examples" / "coins.kdsl").read_text()) == {
+        "n": None, "environments": None, "max_environments": None, "precision": 8, "code": "nml", "simulations": 0}
 
 
 def test_explore_constructs_with_sliders_and_resolves_when_one_moves():
@@ -213,6 +213,43 @@ def test_explore_constructs_with_sliders_and_resolves_when_one_moves():
     count = len(ex.history)
     ex.update()  # direct call: same settings, solved again
     assert len(ex.history) == count + 1 and ex.history[-1] == {**ex.history[-2], "seconds": ex.history[-1]["seconds"]}
+
+
+def test_explore_subsamples_a_csv_backed_spec():
+    ex = kdsl.explore(ROOT / "examples" / "coins.kdsl", background=False)
+    assert not ex.simulated and ex.env_slider.disabled and not ex.seed_slider.disabled
+    assert (ex.n_slider.value, ex.n_slider.max, ex.code_buttons.value) == (120, 120, "nml")
+    assert ex.seed_slider in ex.children and ex.env_slider not in ex.children and {e["rows"] for e in ex.result.environments} == {120}
+    full = ex.result.program("first_causes_second").total_bits
+    ex.n_slider.value = 30
+    assert {e["rows"] for e in ex.result.environments} == {30} and ex.history[-1]["n"] == 30
+    assert ex.result.program("first_causes_second").total_bits < full  # fewer rows, fewer data bits
+    first = ex.history[-1]
+    ex.seed_slider.value = 5  # another draw of 30 rows
+    ex.seed_slider.value = 0  # the first draw again, bit for bit
+    assert ex.history[-1]["total_bits"] == first["total_bits"] and ex.history[-1]["seed"] == 0
+    assert ex.history[-2]["seed"] == 5
+    ex.code_buttons.value = "paper"
+    assert ex.result.code == "paper" and "code paper(precision = 8)" in ex.text and not ex.precision_slider.disabled
+    assert {e["rows"] for e in ex.result.environments} == {30}
+    ex.code_buttons.value = "nml"
+    verdicts = {}
+    for n in (10, 20, 40):  # what the README says of this example (seed 0): 20 rows per class flip the direction
+        ex.n_slider.value = n
+        verdicts[n] = ex.result.best
+    assert verdicts == {10: "first_causes_second", 20: "second_causes_first", 40: "first_causes_second"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("var X in 0..1\nenv a from d\n", "<explore>:1:1: nothing to score"),
+    ("var X in 0..1\nenv a from d\nhypothesis h {\n    X ~ table\n}\n", "<explore>:2:"),
+    ("var X in 0..1\nhypothesis h {\n    X ~ table\n}\n", "<explore>:1:1: the spec declares no environments"),
+])
+def test_explore_raises_a_located_error_for_a_spec_it_cannot_explore(text, message):
+    data = {"d": {"X": [0, 1, 1]}} if "nothing" in message else None
+    with pytest.raises(kdsl.KdslError) as info:
+        kdsl.explore(text, data, background=False, filename="<explore>")
+    assert str(info.value).startswith(message)
 
 
 def test_explore_reports_a_spec_error_and_keeps_the_last_result():
