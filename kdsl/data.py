@@ -26,9 +26,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import errno
 import io
+import itertools
 import math
+import operator
 import re
+import stat
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,8 +312,20 @@ def _cell_column(raw_line: str, cell_index: int) -> int | None:
     return sum(len(p) + 1 for p in parts[:cell_index]) + 1
 
 
+#: Line breaks that ``str.splitlines`` honours but a CSV reader does not; a file with any is read cell by cell.
+_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 class _Table:
-    """A CSV file read as text: header, rows, and each row's file line."""
+    """A CSV file: header, each data row's file line, and the columns' cells.
+
+    A file without quotes (nearly every data file) is read through numpy's C
+    parser (``np.loadtxt``): one pass for every numeric column a model needs,
+    then every value checked against its domain as a whole array. Only when
+    that finds something wrong (or the file has quotes) is the file read cell
+    by cell with the :mod:`csv` module, which locates the error: its file,
+    line, column and hint are the same either way.
+    """
 
     def __init__(self, path: Path, shown: str):
         self.shown = shown
@@ -324,33 +341,16 @@ class _Table:
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise DataError("the file contains a NUL byte; is it a CSV file?", file=shown, line=line)
+        self.text = text
         self.lines = text.splitlines()
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        self.rows: list[list[str]] = []
-        self.row_lines: list[int] = []
+        self._rows: list[list[str]] | None = None
+        self._numbers: dict[str, np.ndarray] | None = None
+        self._widths_checked = True
         self.header: list[str] | None = None
         self.header_line = 1
-        try:
-            start = 1
-            for record in reader:
-                if not record or all(not c.strip() for c in record) and len(record) <= 1:
-                    start = reader.line_num + 1
-                    continue
-                if self.header is None:
-                    self.header = [c.strip() for c in record]
-                    self.header_line = start
-                else:
-                    if len(record) != len(self.header):
-                        raise DataError(
-                            f"data row {len(self.rows) + 1} has {len(record)} cells but the header has "
-                            f"{len(self.header)}", file=shown, line=start, source_line=self._line(start),
-                            row=len(self.rows) + 1,
-                        )
-                    self.rows.append(record)
-                    self.row_lines.append(start)
-                start = reader.line_num + 1
-        except csv.Error as err:
-            raise DataError(f"malformed CSV: {err}", file=shown, line=reader.line_num) from None
+        self.row_lines: list[int] = []
+        if '"' in text or any(c in text for c in _ODD_BREAKS) or not self._scan_plain():
+            self._scan_csv()
         if self.header is None:
             raise DataError("the file is empty: expected a header row naming the columns", file=shown, line=1)
         seen = set()
@@ -360,6 +360,81 @@ class _Table:
                                 source_line=self._line(self.header_line))
             seen.add(name)
 
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lines)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Every data row's cells, read by the :mod:`csv` module (only needed to locate an error)."""
+        if self._rows is None:
+            self._scan_csv()
+        return self._rows
+
+    def _scan_plain(self) -> bool:
+        """Header and row lines of a file without quotes (False: read it cell by cell).
+
+        Without quotes a CSV line's cells are its comma-separated pieces, and a
+        line is skipped exactly when the :mod:`csv` reader sees no cell or one
+        blank cell in it. Rows' widths are checked when cells are first read
+        (:meth:`_check_widths`, or numpy's parser when it reads every column).
+        """
+        start = next((i for i, line in enumerate(self.lines) if "," in line or line.strip()), None)
+        if start is None:
+            return True
+        self.header = [c.strip() for c in self.lines[start].split(",")]
+        self.header_line = start + 1
+        body = self.lines[start + 1:]
+        if len(self.header) == 1 or not all(map(operator.contains, body, itertools.repeat(","))):
+            self.row_lines = [n for n, line in enumerate(body, start=start + 2) if "," in line or line.strip()]
+        else:
+            self.row_lines = range(start + 2, start + 2 + len(body))
+        self._widths_checked = False
+        return True
+
+    def _check_widths(self) -> None:
+        """Make sure every row has as many cells as the header, else read cell by cell (which says where not)."""
+        if self._rows is None and not self._widths_checked:
+            commas = len(self.header) - 1
+            if any(count != commas for count in map(str.count, self._row_texts(), itertools.repeat(","))):
+                self._scan_csv()
+            self._widths_checked = True
+
+    def _row_texts(self) -> list[str]:
+        if isinstance(self.row_lines, range):
+            return self.lines[self.row_lines.start - 1:self.row_lines.stop - 1]
+        return [self.lines[line - 1] for line in self.row_lines]
+
+    def _scan_csv(self) -> None:
+        """Read every row with the :mod:`csv` module (quotes, and errors located to the line)."""
+        shown = self.shown
+        reader = csv.reader(io.StringIO(self.text, newline=""), strict=True)
+        rows: list[list[str]] = []
+        row_lines: list[int] = []
+        header = None
+        try:
+            start = 1
+            for record in reader:
+                if not record or all(not c.strip() for c in record) and len(record) <= 1:
+                    start = reader.line_num + 1
+                    continue
+                if header is None:
+                    header = [c.strip() for c in record]
+                    self.header_line = start
+                else:
+                    if len(record) != len(header):
+                        raise DataError(
+                            f"data row {len(rows) + 1} has {len(record)} cells but the header has "
+                            f"{len(header)}", file=shown, line=start, source_line=self._line(start),
+                            row=len(rows) + 1,
+                        )
+                    rows.append(record)
+                    row_lines.append(start)
+                start = reader.line_num + 1
+        except csv.Error as err:
+            raise DataError(f"malformed CSV: {err}", file=shown, line=reader.line_num) from None
+        self.header, self._rows, self.row_lines = header, rows, row_lines
+
     def _line(self, line: int) -> str | None:
         return self.lines[line - 1] if 1 <= line <= len(self.lines) else None
 
@@ -367,13 +442,67 @@ class _Table:
         try:
             return self.header.index(name)
         except ValueError:
+            self._check_widths()  # a row of the wrong width is reported first, as when reading cell by cell
             raise DataError(
                 f"no column '{name}' (columns: {', '.join(self.header)})", file=self.shown, line=self.header_line,
                 source_line=self._line(self.header_line), hint=_did_you_mean(name, self.header), data_column=name,
             ) from None
 
-    def convert(self, var: Variable, row_indices: list[int] | range) -> np.ndarray:
+    def cells(self, j: int) -> list[str]:
+        """Column j's cells, one per data row."""
+        self._check_widths()
+        if self._rows is not None:
+            return [row[j] for row in self._rows]
+        return [line.split(",", j + 1)[j] for line in self._row_texts()]
+
+    def _parsed_numbers(self, variables: list[Variable]) -> dict[str, np.ndarray]:
+        """Every numeric variable's column over all rows, in one pass of numpy's C parser; {} if it fails."""
+        if self._numbers is None:
+            numeric = sorted((v for v in variables if v.kind != "labels" and v.name in self.header),
+                             key=lambda v: self.header.index(v.name))
+            self._numbers = {}
+            if self._rows is None and numeric and self.row_lines:
+                types = [np.float64 if v.kind == "real" else np.int64 for v in numeric]
+                same = len(set(types)) == 1  # one type: a plain 2-d array, whose columns are views
+                columns = [self.column(v.name) for v in numeric]
+                if columns != list(range(len(self.header))):
+                    self._check_widths()  # numpy's parser checks widths only when it reads every column
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        parsed = np.loadtxt(self._row_texts(), delimiter=",", comments=None, ndmin=2 if same else 1,
+                                            dtype=types[0] if same else list(zip([v.name for v in numeric], types)),
+                                            usecols=columns)
+                    self._numbers = {v.name: parsed[:, k] if same else parsed[v.name] for k, v in enumerate(numeric)}
+                except (ValueError, OverflowError):
+                    pass  # some cell is not a plain number: the cell-by-cell path names it
+        return self._numbers
+
+    def _fast(self, var: Variable, variables: list[Variable], row_indices) -> np.ndarray | None:
+        """``var``'s values at these rows through the C parser, or None when any of them is not plainly valid."""
+        if self._rows is not None:
+            return None
+        if isinstance(row_indices, range):
+            row_indices = slice(row_indices.start, row_indices.stop, row_indices.step)
+        if var.kind == "labels":
+            codes = {label: i for i, label in enumerate(var.labels)}
+            cells = self.cells(self.column(var.name))
+            mapped = np.fromiter((codes.get(c.strip(), -1) for c in cells), np.int64, len(cells))[row_indices]
+            return mapped if not (mapped < 0).any() else None
+        column = self._parsed_numbers(variables).get(var.name)
+        if column is None:
+            return None
+        values = column[row_indices]
+        if var.kind == "real":
+            return values if np.isfinite(values).all() else None
+        return values if not ((values < var.lo) | (values > var.hi)).any() else None
+
+    def convert(self, var: Variable, row_indices: list[int] | range, variables: list[Variable] = ()) -> np.ndarray:
+        """``var``'s values at these data rows; ``variables`` are every variable read from the file (one pass)."""
         j = self.column(var.name)
+        fast = self._fast(var, list(variables) or [var], row_indices)
+        if fast is not None:
+            return fast
         cells = [self.rows[i][j] for i in row_indices]
         try:
             return _convert_text(var, cells)
@@ -392,6 +521,40 @@ class _Table:
 # ---------------------------------------------------------------------- binding
 #: Reads every source of a model given the caller's data: one list of environments per source, in order.
 ReadSources = Callable[[Model, Mapping[str, Any]], Iterable[list["Environment"]]]
+
+
+def _path_problem(full: Path, shown: str, where: str) -> tuple[str, str | None] | None:
+    """Why a data path cannot be read as a CSV file (message, hint), or None if it can.
+
+    Checked before reading, so that every way a path can fail is a located
+    error: missing, a missing folder on the way, a name too long for the
+    file system, a folder, a pipe or device (never read: it could block), or
+    a file the user may not read.
+    """
+    try:
+        mode = full.stat().st_mode
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:
+            return (f"the data file name is too long for the file system ({len(shown)} characters, "
+                    f"starting {shown[:40]!r})", "check the quotes around the file name")
+        if err.errno == errno.ENOENT and not full.parent.is_dir():
+            return f"data file not found: {shown}{where}: the folder {full.parent.name!r} does not exist", None
+        if err.errno == errno.ENOENT:
+            return f"data file not found: {shown}{where}", None
+        if err.errno == errno.ENOTDIR:
+            return f"data file not found: {shown}{where}: a part of the path is a file, not a folder", None
+        return f"cannot open the data file {shown}: {err.strerror or err}", None
+    if stat.S_ISDIR(mode):
+        return f"the data path {shown} is a folder, not a file", "name a CSV file inside it"
+    if not stat.S_ISREG(mode):
+        return (f"the data path {shown} is not a regular file (a pipe, socket or device)",
+                "save the data to a CSV file first")
+    try:
+        with open(full, "rb"):
+            pass
+    except OSError as err:
+        return f"cannot read the data file {shown}: {err.strerror or err}", None
+    return None
 
 
 class _Binder:
@@ -420,13 +583,14 @@ class _Binder:
     def table(self, source: EnvSource) -> _Table:
         path = Path(source.path)
         full = path if path.is_absolute() else self.base / path
-        if not full.is_file():
-            where = "" if path.is_absolute() else f" (looked in {self.base})"
-            raise self.spec_error(source.source_span, f"data file not found: {source.path}{where}")
+        problem = _path_problem(full, source.path, "" if path.is_absolute() else f" (looked in {self.base})")
+        if problem is not None:
+            raise self.spec_error(source.source_span, *problem)
         return _Table(full, source.path)
 
     def from_table(self, name: str, table: _Table, indices, origin: str) -> Environment:
-        cols = {v.name: table.convert(v, indices) for v in self.model.variables.values()}
+        variables = list(self.model.variables.values())
+        cols = {v.name: table.convert(v, indices, variables) for v in variables}
         return Environment(name, cols, origin)
 
     def caller_data(self, source: EnvSource):
@@ -439,6 +603,9 @@ class _Binder:
             )
         value = self.data[name]
         if isinstance(value, (str, Path)):
+            problem = _path_problem(Path(value), str(value), "")
+            if problem is not None:
+                raise DataError(problem[0], file=str(value), hint=problem[1])
             return _Table(Path(value), str(value))
         return value
 
@@ -510,11 +677,11 @@ class _Binder:
         envs: list[Environment] = []
         if source.kind == "file":
             table = self.table(source)
-            envs.append(self.from_table(source.names[0], table, range(len(table.rows)), source.path))
+            envs.append(self.from_table(source.names[0], table, range(table.n_rows), source.path))
         elif source.kind == "split-file":
             table = self.table(source)
             by = table.column(source.by)
-            groups = self.split_names([r[by] for r in table.rows], source.path, source.by, table.row_lines)
+            groups = self.split_names(table.cells(by), source.path, source.by, table.row_lines)
             if not groups:
                 raise DataError(f"the file has no data rows to split by '{source.by}'", file=source.path)
             for name, indices in groups.items():
@@ -524,10 +691,10 @@ class _Binder:
             shown = source.data_name
             if isinstance(value, _Table):
                 if source.kind == "data":
-                    envs.append(self.from_table(source.names[0], value, range(len(value.rows)), value.shown))
+                    envs.append(self.from_table(source.names[0], value, range(value.n_rows), value.shown))
                 else:
                     by = value.column(source.by)
-                    groups = self.split_names([r[by] for r in value.rows], value.shown, source.by, value.row_lines)
+                    groups = self.split_names(value.cells(by), value.shown, source.by, value.row_lines)
                     for name, indices in groups.items():
                         envs.append(self.from_table(name, value, indices, value.shown))
                 return envs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -195,7 +196,7 @@ def test_missing_data_file_supplied_by_the_caller(tmp_path):
     missing = tmp_path / "absent.csv"
     err = _load_error(spec, data={"lab_df": str(missing)})
     assert err.file == str(missing)
-    assert "cannot read" in err.message
+    assert "data file not found" in err.message
 
 
 def test_caller_supplied_csv_errors_name_that_file(tmp_path):
@@ -407,3 +408,66 @@ def test_subsample_draws_rows_without_replacement_seeded_and_unchanged():
     assert subsample(bound, 500).environments == bound.environments  # fewer rows than asked: all kept
     with pytest.raises(ValueError, match="at least 1"):
         subsample(bound, 0)
+
+
+# ---------------------------------------------------------------- data paths that cannot be read
+def _path_error(tmp_path: Path, path: str) -> KdslError:
+    spec = _spec(tmp_path, f'env obs from "{path}"\n')
+    err = _load_error(spec, kind=SpecError)
+    assert (err.file, err.line, err.column) == (str(spec), 3, 14)  # located at the path in the spec
+    return err
+
+
+def test_data_file_name_too_long_for_the_file_system(tmp_path):
+    (tmp_path / "data").mkdir()
+    err = _path_error(tmp_path, "data/rain_seeded.csv" + "(" * 300)
+    assert "too long for the file system" in err.message and err.hint
+
+
+def test_data_path_that_is_a_folder(tmp_path):
+    (tmp_path / "data").mkdir()
+    assert "is a folder, not a file" in _path_error(tmp_path, "data").message
+
+
+def test_data_path_that_is_a_fifo_is_refused_without_reading_it(tmp_path):
+    os.mkfifo(tmp_path / "pipe.csv")  # reading it would block forever
+    assert "is not a regular file" in _path_error(tmp_path, "pipe.csv").message
+
+
+def test_data_path_into_a_missing_folder(tmp_path):
+    assert "the folder 'nowhere' does not exist" in _path_error(tmp_path, "nowhere/obs.csv").message
+
+
+def test_data_path_through_a_file(tmp_path):
+    _write(tmp_path, "obs.csv", "X,S\n0,low\n")
+    assert "a part of the path is a file" in _path_error(tmp_path, "obs.csv/inner.csv").message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file, so an unreadable file cannot be made")
+def test_unreadable_data_file(tmp_path):
+    path = _write(tmp_path, "obs.csv", "X,S\n0,low\n")
+    path.chmod(0)
+    assert "cannot read the data file" in _path_error(tmp_path, "obs.csv").message
+
+
+def test_a_caller_path_that_is_a_folder_is_a_data_error(tmp_path):
+    spec = _spec(tmp_path, "env lab from lab_df\n")
+    err = _load_error(spec, data={"lab_df": str(tmp_path)})
+    assert err.file == str(tmp_path) and "is a folder, not a file" in err.message
+
+
+def test_well_formed_file_is_read_without_the_cell_by_cell_reader(tmp_path, monkeypatch):
+    from kdsl import data
+
+    _write(tmp_path, "obs.csv", "X,S,extra\n0,low,a\n\n3,high,b\n2, mid ,c\n")
+    spec = _spec(tmp_path, 'env obs from "obs.csv"\n')
+    monkeypatch.setattr(data._Table, "_scan_csv", lambda self: pytest.fail("read cell by cell"))
+    env = load(spec).environments[0]
+    assert env.columns["X"].tolist() == [0, 3, 2] and env.columns["S"].tolist() == [0, 2, 1]
+
+
+def test_an_error_found_by_the_c_parser_is_located_cell_by_cell(tmp_path):
+    _write(tmp_path, "obs.csv", "X,S\n0,low\n\n1,high\n1x,mid\n")
+    err = _load_error(_spec(tmp_path, 'env obs from "obs.csv"\n'))
+    assert (err.line, err.column, err.row) == (5, 1, 3)
+    assert "non-numeric value '1x' for X" in err.message

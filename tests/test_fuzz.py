@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kdsl
+from kdsl import data as data_module
 from kdsl.api import load
 from kdsl.check import check
 from kdsl.data import bind
@@ -394,3 +395,32 @@ def test_ragged_and_mixed_csv_rows_only_raise_kdsl_errors(tmp_path_factory, rows
         return
     env = bound.environments[0]
     assert env.rows == len([r for r in rows if any(c.strip() for c in r)])
+
+
+CELL = st.sampled_from(["0", "3", "+3", " 3", "3 ", "-0", "4", "-1", "low", " low ", "high", "", " ", "\t", "1.5", "1.",
+                        ".5", "1e3", "1E3", "-2.5e-3", "nan", "inf", "-inf", "1e400", "99999999999999999999", "0x10",
+                        "1_0", "\u0661", "3\xa0", "#3", "3#", "1d5", "é"])
+
+
+@settings(max_examples=150 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.lists(CELL, min_size=2, max_size=4), max_size=8), st.booleans())
+def test_c_parser_and_cell_by_cell_reading_agree(tmp_path_factory, rows, crlf):
+    """Values, or the located error, are the same whether a CSV file is read by numpy's C parser or cell by cell."""
+    from unittest import mock
+
+    folder = tmp_path_factory.mktemp("csv")
+    newline = "\r\n" if crlf else "\n"
+    (folder / "data.csv").write_text(newline.join(["X,S,R", *(",".join(r) for r in rows)]) + newline, encoding="utf-8")
+    (folder / "spec.kdsl").write_text(CSV_SPEC)
+
+    def outcome():
+        try:
+            env = kdsl.load(folder / "spec.kdsl").environments[0]
+        except kdsl.KdslError as err:
+            return str(err)
+        return {name: (column.dtype.str, column.tolist()) for name, column in env.columns.items()}
+
+    fast = outcome()
+    with mock.patch.object(data_module._Table, "_scan_plain", lambda self: False):
+        exact = outcome()
+    assert fast == exact
