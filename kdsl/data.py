@@ -98,6 +98,36 @@ class BoundModel:
                                          np.zeros(0, dtype=np.int64))
         return self._joined[name]
 
+    def narrow_codes(self, name: str | None) -> np.ndarray:
+        """:meth:`codes` (or, for None, :meth:`environment_index`) in the narrowest unsigned type holding them."""
+        key = ("narrow", name)
+        if key not in self._joined:
+            wide = self.environment_index() if name is None else self.codes(name)
+            size = len(self.environments) if name is None else self.model.variables[name].size
+            self._joined[key] = _frozen(wide.astype(_index_type(size)))
+        return self._joined[key]
+
+    def joint_counts(self, names: tuple[str, ...]) -> np.ndarray:
+        """``counts[e, x1, ..., xm]``: rows of environment e where the discrete variables ``names`` take codes
+        x1..xm (int64, read-only; kept for the next request of the same variables when small).
+
+        One ``bincount`` over an index built in place in the narrowest type
+        that holds it, from the one-byte codes of each variable.
+        """
+        key = ("joint", names)
+        if key in self._joined:
+            return self._joined[key]
+        sizes = [self.model.variables[name].size for name in names]
+        cells = len(self.environments) * math.prod(sizes)
+        index = self.narrow_codes(None).astype(_index_type(cells))
+        for name, size in zip(names, sizes):
+            np.multiply(index, size, out=index)
+            np.add(index, self.narrow_codes(name), out=index)
+        counts = _frozen(np.bincount(index, minlength=cells).reshape(len(self.environments), *sizes))
+        if cells <= _KEPT_JOINT_CELLS:
+            self._joined[key] = counts
+        return counts
+
     def summary(self) -> dict[str, Any]:
         """Plain data describing the model and its environments."""
         m = self.model
@@ -118,6 +148,18 @@ class BoundModel:
             ],
             "search": None if m.search is None else {"max_parents": m.search.max_parents, "top": m.search.top},
         }
+
+
+#: Joint count tables up to this many cells are kept for reuse (one per set of variables counted together).
+_KEPT_JOINT_CELLS = 1 << 16
+
+
+def _index_type(values: int) -> type:
+    """The narrowest unsigned integer type holding 0 .. values - 1."""
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if values <= np.iinfo(kind).max + 1:
+            return kind
+    return np.int64
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -51,16 +51,30 @@ def count_tables(
 ) -> np.ndarray:
     """``counts[e, j, x]``: rows of environment e with parent configuration (orbit) j and child code x.
 
-    The environment is the leading digit of each row's code, so one
-    ``bincount`` over the model's joined columns (:meth:`BoundModel.codes`)
-    counts every environment at once.
+    Without a symmetry the table is a view of the joint counts of the child
+    and its parents (:meth:`BoundModel.joint_counts`), which every ordering of
+    the same variables shares: X given Y and Y given X cost one count. With a
+    symmetry, the parents' orbit ids join the index instead of their codes.
+
+    >>> from kdsl.api import load
+    >>> bound = load("var A in 0..1\\nvar B in 0..2\\nenv a from a", data={"a": {"A": [0, 1, 1], "B": [2, 0, 2]}})
+    >>> A, B = bound.model.variables.values()
+    >>> count_tables(bound, A, [B])[0].tolist()        # rows: B = 0, 1, 2; columns: A = 0, 1
+    [[0.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
     """
     k = child.size
     n_env = len(bound.environments)
+    if symmetry is None or not any(var.name in symmetry.variables for var in parents):
+        names = [var.name for var in (*parents, child)]
+        order = {name: i for i, name in enumerate(bound.model.variables)}
+        ordered = tuple(sorted(names, key=order.get))
+        joint = bound.joint_counts(ordered)
+        table = joint.transpose(0, *(1 + ordered.index(name) for name in names))
+        return table.reshape(n_env, -1, k).astype(np.float64)
     index, j_total = bound.environment_index(), 1
     for var in parents:
         codes = bound.codes(var.name)
-        if symmetry is None or var.name not in symmetry.variables:
+        if var.name not in symmetry.variables:
             index, j_total = index * var.size + codes, j_total * var.size
         else:
             orbit, count = orbit_index(var, symmetry)

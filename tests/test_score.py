@@ -663,3 +663,27 @@ def test_g1_total_picks_fewer_mechanisms_than_likelihood(truth, seed):
     assert k_total <= k_data
     if truth == 2:
         assert k_total == 2 < k_data
+
+
+def test_count_tables_equal_a_row_by_row_count_in_every_parent_order():
+    from kdsl.tables import count_tables
+
+    rng = np.random.default_rng(3)
+    spec = "var A in 0..1\nvar B in 1..3\nvar C in {x, y, z, w}\nvar D in 0..300\nenv a from a\nenv b from b\n"
+    data = {e: {"A": rng.integers(0, 2, n), "B": rng.integers(1, 4, n), "C": rng.choice(list("xyzw"), n),
+                "D": rng.integers(0, 301, n)} for e, n in (("a", 50), ("b", 70))}
+    bound = kdsl.load(spec, data=data)
+    variables = list(bound.model.variables.values())
+    for child in variables:
+        others = [v for v in variables if v is not child]
+        for size in range(3):
+            for parents in itertools.permutations(others, size):
+                table = count_tables(bound, child, list(parents))
+                expected = np.zeros_like(table)
+                for e, env in enumerate(bound.environments):
+                    for row in range(env.rows):
+                        j = 0
+                        for var in parents:
+                            j = j * var.size + int(env.columns[var.name][row]) - var.lo
+                        expected[e, j, int(env.columns[child.name][row]) - child.lo] += 1
+                assert np.array_equal(table, expected), (child.name, [p.name for p in parents])
