@@ -224,7 +224,9 @@ def explain_text(result: Result, names: list[str] | None = None) -> str:
             out += _breakdown_text(p)
             kinds |= {t["kind"] for t in p.breakdown["terms"]}
         out += _mechanism_lines(p)
-        methods += [m["method"] for m in p.mechanisms.values() if m["method"] not in methods]
+        for mech in p.mechanisms.values():
+            if mech["method"] not in methods:
+                methods.append(mech["method"])
         table = ", ".join(f"k={r['k']}: {_bits(r['total_bits'])}" for r in p.profile)
         out.append(f"  shortest length with exactly k distinct mechanisms: {table}")
     if kinds:

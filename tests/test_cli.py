@@ -207,6 +207,14 @@ def test_explain_one_program_legend_terms_and_per_variable_sums():
     assert "[subset-dp]" in text and "exact: a dynamic program over subsets" in text  # the label explained
 
 
+def test_explain_explains_each_method_label_once():
+    out = run_cli("explain", "examples/gaussian_directions.kdsl", cwd=ROOT)  # both variables use used-set-dp
+    assert out.returncode == 0, out.stderr
+    labels = out.stdout[out.stdout.index("how the sharing was found (the labels"):].splitlines()[1:]
+    assert labels and len(labels) == len(set(labels))
+    assert sum(line.strip().startswith("[used-set-dp]") for line in labels) == 1
+
+
 def test_explain_json_carries_the_breakdown():
     out = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "causal", "--program", "anticausal",
                   "--json", cwd=ROOT)
