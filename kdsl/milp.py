@@ -466,7 +466,10 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
             held.update(block.members)
         return total + sum(local.best(v, parents.get(v, 0)) for v in range(d) if v not in held)
 
-    incumbent = improve(local, cands, start, deadline, heuristic_seconds)
+    try:
+        incumbent = improve(local, cands, start, deadline, heuristic_seconds)
+    except _STOP:  # stopped in the heuristic: the start is the best so far, with no bound
+        return MilpOutcome([start] if start is not None else [], False, -math.inf, math.inf, cands.count, stats)
     stats["heuristic_bits"] = incumbent.bits
     found: list = []
     best_lower = -math.inf

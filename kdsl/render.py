@@ -27,6 +27,8 @@ class Verdict:
     symmetries: tuple[str, ...] = ()  # what the best program's symmetries do, one phrase each
     search_gap: float | None = None  # bits between the best program and the search's proven lower bound
     search_why: str | None = None  # why the search used its method
+    search_scored: int | None = None  # (variable, parent set) pairs scored
+    search_candidates: int | None = None  # of those, kept after exact pruning (None: no pruning ran)
 
 
 def symmetry_phrases(program: ProgramResult) -> tuple[str, ...]:
@@ -59,6 +61,8 @@ def verdict(result: Result) -> Verdict:
         symmetries=symmetry_phrases(best) if best else (),
         search_gap=search.get("gap"),
         search_why=search.get("why"),
+        search_scored=search.get("local_scores"),
+        search_candidates=search.get("candidates"),
     )
 
 
@@ -122,6 +126,8 @@ def solve_text(result: Result) -> str:
         lines.append(f"search: {v.search_method} ({search_state(v.search_proven, v.search_gap)})")
         if v.search_why:
             lines.append(f"method chosen: {v.search_why}")
+        if v.search_candidates is not None and v.search_scored is not None:
+            lines.append(f"parent sets: {v.search_scored:,} scored, {v.search_candidates:,} kept by exact pruning")
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

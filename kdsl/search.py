@@ -889,9 +889,12 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         from .milp import candidate_sets, improve
 
         cands = candidate_sets(local)
-        stats["candidates"] = cands.count
-        return SearchOutcome([improve(local, cands, greedy_result, deadline)], False,
-                             "greedy, then order-based search (a heuristic)", local, stats)
+        try:
+            found = improve(local, cands, greedy_result, deadline)
+        except _STOP:
+            found = greedy_result
+        return SearchOutcome([found], False, "greedy, then order-based search (a heuristic)", local, stats,
+                             candidates=cands.count)
     try:
         if use_kbest:
             found = k_best(local, top, progress, deadline)

@@ -112,3 +112,25 @@ def test_method_milp_without_highs_is_a_located_error(monkeypatch):
         kdsl.solve(text.replace("search {", "search {\n    method milp"), data=data, filename="m.kdsl")
     assert ":5:1: `method milp` needs HiGHS" in str(err.value)
     assert "pip install 'kdsl[milp]'" in str(err.value)
+
+
+def test_the_cli_says_method_reason_proof_gap_and_candidates(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    text, data, _ = spec_text([3] * 6, 2, 100, seed=2, max_parents=2, top=1)
+    (tmp_path / "s.kdsl").write_text(text.replace("search {", "search {\n    method milp"))
+    pd.DataFrame(data["frame"]).to_csv(tmp_path / "frame.csv", index=False)
+    base = [sys.executable, "-m", "kdsl.cli", "solve", str(tmp_path / "s.kdsl"), "--data", f"frame={tmp_path / 'frame.csv'}"]
+    env = {"PYTHONPATH": str(ROOT), "PATH": ""}
+    text_run = subprocess.run(base, capture_output=True, text=True, env=env)
+    assert text_run.returncode == 0, text_run.stderr
+    assert "search: exact integer program (HiGHS) (proven optimal)" in text_run.stdout
+    assert "method chosen: asked for by `method milp`" in text_run.stdout
+    assert "kept by exact pruning" in text_run.stdout
+    json_run = subprocess.run(base + ["--json"], capture_output=True, text=True, env=env)
+    search = json.loads(json_run.stdout)["search"]  # HiGHS's banner must not reach stdout
+    assert search["proven"] is True and 0 <= search["gap"] < 1e-6 and search["candidates"] >= 6
