@@ -283,15 +283,35 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
     return out
 
 
-def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...], structure: float) -> float:
+def _parameter_floor(model: Model, k: int, j: int, min_rows: int) -> float:
+    """The fewest parameter bits one stored table of a ``k``-valued child over ``j`` configurations can cost.
+
+    ``paper``/``direct``: (2n+4) bits per free entry; ``bic``: ½ log2(rows) per
+    free entry, with a group's rows at least those of the smallest non-empty
+    environment; any other code (``nml``, whose cost depends on the counts): 0.
+
+    >>> from kdsl.model import CodeSpec
+    >>> class M: code = CodeSpec("bic")
+    >>> _parameter_floor(M, 3, 4, 1024)
+    40.0
+    """
+    free = (k - 1) * j
+    if model.code.name in ("paper", "direct"):
+        return float((2 * model.code.precision + 4) * free)
+    if model.code.name == "bic":
+        return 0.5 * free * math.log2(max(min_rows, 1))
+    return 0.0
+
+
+def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...], structure: float,
+                       min_rows: int = 1) -> float:
     """No table for ``var`` given ``parents`` (or a superset) is shorter than this.
 
     Data bits are never negative and a table's parameter bits grow with its
-    number of parent configurations; for invariant tables the configurations
-    are counted by orbits, so each parent counts with its fewest orbits under
-    any listed symmetry.
+    number of parent configurations (:func:`_parameter_floor`); for invariant
+    tables the configurations are counted by orbits, so each parent counts
+    with its fewest orbits under any listed symmetry.
     """
-    code = model.code.name
     k = model.variables[var].size
     if any(model.variables[p].is_real for p in parents):
         return structure  # no table can have a real parent; only the structure bits are certain
@@ -305,9 +325,7 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
             elif p in sym.variables and sym.kind == "cyclic":
                 size = 1
         j *= size
-    if code in ("paper", "direct"):
-        return structure + (2 * model.code.precision + 4) * (k - 1) * j
-    return structure
+    return structure + _parameter_floor(model, k, j, min_rows)
 
 
 LocalEntry = tuple[float, Template, "MechanismProfile | None"]
@@ -434,7 +452,7 @@ def local_scores(
                 if only_tables[v_index] and parents:
                     mine = entries[v_index]
                     structure = _structure_bits(model, len(parents))
-                    bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure)
+                    bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure, _min_rows(bound))
                     if _dominated([mine[q][0] for q in (*_proper_submasks(mask), mask) if q in mine], bound_bits, top):
                         pruned[v_index].add(mask)
         finally:
@@ -457,14 +475,13 @@ def local_scores(
     return LocalScores(names, entries, complete, reuse, rules)
 
 
-def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float) -> float:
-    """No reuse class of ``members`` with ``parents`` (or a superset) is shorter than this."""
+def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float,
+                       min_rows: int = 1) -> float:
+    """No reuse class of ``members`` with ``parents`` (or a superset) is shorter than this (one stored table)."""
     r = len(members)
-    bound = r * _structure_bits(model, len(parents)) + (r - 1) * reference
-    if model.code.name in ("paper", "direct"):
-        j = math.prod(model.variables[p].size for p in parents)
-        bound += (2 * model.code.precision + 4) * (model.variables[members[0]].size - 1) * j
-    return bound
+    j = math.prod(model.variables[p].size for p in parents)
+    return (r * _structure_bits(model, len(parents)) + (r - 1) * reference
+            + _parameter_floor(model, model.variables[members[0]].size, j, min_rows))
 
 
 def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
@@ -503,11 +520,16 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 bits = min(sum(p.best[k].local_bits(weight) for p in profiles) for k in profiles[0].best)
                 scores.entries[mask] = (bits + sum(p.structure_bits for p in profiles), profiles)
                 if parents:
-                    bound_bits = _reuse_lower_bound(model, members, parents, reference)
+                    bound_bits = _reuse_lower_bound(model, members, parents, reference, _min_rows(bound))
                     if _dominated([scores.best(q) for q in (*proper, mask)], bound_bits, top):
                         pruned.add(mask)
         out.append(scores)
     return out, True
+
+
+def _min_rows(bound: BoundModel) -> int:
+    """Rows of the smallest non-empty environment (every stored table's group has at least these)."""
+    return min((e.rows for e in bound.environments if e.rows > 0), default=1)
 
 
 def _dominated(subset_bits: list[float], bound_bits: float, top: int) -> bool:
