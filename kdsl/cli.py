@@ -110,7 +110,8 @@ def format_summary(summary: dict) -> str:
         mp = summary["search"]["max_parents"]
         top = summary["search"]["top"]
         out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parent' + ('s' if mp != 1 else '')}"
-                   + ("" if top is None else f", top {top}"))
+                   + ("" if top is None else f", top {top}")
+                   + ("" if summary["search"].get("method") is None else f", method {summary['search']['method']}"))
     return "\n".join(out)
 
 

@@ -146,7 +146,8 @@ class BoundModel:
             "hypotheses": [
                 {"name": h.name, "edges": [list(e) for e in h.edges]} for h in m.hypotheses.values()
             ],
-            "search": None if m.search is None else {"max_parents": m.search.max_parents, "top": m.search.top},
+            "search": None if m.search is None else {"max_parents": m.search.max_parents, "top": m.search.top,
+                                                     "method": m.search.method},
         }
 
 
