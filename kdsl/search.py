@@ -87,7 +87,7 @@ DEFAULT_TOP = 5
 MEMORY_BUDGET = 4 * 1024**3
 #: Default budget of local scores (variable, parent set) to compute.
 LOCAL_BUDGET = 400_000
-#: Up to this many variables the dynamic program is chosen over the integer program (bench/milp_vs_dp.py).
+#: Up to this many variables the dynamic program is chosen over the integer program (bench/RESULTS.md (f)).
 DP_PREFERRED_MAX = 16
 #: At most this many exact runs, one per choice of one reuse class per permute symmetry.
 MAX_REUSE_RUNS = 256
@@ -936,7 +936,7 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     """Which search runs (``dp``, ``milp`` or ``greedy``), and why, in words.
 
     The dynamic program where its tables fit and up to :data:`DP_PREFERRED_MAX`
-    variables (measured faster there, bench/milp_vs_dp.py); the integer
+    variables (measured faster there: bench/milp_random.py, bench/RESULTS.md (f)); the integer
     program beyond when HiGHS is installed; else the heuristic. ``search {
     method ... }`` overrides; ``method dp`` beyond the memory budget is refused.
     """
