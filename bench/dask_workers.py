@@ -7,13 +7,14 @@ Two local clusters are started side by side (1 worker process and 2 worker
 processes, one thread each) and the runs alternate between them, so both see
 the same machine load; the ratio is the median over ``--repeat`` pairs.
 
-* Sweep: ``kdsl.solve_many`` over ``--specs`` specs, each a search over a
-  random discrete network (``bench/_common.py random_network_data``: 9
-  variables, 3 values, 3 environments x 500 rows, max 2 parents, top 3), one
-  task per spec; the caller's data go with each task.
+* Sweep: ``kdsl.solve_many`` over ``--specs`` specs (seeds), each a search
+  over a random binary network (``bench/_common.py random_network_data``: 14
+  variables, 6 environments x 3000 rows, max 3 parents, shifts, code paper),
+  one task per spec; the caller's data go with each task.
 * One search: ``kdsl.solve(spec, client=client)`` at ``--vars`` variables
-  (2 values, 3 environments x 2000 rows, max 3 parents, top 1): local scores
-  as tasks in chunks, the bound data scattered once per worker, the DP here.
+  (binary, 8 environments x 3000 rows, max 3 parents, shifts, code bic, so
+  that little is pruned): local scores as tasks in chunks, the bound data
+  scattered once per worker, the DP here.
   Also measured: how many tasks, each one's compute time (from the cluster's
   task stream), the bytes of the bound data shipped once per worker and of
   each task's arguments and result (pickled).
@@ -45,18 +46,42 @@ def load() -> str:
     return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
-def sweep_jobs(n_specs: int) -> list[Job]:
-    jobs = []
-    for seed in range(n_specs):
-        names, _, frames = random_network_data(9, 3, 2, 3, 500, 2, seed)
-        spec = discrete_spec(names, 3, 3, 2, 3, "paper")
-        jobs.append(Job(spec, {f"d{e}": frame for e, frame in enumerate(frames)}, filename=f"net{seed}.kdsl"))
-    return jobs
+def case(d: int, n_env: int, rows: int, code: str, seed: int) -> tuple[str, dict]:
+    """A search with shifts over a random binary network: the spec and its caller data."""
+    names, _, frames = random_network_data(d, 2, 2, n_env, rows, 2, seed)
+    spec = discrete_spec(names, 2, n_env, 3, 1, code).replace("search {\n", "search {\n    shifts\n")
+    return spec, {f"d{e}": frame for e, frame in enumerate(frames)}
 
 
-def search_case(d: int) -> tuple[str, dict]:
-    names, _, frames = random_network_data(d, 2, 2, 3, 2000, 2, 11)
-    return discrete_spec(names, 2, 3, 3, 1, "paper"), {f"d{e}": frame for e, frame in enumerate(frames)}
+def sweep_jobs(n_specs: int, d: int) -> list[Job]:
+    return [Job(*case(d, 6, 3000, "paper", seed), filename=f"net{seed}.kdsl") for seed in range(n_specs)]
+
+
+MALLOC_PROBE = """
+import sys, time
+sys.path.insert(0, {bench!r})
+from dask_workers import case
+from kdsl.distributed import Job, run_job
+job = Job(*case(14, 6, 3000, "paper", 0))
+run_job(job)
+start = time.perf_counter()
+run_job(job)
+print(time.perf_counter() - start)
+"""
+
+
+def malloc_effect(pairs: int) -> tuple[list[float], list[float]]:
+    """One spec solved in a fresh process, without and with Dask's default MALLOC_TRIM_THRESHOLD_=65536."""
+    import subprocess
+
+    code = MALLOC_PROBE.format(bench=str(Path(__file__).resolve().parent))
+    plain, trimmed = [], []
+    for _ in range(pairs):
+        for extra, out in (({}, plain), ({"MALLOC_TRIM_THRESHOLD_": "65536"}, trimmed)):
+            env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"} | extra
+            run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+            out.append(float(run.stdout.split()[-1]))
+    return plain, trimmed
 
 
 def timed(fn):
@@ -71,20 +96,21 @@ def dicts(results) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--specs", type=int, default=8, help="specs in the sweep (default 8)")
-    ap.add_argument("--vars", type=int, default=15, help="variables of the one search (default 15)")
+    ap.add_argument("--specs", type=int, default=6, help="specs in the sweep (default 6)")
+    ap.add_argument("--sweep-vars", type=int, default=14, help="variables of each spec of the sweep (default 14)")
+    ap.add_argument("--vars", type=int, default=16, help="variables of the one search (default 16)")
     ap.add_argument("--repeat", type=int, default=3, help="alternating pairs of runs (default 3)")
-    ap.add_argument("--quick", action="store_true", help="6 specs, 13 variables, 2 pairs")
+    ap.add_argument("--quick", action="store_true", help="4 specs of 11 variables, a search at 13, 2 pairs")
     args = ap.parse_args(argv)
     if args.quick:
-        args.specs, args.vars, args.repeat = 6, 13, 2
+        args.specs, args.sweep_vars, args.vars, args.repeat = 4, 11, 13, 2
     print("kdsl on Dask: 1 vs 2 worker processes (one thread each), alternating runs")
     print(machine(["kdsl", "numpy", "dask", "distributed"]))
     print(f"command: {' '.join(['python', *sys.argv])}")
 
-    jobs = sweep_jobs(args.specs)
+    jobs = sweep_jobs(args.specs, args.sweep_vars)
     serial, serial_s = timed(lambda: kdsl.solve_many(jobs))
-    spec, data = search_case(args.vars)
+    spec, data = case(args.vars, 8, 3000, "bic", 11)
     expected, search_serial_s = timed(lambda: kdsl.solve(spec, data=data))
     print(f"serial in-process: sweep {serial_s:.2f} s, search {search_serial_s:.2f} s ({load()})")
 
@@ -103,7 +129,8 @@ def main(argv=None) -> int:
                 assert result.to_dict() == expected.to_dict(), "search differs from the serial run"
                 search_s[n].append(s)
             print(f"  pair done ({load()})")
-        for label, times in ((f"sweep of {args.specs} specs", sweep_s), (f"one search, {args.vars} variables", search_s)):
+        labels = (f"sweep of {args.specs} specs at {args.sweep_vars} variables", f"one search, {args.vars} variables")
+        for label, times in zip(labels, (sweep_s, search_s)):
             one, two = statistics.median(times[1]), statistics.median(times[2])
             print(f"{label}: 1 worker {one:.2f} s, 2 workers {two:.2f} s (medians of {args.repeat}); "
                   f"speed-up {one / two:.2f}x; runs 1w {[round(t, 2) for t in times[1]]}, 2w {[round(t, 2) for t in times[2]]}")
@@ -131,6 +158,10 @@ def main(argv=None) -> int:
         print(f"one search on 2 workers: {scorer.tasks} tasks; compute per task median {statistics.median(compute) * 1e3:.1f} ms, "
               f"max {max(compute) * 1e3:.1f} ms; bound data shipped once per worker {shipped / 1e6:.2f} MB; "
               f"per task (a chunk of {len(sample_items)}): arguments {task_args / 1e3:.1f} kB, result {task_result / 1e3:.1f} kB")
+    plain, trimmed = malloc_effect(args.repeat)
+    print(f"one 14-variable spec in a fresh process: {statistics.median(plain):.2f} s; with Dask's default worker "
+          f"MALLOC_TRIM_THRESHOLD_=65536 {statistics.median(trimmed):.2f} s "
+          f"({statistics.median(trimmed) / statistics.median(plain):.2f}x; medians of {args.repeat} alternating pairs)")
     print(f"end: {load()}")
     return 0
 
