@@ -15,17 +15,19 @@ Load with ``%load_ext kdsl``; then
 ``%kdsl explain NAME``
     Each program's symbolic length for the result stored in ``NAME``.
 
-A kdsl error in a cell is printed as ``<kdsl cell>:LINE:COL: message`` with
-the cell's line and a caret (line 1 is the first line after ``%%kdsl``), not
-as a traceback.
+A kdsl error in a cell fails the cell (so "Run all" stops there) and is
+shown as ``<kdsl cell>:LINE:COL: message`` with the cell's line and a caret
+(line 1 is the first line after ``%%kdsl``), not as a traceback; a failed
+cell leaves no ``--out`` variable behind. A cell without a ``model`` line
+names its model after its ``--out`` variable.
 
 IPython is imported here only; ``import kdsl`` never imports this module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +41,7 @@ except ImportError as _err:  # pragma: no cover - exercised only without IPython
         "kdsl's notebook magics need IPython; install the notebook extra: pip install 'kdsl[notebook]'"
     ) from _err
 
+from . import ast
 from .check import check
 from .cli import format_summary
 from .data import BoundModel, bind
@@ -47,7 +50,7 @@ from .render import explain_text
 from .result import Result
 from .syntax import parse
 
-__all__ = ["CELL_FILENAME", "KdslMagics", "run_cell", "load_ipython_extension"]
+__all__ = ["CELL_FILENAME", "CellError", "KdslMagics", "run_cell", "load_ipython_extension"]
 
 #: The file name kdsl errors show for a notebook cell.
 CELL_FILENAME = "<kdsl cell>"
@@ -72,15 +75,33 @@ def _namespace_data(model, namespace: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def run_cell(text: str, namespace: Mapping[str, Any] | None = None, *, check_only: bool = False,
-             filename: str = CELL_FILENAME) -> Result | BoundModel:
-    """Parse, check and bind a cell's spec (data names from ``namespace``);
-    solve it unless ``check_only``. Raises :class:`~kdsl.errors.KdslError`.
+class CellError(Exception):
+    """A ``%%kdsl`` cell's spec or data error: fails the cell, shown as kdsl's located message.
 
-    >>> run_cell("var X in 0..1\\nenv a from d\\n", {"d": {"X": [0, 1, 1]}}, check_only=True).names
-    ['a']
+    IPython shows the lines of ``_render_traceback_`` in place of a Python
+    traceback.
+
+    >>> CellError("<kdsl cell>:1:5: bad\\n    var\\n        ^")._render_traceback_()[0]
+    '<kdsl cell>:1:5: bad'
     """
-    model = check(parse(text, filename), base_dir=None)  # relative paths: the working directory
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
+
+
+def run_cell(text: str, namespace: Mapping[str, Any] | None = None, *, check_only: bool = False,
+             filename: str = CELL_FILENAME, name: str | None = None) -> Result | BoundModel:
+    """Parse, check and bind a cell's spec (data names from ``namespace``);
+    solve it unless ``check_only``. ``name`` names the model when the spec
+    has no ``model`` line. Raises :class:`~kdsl.errors.KdslError`.
+
+    >>> run_cell("var X in 0..1\\nenv a from d\\n", {"d": {"X": [0, 1, 1]}}, check_only=True, name="coin").model.name
+    'coin'
+    """
+    spec = parse(text, filename)
+    model = check(spec, base_dir=None)  # relative paths: the working directory
+    if name is not None and not any(isinstance(d, ast.ModelDecl) for d in spec.decls):
+        model = dataclasses.replace(model, name=name)
     bound = bind(model, _namespace_data(model, namespace or {}))
     if check_only:
         return bound
@@ -105,15 +126,20 @@ class KdslMagics(Magics):
     @argument("--json", action="store_true", help="show the JSON (of the result, or of the summary with --check)")
     def kdsl_cell(self, line: str, cell: str):
         """Run the cell as a kdsl spec: ``%%kdsl [--out NAME] [--check] [--json]``."""
-        args = parse_argstring(self.kdsl_cell, line)
+        try:
+            args = parse_argstring(self.kdsl_cell, line)
+        except UsageError as err:
+            options = self.kdsl_cell.parser.format_usage().split("%kdsl_cell", 1)[-1].strip()
+            raise UsageError(f"{err}; usage: %%kdsl {options}") from None
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"--out needs a Python name, got {args.out!r}")
         ns = self.shell.user_ns
+        if args.out is not None:
+            ns.pop(args.out, None)  # a failed cell leaves no stale result behind
         try:
-            value = run_cell(cell, ns, check_only=args.check)
+            value = run_cell(cell, ns, check_only=args.check, name=args.out)
         except KdslError as err:
-            print(str(err), file=sys.stderr)
-            return None
+            raise CellError(str(err)) from None
         if args.out is not None:
             ns[args.out] = value
         if isinstance(value, BoundModel):
