@@ -488,8 +488,18 @@ class _Table:
             self._check_widths()  # a row of the wrong width is reported first, as when reading cell by cell
             raise DataError(
                 f"no column '{name}' (columns: {', '.join(self.header)})", file=self.shown, line=self.header_line,
-                source_line=self._line(self.header_line), hint=_did_you_mean(name, self.header), data_column=name,
+                source_line=self._line(self.header_line), hint=self._separator_hint() or _did_you_mean(name, self.header),
+                data_column=name,
             ) from None
+
+    def _separator_hint(self) -> str | None:
+        """A hint when the header is one cell holding semicolons or tabs: another separator than kdsl's comma."""
+        if len(self.header) != 1:
+            return None
+        for sep, called in ((";", "semicolons (';')"), ("\t", "tabs")):
+            if sep in self.header[0]:
+                return f"the header has no commas but {called}: kdsl reads comma-separated files; save it with ','"
+        return None
 
     def cells(self, j: int) -> list[str]:
         """Column j's cells, one per data row."""
@@ -665,9 +675,14 @@ class _Binder:
         raise DataError(f"expected a DataFrame, a dict of arrays or a CSV path, got {type(value).__name__}",
                         file=shown)
 
-    def from_columns(self, name: str, cols: Mapping[str, Any], shown: str, rows: np.ndarray | None) -> Environment:
-        out = {}
+    def convert_columns(self, cols: Mapping[str, Any], shown: str, index: Any = None) -> dict[str, np.ndarray]:
+        """Every variable's column converted over all rows; a bad value is reported at its first row.
+
+        ``index`` (a DataFrame's index) names rows by their labels in errors.
+        """
+        out: dict[str, np.ndarray] = {}
         length = None
+        first_bad = None  # (row, column, message): the earliest bad row over all columns
         for var in self.model.variables.values():
             if var.name not in cols:
                 raise DataError(f"no column '{var.name}' (columns: {', '.join(map(str, cols))})", file=shown,
@@ -680,17 +695,22 @@ class _Binder:
             if length is not None and n != length:
                 raise DataError(f"column '{var.name}' has {n} values but other columns have {length}", file=shown)
             length = n
-            picked = raw if rows is None else _take(raw, rows)
             try:
-                out[var.name] = _convert_array(var, picked)
+                out[var.name] = _convert_array(var, raw)
             except _CellError as err:
-                i = err.args[0]
-                if i is None:
+                if err.args[0] is None:
                     raise DataError(err.args[1], file=shown, data_column=var.name) from None
-                row = int(rows[i]) if rows is not None else i
-                raise DataError(f"column '{var.name}', data row {row + 1}: {err.args[1]}", file=shown, line=row + 1,
-                                data_column=var.name, row=row + 1) from None
-        return Environment(name, out, shown)
+                if first_bad is None or err.args[0] < first_bad[0]:
+                    first_bad = (int(err.args[0]), var.name, err.args[1])
+        if first_bad is not None:
+            i, column, message = first_bad
+            if index is None:
+                raise DataError(f"column '{column}', data row {i + 1}: {message}", file=shown, line=i + 1,
+                                data_column=column, row=i + 1)
+            label = _plain(index[i])
+            raise DataError(f"column '{column}', index {label!r} (data row {i + 1}): {message}", file=shown,
+                            data_column=column, row=i + 1)
+        return out
 
     def split_names(self, labels: list[str], shown: str, column: str,
                     lines: list[int] | None = None) -> dict[str, list[int]]:
@@ -742,15 +762,18 @@ class _Binder:
                         envs.append(self.from_table(name, value, indices, value.shown))
                 return envs
             cols = self.columns_of(value, shown)
+            if source.kind == "split-data" and source.by not in cols:
+                raise DataError(f"no column '{source.by}' to split by (columns: {', '.join(map(str, cols))})",
+                                file=shown)
+            frame_index = value.index if hasattr(value, "columns") and hasattr(value, "index") else None
+            converted = self.convert_columns(cols, shown, frame_index)
             if source.kind == "data":
-                envs.append(self.from_columns(source.names[0], cols, shown, None))
+                envs.append(Environment(source.names[0], converted, shown))
             else:
-                if source.by not in cols:
-                    raise DataError(f"no column '{source.by}' to split by (columns: {', '.join(map(str, cols))})",
-                                    file=shown)
                 labels = [str(x) for x in _as_list(cols[source.by])]
                 for name, indices in self.split_names(labels, shown, source.by).items():
-                    envs.append(self.from_columns(name, cols, shown, np.asarray(indices)))
+                    rows = np.asarray(indices)
+                    envs.append(Environment(name, {v: column[rows] for v, column in converted.items()}, shown))
         else:
             envs.extend(simulate(self.model, source))
         return envs
@@ -760,12 +783,6 @@ def _as_list(values: Any) -> list:
     if hasattr(values, "to_numpy"):
         values = values.to_numpy()
     return list(np.asarray(values).tolist())
-
-
-def _take(values: Any, rows: np.ndarray):
-    if hasattr(values, "iloc"):
-        return values.iloc[rows]
-    return np.asarray(values)[rows]
 
 
 # ---------------------------------------------------------------------- simulation

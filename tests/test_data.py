@@ -258,6 +258,36 @@ def test_dataframe_without_rows(tmp_path):
     assert err.file == "lab_df" and "no rows" in err.message
 
 
+def test_dataframe_errors_cite_the_index_label(tmp_path):
+    frame = pd.DataFrame({"X": [0, 1, 4], "S": ["low", "mid", "high"]}, index=[413, 414, 415])
+    err = _load_error(_spec(tmp_path, "env lab from lab_df\n"), data={"lab_df": frame})
+    assert (err.file, err.line, err.row, err.data_column) == ("lab_df", None, 3, "X")
+    assert _first_line(err) == "lab_df: column 'X', index 415 (data row 3): value 4 is outside the domain 0..3 of X"
+    named = frame.set_axis(["r1", "r2", "r3"])
+    err = _load_error(_spec(tmp_path, "env lab from lab_df\n"), data={"lab_df": named})
+    assert "index 'r3' (data row 3)" in err.message
+
+
+def test_split_dataframe_reports_the_first_bad_row_in_row_order(tmp_path):
+    # environment a sorts first but its bad row (S at row 4) comes after b's (X at row 2)
+    frame = pd.DataFrame({"regime": ["b", "b", "a", "a"], "X": [0, 9, 1, 2], "S": ["low", "mid", "high", "bad"]},
+                         index=[10, 11, 12, 13])
+    err = _load_error(_spec(tmp_path, "envs from lab_df by regime\n"), data={"lab_df": frame})
+    assert (err.row, err.data_column) == (2, "X") and "index 11 (data row 2)" in err.message
+    frame.loc[11, "X"] = 0  # now S's bad label at row 4 is the first, though X comes before S
+    err = _load_error(_spec(tmp_path, "envs from lab_df by regime\n"), data={"lab_df": frame})
+    assert (err.row, err.data_column) == (4, "S") and "index 13 (data row 4)" in err.message
+
+
+@pytest.mark.parametrize(("sep", "called"), [(";", "semicolons (';')"), ("\t", "tabs")])
+def test_csv_with_another_separator_gets_a_hint(tmp_path, sep, called):
+    _write(tmp_path, "obs.csv", sep.join(["X", "S"]) + "\n" + sep.join(["0", "low"]) + "\n")
+    err = _load_error(_spec(tmp_path, 'env obs from "obs.csv"\n'))
+    assert (err.file, err.line) == ("obs.csv", 1)
+    assert f"hint: the header has no commas but {called}: kdsl reads comma-separated files" in str(err)
+    assert "did you mean" not in str(err)
+
+
 # ---------------------------------------------------------------- positives
 def test_split_environments_in_natural_order(tmp_path):
     rows = ["e10,0,low", "e2,1,mid", "e1,2,high", "e11,3,low", "e2,0,high"]
