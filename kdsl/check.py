@@ -63,6 +63,8 @@ from .regression import KINDS as REGRESSIONS
 __all__ = ["check", "CODES", "SYMMETRY_KINDS"]
 
 CODES = ("paper", "direct", "bic", "nml")
+#: At most this many stability subsamples (each one a whole solve).
+MAX_STABILITY_RUNS = 1000
 SYMMETRY_KINDS = ("reflect", "cyclic", "permute")
 _GLOBAL_KINDS = {
     ast.VarDecl: "a variable",
@@ -120,8 +122,10 @@ class _Checker:
             self.variables[decl.name.name] = self.variable(decl)
         for decl in self.of(ast.SymmetryDecl):
             self.symmetries[decl.name.name] = self.symmetry(decl)
+        warnings = []
         for decl in self.of(ast.MechanismDecl):
-            self.templates[decl.name.name] = self.template(decl)
+            self.templates[decl.name.name] = template = self.template(decl)
+            warnings += self.ignored_parent_warnings(decl, template)
         for decl in self.of(ast.HypothesisDecl):
             self.hypotheses[decl.name.name] = self.hypothesis(decl)
         sources = self.environment_sources()
@@ -141,7 +145,18 @@ class _Checker:
             search=search,
             base_dir=self.base_dir,
             spec=self.spec,
+            warnings=tuple(warnings),
         )
+
+    def ignored_parent_warnings(self, decl: ast.MechanismDecl, template: Template) -> list[SpecError]:
+        """A located warning for each parent a template declares but its expression does not use."""
+        from .margins import ignored_parents
+
+        ignored = ignored_parents(template)
+        return [self.error(ident, f"parent '{ident.name}' is not used in the expression of template "
+                                  f"'{template.name}': it is not a cause of {template.child}",
+                           hint="remove it, or use it in the expression")
+                for ident in decl.parents if ident.name in ignored]
 
     def collect_names(self) -> None:
         for decl in self.spec.decls:
@@ -853,6 +868,13 @@ class _Checker:
                 if opt.value < 1:
                     raise self.error(opt, "top needs at least 1 program")
                 values["top"] = opt.value
+            elif opt.kind == "stability":
+                runs, seed = opt.value
+                if not 1 <= runs <= MAX_STABILITY_RUNS:
+                    raise self.error(opt, f"stability takes 1 to {MAX_STABILITY_RUNS} subsamples",
+                                     hint="write e.g. `stability 20`")
+                values["stability"] = runs
+                values["stability_seed"] = 0 if seed is None else seed
             elif opt.kind == "time_limit":
                 if not opt.value > 0:
                     raise self.error(opt, "the time limit must be positive (seconds)")

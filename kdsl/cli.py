@@ -46,6 +46,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _runs(text: str) -> int:
+    value = _whole(text)
+    from .check import MAX_STABILITY_RUNS
+
+    if not 1 <= value <= MAX_STABILITY_RUNS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_STABILITY_RUNS}, got {text!r}")
+    return value
+
+
 def _load(args, file: str):
     from .api import load
 
@@ -117,6 +133,9 @@ def format_summary(summary: dict) -> str:
 
 def cmd_check(args) -> int:
     bound = _load(args, args.file)
+    for warning in bound.model.warnings:
+        text = str(warning).split("\n", 1)
+        print("\n".join([f"{text[0].replace(': ', ': warning: ', 1)}", *text[1:]]), file=sys.stderr)
     summary = bound.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -152,7 +171,8 @@ def _solve(args, file: str, client=None):
 
     bar = ProgressBar()
     try:
-        return solve_bound(_load(args, file), progress=bar, time_limit=getattr(args, "time_limit", None), client=client)
+        return solve_bound(_load(args, file), progress=bar, time_limit=getattr(args, "time_limit", None), client=client,
+                           stability=getattr(args, "stability", None), seed=getattr(args, "seed", None))
     finally:
         bar.close()
 
@@ -303,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "one spec's search scores its parent sets there (needs kdsl[dask])")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="as --workers, on the existing Dask cluster at ADDRESS (e.g. tcp://host:8786)")
+    p.add_argument("--stability", type=_runs, metavar="N",
+                   help="also solve N seeded subsamples (half of each environment) and under every code, and "
+                        "report how often each edge, orientation and target recurs")
+    p.add_argument("--seed", type=_whole, metavar="S", help="the seed of the --stability subsamples (default 0)")
     p = spec_command("explain", "show a program's length: formula, legend of symbols, every term in bits, "
                                 "bits per variable", cmd_explain)
     p.add_argument("--program", action="append", metavar="NAME",

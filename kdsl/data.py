@@ -846,14 +846,16 @@ def bind_source(model: Model, source: EnvSource, data: Mapping[str, Any] | None 
     return _Binder(model, data).environments(source)
 
 
-def subsample(bound: BoundModel, rows: int, seed: int = 0) -> BoundModel:
-    """``bound`` with at most ``rows`` rows of each environment, drawn without replacement (seeded).
+def subsample(bound: BoundModel, rows: int | None = None, seed: int | tuple[int, ...] = 0,
+              fraction: float | None = None) -> BoundModel:
+    """``bound`` with at most ``rows`` rows of each environment (or ``fraction`` of its rows, at least one),
+    drawn without replacement (seeded).
 
     An environment with fewer rows keeps all of them; the kept rows stay in
     their original order. Environment ``i`` draws from
-    ``numpy.random.default_rng([seed, i])``, so one environment's draw does
-    not depend on the others' sizes. The rows are taken as they are:
-    nothing is changed.
+    ``numpy.random.default_rng([seed, i])`` (``[*seed, i]`` for a tuple of
+    seeds), so one environment's draw does not depend on the others' sizes.
+    The rows are taken as they are: nothing is changed.
 
     >>> import kdsl
     >>> bound = kdsl.load("var X in 0..1\\nenv a from d\\nhypothesis h {\\n    X ~ table\\n}\\n",
@@ -862,15 +864,23 @@ def subsample(bound: BoundModel, rows: int, seed: int = 0) -> BoundModel:
     >>> [e.rows for e in small.environments], subsample(bound, 4, seed=1).environments[0].columns["X"].tolist() == \\
     ...     small.environments[0].columns["X"].tolist()
     ([4], True)
+    >>> [e.rows for e in subsample(bound, fraction=0.5, seed=(7, 0)).environments]
+    [3]
     """
-    if rows < 1:
+    if (rows is None) == (fraction is None):
+        raise ValueError("give rows or fraction, not both")
+    if rows is not None and rows < 1:
         raise ValueError(f"rows must be at least 1, got {rows}")
+    if fraction is not None and not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    seeds = list(seed) if isinstance(seed, tuple) else [seed]
     envs = []
     for i, env in enumerate(bound.environments):
-        if env.rows <= rows:
+        keep_rows = rows if rows is not None else max(1, int(env.rows * fraction))
+        if env.rows <= keep_rows:
             envs.append(env)
             continue
-        keep = np.sort(np.random.default_rng([seed, i]).choice(env.rows, size=rows, replace=False))
+        keep = np.sort(np.random.default_rng([*seeds, i]).choice(env.rows, size=keep_rows, replace=False))
         envs.append(Environment(env.name, {v: col[keep] for v, col in env.columns.items()},
-                                f"{env.origin}, {rows} of {env.rows} rows (seed {seed})"))
+                                f"{env.origin}, {keep_rows} of {env.rows} rows (seed {seed})"))
     return BoundModel(bound.model, tuple(envs))

@@ -33,7 +33,7 @@ from typing import Any
 
 import networkx as nx
 
-from .render import search_state, verdict
+from .render import Verdict, _cause_text, margin_rows, reading_text, search_state, stability_rows, verdict
 from .result import ProgramResult, Result
 
 __all__ = [
@@ -46,6 +46,8 @@ __all__ = [
     "graph_layout",
     "changed_variables",
     "mimebundle",
+    "margins_html",
+    "stability_html",
     "COLORS",
 ]
 
@@ -167,6 +169,8 @@ def ranking_html(result: Result) -> str:
             badge = " \u2605"
         if p.name in ties:
             badge += ' <span title="tie within 1e-9 bits + 1e-12 of the length" style="font-weight:400">(tie)</span>'
+        if p.same_as is not None:
+            badge += f' <span title="the very same program" style="font-weight:400">= <code>{_e(p.same_as)}</code></span>'
         cells = [
             (str(rank), "right"),
             (f"<code>{_e(p.name)}</code>{badge}", "left"),
@@ -193,6 +197,22 @@ def ranking_html(result: Result) -> str:
     return "".join(out) + legend
 
 
+ARROW = "\u2192"
+
+
+def table_html(rows: list[tuple[str, ...]], left: set[int], css: str) -> str:
+    """A small table from rows of text (the first row is the header)."""
+    th = f'style="padding:1px 8px;border-bottom:1px solid {COLORS["muted"]};text-align:{{}}"'
+    td = 'style="padding:1px 8px;text-align:{}"'
+    out = [f'<table class="{css}" style="border-collapse:collapse;font-size:12px;margin:2px 0 4px 12px"><tr>']
+    out += [f"<th {th.format('left' if j in left else 'right')}>{_e(c)}</th>" for j, c in enumerate(rows[0])]
+    out.append("</tr>")
+    for row in rows[1:]:
+        out.append("<tr>" + "".join(f"<td {td.format('left' if j in left else 'right')}>{_e(c)}</td>"
+                                    for j, c in enumerate(row)) + "</tr>")
+    return "".join(out) + "</table>"
+
+
 def _verdict_html(result: Result) -> str:
     out = []
     v = verdict(result)
@@ -202,10 +222,15 @@ def _verdict_html(result: Result) -> str:
         if v.ties:
             out.append(f"<div><b>tie</b> between {_e(', '.join(v.ties))} (within 1e-9 bits + 1e-12 of the length)</div>")
         out.append(f"<div>best: <b><code>{_e(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {_e(v.best_k)})</div>")
-        causes = ", ".join(f"{a} \u2192 {b}" for a, b in v.causes) or "no causal relation"
-        out.append(f"<div>algorithmic causes: {_e(causes)}</div>")
+        if v.runner_up is not None and v.runner_up_reading is not None:
+            out.append(f'<div class="kdsl-runner-up">margin over <code>{_e(v.runner_up)}</code>: '
+                       f"{_e(reading_text(v.runner_up_reading))}</div>")
+        out.append(f"<div>algorithmic causes: {_e(_cause_text(v, ARROW))}</div>")
         if v.symmetries:
             out.append(f"<div>symmetries: {_e('; '.join(v.symmetries))}</div>")
+        out.append(margins_html(v))
+        if v.stability:
+            out.append(stability_html(v.stability))
     if v.search_method is not None:
         out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven, v.search_gap)})</div>")
     if result.notes:
@@ -213,6 +238,31 @@ def _verdict_html(result: Result) -> str:
         out += [f"<li>note: {_e(n)}</li>" for n in result.notes]
         out.append("</ul>")
     return f'<div class="kdsl-verdict" style="margin:4px 0">{"".join(out)}</div>'
+
+
+def margins_html(v: Verdict) -> str:
+    """The edge-margin table of a verdict, and why each direction that is not forced holds."""
+    if not v.edges:
+        return ""
+    out = [f"<div>edge margins (bits; against {_e(v.margin_basis)}):</div>",
+           table_html(margin_rows(v), {0, 4, 5}, "kdsl-margins")]
+    out += [f'<div style="margin-left:12px;font-size:12px">{_e(m.parent)} {ARROW} {_e(m.child)}: {_e(m.why)}</div>'
+            for m in v.edges if m.orientation in ("shifts", "parameters")]
+    return "".join(out)
+
+
+def stability_html(stability: dict) -> str:
+    """The stability frequencies (over subsamples) and the verdict under every code, as a small table."""
+    fraction = f"{stability['fraction']:g}"
+    head = (f"<div>stability over {_e(stability['runs'])} subsamples of {_e(fraction)} "
+            f"of each environment (seed {_e(stability['seed'])}):</div>")
+    codes = []
+    for code, row in stability["codes"].items():
+        causes = ", ".join(f"{a} \u2192 {b}" for a, b in row["causes"]) or "none"
+        codes.append(f'<div style="margin-left:12px;font-size:12px">under <code>{_e(code)}</code>: best '
+                     f"<code>{_e(row['best'])}</code>, causes {_e(causes)}</div>")
+    table = table_html(stability_rows(stability), {0, 1}, "kdsl-stability-table")
+    return f'<div class="kdsl-stability">{head}{table}{"".join(codes)}</div>'
 
 
 # ---------------------------------------------------------------------- formula

@@ -188,6 +188,8 @@ class SearchSpec:
     time_limit: float | None = None
     span: ast.Span | None = None
     method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.choose_method)
+    stability: int | None = None  # subsamples to re-solve (kdsl.stability); None: no stability run
+    stability_seed: int = 0
 
 
 #: The search methods a spec may ask for: the exact dynamic program, the integer program (HiGHS), the heuristic.
@@ -242,6 +244,7 @@ class Model:
     search: SearchSpec | None
     base_dir: str | None = None
     spec: ast.Spec | None = field(default=None, repr=False)
+    warnings: tuple = ()  # located warnings (SpecError objects, not raised), e.g. a template parent left unused
 
     def source_line(self, line: int) -> str:
         lines = self.text.split("\n")

@@ -6,11 +6,21 @@ import math
 from dataclasses import dataclass
 
 from .errors import KdslError
-from .result import ProgramResult, Result, finite_or_none
+from .result import EdgeMargin, ProgramResult, Reading, Result, finite_or_none
 from .score import TERM_KINDS
 from .sharing import METHODS
 
-__all__ = ["solve_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict"]
+__all__ = ["solve_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict", "reading_text",
+           "ORIENTATION_WORDS"]
+
+#: How each source of an edge's direction is shown.
+ORIENTATION_WORDS = {
+    "equivalence class": "forced by the equivalence class",
+    "shifts": "decided by shifts",
+    "parameters": "parameter bits only (!)",
+    "untested": "reversal not considered",
+    "ignored": "parent unused: not a cause",
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,14 @@ class Verdict:
     search_why: str | None = None  # why the search used its method
     search_scored: int | None = None  # (variable, parent set) pairs scored
     search_candidates: int | None = None  # of those, kept after exact pruning (None: no pruning ran)
+    deltas: tuple[float | None, ...] = ()  # per program, in the result's order: bits longer than the best
+    same_as: tuple[str | None, ...] = ()  # per program: the earlier program it repeats
+    runner_up: str | None = None  # the first program after the best (and its ties) that repeats none
+    runner_up_reading: Reading | None = None
+    edges: tuple[EdgeMargin, ...] = ()
+    margin_basis: str | None = None
+    parameter_only: tuple[tuple[str, str], ...] = ()  # causes whose direction only parameter bits decide
+    stability: dict | None = None
 
 
 def symmetry_phrases(program: ProgramResult) -> tuple[str, ...]:
@@ -63,6 +81,15 @@ def verdict(result: Result) -> Verdict:
         search_why=search.get("why"),
         search_scored=search.get("local_scores"),
         search_candidates=search.get("candidates"),
+        deltas=tuple(result.delta_bits(p) for p in result.programs),
+        same_as=tuple(p.same_as for p in result.programs),
+        runner_up=_runner_up(result),
+        runner_up_reading=result.runner_up,
+        edges=result.edges_margin,
+        margin_basis=result.margin_basis,
+        parameter_only=tuple((m.parent, m.child) for m in result.edges_margin
+                             if m.orientation == "parameters" and (m.parent, m.child) in result.causes),
+        stability=result.stability,
     )
 
 
@@ -75,6 +102,71 @@ def search_state(proven: bool | None, gap: float | None = None) -> str:
     if proven:
         return "proven optimal"
     return "best so far, NOT proven optimal" + ("" if gap is None else f": at most {gap:.6g} bits above the optimum")
+
+
+def _runner_up(result: Result) -> str | None:
+    distinct = [p for p in result.programs if p.finite and p.same_as is None and p.name not in result.ties]
+    return distinct[0].name if distinct and result.best is not None else None
+
+
+def reading_text(r: Reading) -> str:
+    """A margin's reading in words: its bits, strength, and level or why it has none.
+
+    >>> from kdsl.margins import reading
+    >>> reading_text(reading(3.0, "nml"))
+    '3.00 bits, weak: favoured at level 2^-3.0 = 0.125 (no-hypercompression)'
+    >>> reading_text(reading(25.0, "bic"))
+    '25.00 bits, clear; no probability reading: bic is not a code length'
+    """
+    if r.bits is None:
+        return "no alternative was considered"
+    if r.strength is None:
+        return f"{_bits(r.bits)} bits ({r.why_no_level})"
+    if r.strength == "tie":
+        return f"a tie ({r.why_no_level})"
+    if r.level is not None:
+        return f"{r.bits:.2f} bits, {r.strength}: favoured at level 2^-{r.bits:.1f} = {r.level:.3g} (no-hypercompression)"
+    return f"{r.bits:.2f} bits, {r.strength}; no probability reading: {r.why_no_level}"
+
+
+def _cause_text(v: Verdict, arrow: str = "->") -> str:
+    shown = [f"{a} {arrow} {b}" + (" (direction from parameter bits only)" if (a, b) in v.parameter_only else "")
+             for a, b in v.causes]
+    return ", ".join(shown) or "no causal relation"
+
+
+def _opt(x: float | None) -> str:
+    return "-" if x is None else _bits(x)
+
+
+def margin_rows(v: Verdict) -> list[tuple[str, ...]]:
+    """The edge-margin table: a header, then one row per edge of the best program."""
+    rows = [("edge", "remove", "reverse", "margin", "strength", "orientation")]
+    for m in v.edges:
+        rows.append((f"{m.parent}->{m.child}", _opt(m.remove_bits), _opt(m.reverse_bits), _opt(m.margin),
+                     m.reading.strength or "-", ORIENTATION_WORDS[m.orientation]))
+    return rows
+
+
+def stability_rows(stability: dict) -> list[tuple[str, ...]]:
+    """The stability table: a header, then each edge, orientation and target with its frequency."""
+    rows = [("what", "", "frequency")]
+    for kind in ("edges", "orientations", "targets"):
+        for name, freq in stability[kind].items():
+            rows.append((kind[:-1], name, f"{freq:.2f}"))
+    return rows
+
+
+def _ruled_table(rows: list[tuple[str, ...]], left: set[int]) -> list[str]:
+    """Rows of text in aligned columns (``left`` ones left-aligned), the header ruled off."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for i, row in enumerate(rows):
+        out.append("  ".join(c.ljust(w) if j in left else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths)))
+                   .rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
 
 
 def _bits(x: float | None) -> str:
@@ -94,31 +186,36 @@ def _sharing(p: ProgramResult) -> str:
 
 
 def solve_text(result: Result) -> str:
-    """The ranked table that ``kdsl solve`` prints."""
-    rows = [("program", "total", "model", "data", "k", "edges", "shared mechanisms")]
-    for p in result.programs:
-        rows.append((p.name, _bits(p.total_bits), _bits(p.model_bits), _bits(p.data_bits),
+    """The ranked table that ``kdsl solve`` prints, the verdict, and how decisive it is."""
+    v = verdict(result)
+    rows = [("program", "total", "\u0394 best", "model", "data", "k", "edges", "shared mechanisms")]
+    for p, delta, same in zip(result.programs, v.deltas, v.same_as):
+        name = p.name if same is None else f"{p.name} = {same}"
+        shown = "-" if delta is None else ("0" if p.name == v.best else f"+{delta:.2f}")
+        rows.append((name, _bits(p.total_bits), shown, _bits(p.model_bits), _bits(p.data_bits),
                      "-" if p.k is None else str(p.k), _edges(p), _sharing(p)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     n_env, n_rows = len(result.environments), sum(e["rows"] for e in result.environments)
     lines = [f"model {result.model}, code {result.code}, "
              f"{n_env} environment{'s' if n_env != 1 else ''}, {n_rows} row{'s' if n_rows != 1 else ''}"]
-    for i, row in enumerate(rows):
-        cells = [c.ljust(w) if j == 0 or j == 5 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells) + "  " + row[-1])
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(row[-1]))
-    v = verdict(result)
+    lines += _ruled_table(rows, {0, 6, 7})
     if v.best is None:
         lines.append("no program has a finite length")
     else:
         if v.ties:
             lines.append(f"tie between {', '.join(v.ties)} (within 1e-9 bits + 1e-12 of the length)")
         lines.append(f"best: {v.best} ({_bits(v.best_bits)} bits, k = {v.best_k})")
-        causes = ", ".join(f"{a} -> {b}" for a, b in v.causes) or "no causal relation"
-        lines.append(f"algorithmic causes: {causes}")
+        if v.runner_up is not None and v.runner_up_reading is not None:
+            lines.append(f"margin over {v.runner_up}: {reading_text(v.runner_up_reading)}")
+        lines.append(f"algorithmic causes: {_cause_text(v)}")
         if v.symmetries:
             lines.append(f"symmetries: {'; '.join(v.symmetries)}")
+        if v.edges:
+            lines.append(f"edge margins (bits to the shortest program without the edge, or with it reversed; "
+                         f"against {v.margin_basis}):")
+            lines += ["  " + line for line in _ruled_table(margin_rows(v), {0, 4, 5})]
+            lines += [f"  {m.parent}->{m.child}: {m.why}" for m in v.edges if m.orientation in ("shifts", "parameters")]
+        if v.stability:
+            lines += stability_lines(v.stability)
     for p in result.programs:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
@@ -131,6 +228,17 @@ def solve_text(result: Result) -> str:
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def stability_lines(stability: dict) -> list[str]:
+    """The stability block of ``kdsl solve``: frequencies over subsamples, and the verdict under every code."""
+    lines = [f"stability over {stability['runs']} subsamples of {stability['fraction']:g} of each environment "
+             f"(seed {stability['seed']}):"]
+    lines += ["  " + line for line in _ruled_table(stability_rows(stability), {0, 1})]
+    for code, row in stability["codes"].items():
+        causes = ", ".join(f"{a} -> {b}" for a, b in row["causes"]) or "no causal relation"
+        lines.append(f"  under {code}: best {row['best']}, causes {causes}")
+    return lines
 
 
 def explained_programs(result: Result, names: list[str] | None = None) -> list[ProgramResult]:

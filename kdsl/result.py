@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ProgramResult", "Result", "finite_or_none", "TIE_TOLERANCE", "TIE_RELATIVE", "tie_tolerance"]
+__all__ = ["ProgramResult", "Result", "EdgeMargin", "Reading", "finite_or_none", "TIE_TOLERANCE", "TIE_RELATIVE",
+           "tie_tolerance", "WEAK_BITS"]
 
 #: Programs whose lengths differ by less than this many bits are ties.
 TIE_TOLERANCE = 1e-9
@@ -22,6 +23,8 @@ def tie_tolerance(bits: float) -> float:
     (1e-09, 1.001e-06)
     """
     return TIE_TOLERANCE + TIE_RELATIVE * abs(bits)
+#: A margin under this many bits is called weak (a level above 2^-10, about 1/1000).
+WEAK_BITS = 10.0
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -51,6 +54,7 @@ class ProgramResult:
     reason: str | None = None
     exact: bool = True
     breakdown: dict[str, Any] | None = None  # kdsl.score.length_breakdown: symbols, terms and per-variable bits
+    same_as: str | None = None  # an earlier-ranked program with the very same mechanisms
 
     @property
     def finite(self) -> bool:
@@ -77,7 +81,65 @@ class ProgramResult:
         }
         if self.reason is not None:
             out["reason"] = self.reason
+        if self.same_as is not None:
+            out["same_as"] = self.same_as
         return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a margin of ``bits`` between two programs means.
+
+    ``strength`` is ``tie`` (within :data:`TIE_TOLERANCE`), ``weak`` (under
+    :data:`WEAK_BITS`) or ``clear``; ``level`` is 2^-bits where both lengths
+    are prefix codes fixed before the data (no-hypercompression), else None
+    with ``why_no_level`` saying why.
+    """
+
+    bits: float | None
+    strength: str | None
+    level: float | None
+    why_no_level: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bits": finite_or_none(self.bits), "strength": self.strength, "level": self.level,
+                "why_no_level": self.why_no_level}
+
+
+@dataclass(frozen=True)
+class EdgeMargin:
+    """How decisive one edge of the best program is, and where its direction comes from.
+
+    ``remove_bits``: how much longer the shortest considered program is with
+    no edge between the two variables; ``reverse_bits``: with the edge
+    reversed (None: no such program considered). ``orientation`` is
+    ``equivalence class`` (compelled: every Markov-equivalent DAG has it),
+    ``shifts`` (reversed, more distinct mechanisms across environments),
+    ``parameters`` (only parameter and selection bits decide it),
+    ``untested`` (no program reversing it was considered) or ``ignored``
+    (the child's template does not use the parent).
+    """
+
+    parent: str
+    child: str
+    remove_bits: float | None
+    remove_program: str | None
+    reverse_bits: float | None
+    reverse_program: str | None
+    orientation: str
+    why: str
+    reading: Reading
+
+    @property
+    def margin(self) -> float | None:
+        known = [b for b in (self.remove_bits, self.reverse_bits) if b is not None]
+        return min(known) if known else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"edge": [self.parent, self.child], "margin_bits": finite_or_none(self.margin),
+                "remove_bits": finite_or_none(self.remove_bits), "remove_program": self.remove_program,
+                "reverse_bits": finite_or_none(self.reverse_bits), "reverse_program": self.reverse_program,
+                "orientation": self.orientation, "why": self.why, "reading": self.reading.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -93,6 +155,10 @@ class Result:
     causes: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
     search: dict[str, Any] | None = None  # method, proven, ... when the spec has a search
+    edges_margin: tuple[EdgeMargin, ...] = ()  # one per edge of the best program
+    margin_basis: str | None = None  # which programs the margins are measured against
+    runner_up: Reading | None = None  # the margin of the best program over the next one
+    stability: dict[str, Any] | None = None  # see kdsl.stability
 
     def program(self, name: str) -> ProgramResult:
         for p in self.programs:
@@ -106,13 +172,23 @@ class Result:
             "model": self.model,
             "code": self.code,
             "environments": [dict(e) for e in self.environments],
-            "programs": [p.to_dict() for p in self.programs],
+            "programs": [{**p.to_dict(), "delta_bits": self.delta_bits(p)} for p in self.programs],
             "best": self.best,
             "ties": list(self.ties),
             "causes": [list(c) for c in self.causes],
             "notes": list(self.notes),
             "search": self.search,
+            "edges_margin": [m.to_dict() for m in self.edges_margin],
+            "margin_basis": self.margin_basis,
+            "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+            "stability": self.stability,
         }
+
+    def delta_bits(self, program: ProgramResult) -> float | None:
+        """How many bits longer ``program`` is than the best (None: no best, or an infinite length)."""
+        if self.best is None or not program.finite:
+            return None
+        return float(program.total_bits - self.program(self.best).total_bits)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         """Text, HTML and JSON for notebooks (altair's pattern: ``text/plain``

@@ -77,6 +77,7 @@ __all__ = [
     "outcome_hypotheses",
     "StopSearch",
     "tied_dags",
+    "tightened",
 ]
 
 #: Exact top-N (N > 1) is computed up to this many variables.
@@ -378,6 +379,7 @@ def _serial_scorer(cache: dict) -> Scorer:
 def local_scores(
     bound: BoundModel, spec: SearchSpec, progress: Progress | None = None, deadline: float | None = None,
     cache: dict | None = None, top: int = 1, rules: EdgeRules | None = None, scorer: Scorer | None = None,
+    only: frozenset[int] | None = None,
 ) -> LocalScores:
     """Score every allowed (variable, parent set), smallest parent sets first.
 
@@ -387,7 +389,8 @@ def local_scores(
     so the ``top`` shortest programs never need it (ties aside). With
     ``rules``, only parent sets they allow are scored, and only allowed
     subsets count towards pruning (a subset lacking a required parent is no
-    alternative).
+    alternative). With ``only`` (variable indices), only those variables, and
+    the reuse classes holding one of them, are scored.
 
     The parent sets are scored a layer (one parent-set size) at a time by
     ``scorer`` (default: :func:`score_parent_set` in this process, one by
@@ -414,6 +417,8 @@ def local_scores(
     # the empty parent sets are always scored (every variable needs one mechanism)
     by_size: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
     for v_index, var in enumerate(names):
+        if only is not None and v_index not in only:
+            continue
         others = [u for u in names if u != var]
         for size in range(max_p + 1):
             by_size.setdefault(size, []).extend((v_index, c) for c in itertools.combinations(others, size))
@@ -464,7 +469,7 @@ def local_scores(
     reuse: list[ReuseScores] = []
     if complete:
         try:
-            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache, top, rules)
+            reuse, complete = _reuse_scores(bound, spec, max_p, deadline, cache, top, rules, only)
         except _STOP:
             complete = False
     if progress is not None and complete:
@@ -473,6 +478,32 @@ def local_scores(
         except _STOP:
             pass  # every score is in: the search goes on to its exact phase, which will stop at once
     return LocalScores(names, entries, complete, reuse, rules)
+
+
+def tightened(bound: BoundModel, spec: SearchSpec, local: LocalScores, rules: EdgeRules,
+              cache: dict | None = None) -> LocalScores:
+    """``local`` under stricter ``rules`` (``local.rules`` plus more), re-scoring only what they change.
+
+    A newly forbidden parent only removes entries: every subset of an allowed
+    parent set is allowed too, so the pruning behind ``local`` still holds.
+    A newly required parent makes subsets lacking it no alternative, so the
+    variables that gain one (and the reuse classes holding them) are scored
+    again under ``rules``; ``cache`` reuses their mechanisms' profiles.
+    """
+    d = len(local.variables)
+    base = local.rules if local.rules is not None else EdgeRules.none(d)
+    entries = [{m: e for m, e in local.entries[v].items() if rules.allows(v, m)} for v in range(d)]
+    reuse = [ReuseScores(b.symmetry, b.members, {m: e for m, e in b.entries.items()
+                                                 if all(rules.allows(v, m) for v in b.members)})
+             for b in local.reuse]
+    changed = frozenset(v for v in range(d) if rules.required[v] != base.required[v])
+    if changed:
+        fresh = local_scores(bound, spec, cache=cache, rules=rules, only=changed)
+        for v in changed:
+            entries[v] = fresh.entries[v]
+        redone = {(b.symmetry, b.members): b for b in fresh.reuse}
+        reuse = [redone.get((b.symmetry, b.members), b) for b in reuse]
+    return LocalScores(local.variables, entries, local.complete, reuse, rules)
 
 
 def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float,
@@ -485,10 +516,12 @@ def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[st
 
 
 def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
-                  cache: dict, top: int = 1, rules: EdgeRules | None = None) -> tuple[list[ReuseScores], bool]:
+                  cache: dict, top: int = 1, rules: EdgeRules | None = None,
+                  only: frozenset[int] | None = None) -> tuple[list[ReuseScores], bool]:
     """Score every reuse class for every allowed common parent set (discrete parents only), pruned like tables.
 
-    A common parent set is allowed when ``rules`` allow it for every member.
+    A common parent set is allowed when ``rules`` allow it for every member;
+    with ``only``, just the classes holding one of those variables are scored.
     """
     model = bound.model
     names = list(model.variables)
@@ -497,6 +530,8 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
     fixed = not spec.shifts
     out = []
     for name, members in reuse_classes(model, spec):
+        if only is not None and not any(index[v] in only for v in members):
+            continue
         scores = ReuseScores(name, tuple(index[v] for v in members))
         reference = math.log2(math.factorial(len(model.symmetries[name].variables)))
         others = [u for u in names if u not in members and model.variables[u].is_discrete]

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import sympy as sp
 
 from .data import BoundModel
 from .errors import SpecError
+from .margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
 from .result import ProgramResult, Result, finite_or_none, tie_tolerance
-from .score import ProgramProfile, length_breakdown, program_profile, program_terms
+from .score import ProgramProfile, length_breakdown, program_profile, program_terms, selection_weight
+from .stability import stability as run_stability
 
 __all__ = ["solve_bound", "program_result", "check_scorable", "NEAR_TIE_BITS"]
 
 #: A runner-up closer than this many bits to the best is pointed out.
 NEAR_TIE_BITS = 0.01
+#: Edge margins against constrained exact searches (two dynamic programs an edge) up to this many variables.
+MARGIN_MAX_VARIABLES = 12
 
 
 def _mechanism_name(profile, mech_profile) -> str:
@@ -35,15 +40,17 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
             "data_bits": data, "min_data_bits": profile.min_data.get(kk, math.inf),
         })
     if k is None:
-        # every k is infinite: report the first, with the reason
+        # every k is infinite: report the first, with the part that is infinite and why
         k_any = min(profile.by_k)
-        total, choices = profile.by_k[k_any]
-        reason = next((c.impossible for c in choices if c.impossible), "the data are impossible under this program")
+        _, choices = profile.by_k[k_any]
         data = sum(c.data_bits for c in choices)
+        weight = selection_weight(bound.model.code.name)
+        model_bits = profile.constant_bits + sum(weight * c.selection_bits + c.table_bits + c.reference_bits
+                                                 for c in choices)
         return ProgramResult(
-            name or hyp.name, math.inf, math.inf, data, None, tuple(hyp.edges),
+            name or hyp.name, math.inf, model_bits, data, None, tuple(hyp.edges),
             _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile),
-            tuple(rows), "", "", {}, reason=reason, exact=profile.exact,
+            tuple(rows), "", "", {}, reason=_infinite_part(profile, choices, model_bits), exact=profile.exact,
         )
     total, choices = profile.by_k[k]
     data = sum(c.data_bits for c in choices)
@@ -56,6 +63,17 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
         breakdown=length_breakdown(profile, k, len(envs), precision),
     )
+
+
+def _infinite_part(profile: ProgramProfile, choices, model_bits: float) -> str:
+    """Which part of an infinite length is infinite, and the first impossible row."""
+    for mp, c in zip(profile.mechanisms, choices):
+        if not math.isfinite(c.data_bits):
+            why = c.impossible or "the data are impossible under this mechanism"
+            return f"the data part is infinite ({mp.var}'s mechanism): {why}"
+    if not math.isfinite(model_bits):
+        return "the model part is infinite: a choice it must encode has no possible value"
+    return "the length is infinite"
 
 
 def _mechanisms(profile, choices, envs) -> dict:
@@ -148,12 +166,16 @@ def check_scorable(model) -> None:
         )
 
 
-def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None) -> Result:
+def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None,
+                margins: bool = True, stability: int | None = None, seed: int | None = None) -> Result:
     """Score every hypothesis of ``bound`` under its declared code, and run its search.
 
     ``progress(stage, done, total)`` is called during a search; ``time_limit``
     (seconds) overrides the spec's ``time_limit``. With a Dask ``client``, the
     search's local scores are computed on its cluster (:mod:`kdsl.distributed`).
+    ``margins=False`` skips the edge margins (:mod:`kdsl.margins`);
+    ``stability`` subsamples (0: none; None: the search's ``stability`` line)
+    and their ``seed`` add the verdict's stability (:mod:`kdsl.stability`).
     """
     model = bound.model
     if time_limit is not None and not time_limit > 0:
@@ -162,6 +184,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     cache: dict = {}
     hypotheses = list(model.hypotheses.values())
     search_info = None
+    outcome = None
     hidden_ties: list[set[tuple[str, str]]] = []
     if model.search is not None:
         from .search import outcome_hypotheses, search
@@ -184,43 +207,87 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
         _bound_in_reported_bits(search_info, outcome, programs)
     order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
     programs = [programs[i] for i in order]
+    same = identical_programs(programs)
+    programs = [replace(p, same_as=same.get(p.name)) for p in programs]
     finite = [p for p in programs if p.finite]
-    best = finite[0].name if finite else None
+    best = finite[0] if finite else None
+    tolerance = tie_tolerance(best.total_bits) if best is not None else 0.0
+    ignored = ({(parent, mp.var) for mp in profiles[order[0]].mechanisms for parent in ignored_parents(mp.template)}
+               if best is not None else set())
     ties: list[str] = []
     causes: tuple = ()
-    if finite:
-        ties = [p.name for p in finite if p.total_bits - finite[0].total_bits <= tie_tolerance(finite[0].total_bits)]
-        shared = set(finite[0].edges)
-        for p in finite[1: len(ties)]:
-            shared &= set(p.edges)
-        if finite[0].name == "search-1":
+    if best is not None:
+        ties = [p.name for p in finite if p.total_bits - best.total_bits <= tolerance and p.same_as is None]
+        shared = set(best.edges) - ignored
+        for name in ties[1:]:
+            shared &= set(next(p for p in finite if p.name == name).edges)
+        if best.name == "search-1":
             for edges in hidden_ties:  # equal-length DAGs the search did not report
                 shared &= edges
-        causes = tuple(e for e in finite[0].edges if e in shared)
+        causes = tuple(e for e in best.edges if e in shared)
     notes = _template_notes(profiles)
-    if finite and finite[0].name == "search-1" and len(hidden_ties) > 1:
-        dropped = [f"{a} -> {b}" for a, b in finite[0].edges if (a, b) not in set(causes)]
+    if best is not None and best.name == "search-1" and len(hidden_ties) > 1:
+        dropped = [f"{a} -> {b}" for a, b in best.edges if (a, b) not in set(causes) and (a, b) not in ignored]
         notes.append(f"{len(hidden_ties)} DAGs of equal length (within rounding) differ from search-1 by reversing "
                      f"edges; causes keeps only the relations they share" + (f" (dropped: {', '.join(dropped)})" if dropped else ""))
-    if len(finite) > len(ties):
-        runner_up = finite[len(ties)]
-        gap = runner_up.total_bits - finite[0].total_bits
+    distinct = [p for p in finite if p.same_as is None]
+    runner_up = None
+    if len(distinct) > len(ties):
+        other = distinct[len(ties)]
+        gap = other.total_bits - best.total_bits
+        searched = any(p.name.startswith("search-") for p in (best, other))
+        runner_up = reading(gap, model.code.name, SEARCH_PICKED if searched else None, tolerance)
         if gap < NEAR_TIE_BITS:
-            notes.append(f"{runner_up.name} is only {gap:.3g} bits longer than {finite[0].name}: the choice between "
+            notes.append(f"{other.name} is only {gap:.3g} bits longer than {best.name}: the choice between "
                          "them, and the causes that differ, rest on a very small margin")
     if search_info is not None and search_info["note"]:
         notes.append(search_info["note"])
     if not all(p.exact for p in programs):
         notes.append("some sharings were found by a heuristic (see each program's 'exact')")
+    notes += [f"{w.location}: warning: {w.message}" for w in model.warnings]
+    edges_margin, basis = (), None
+    if margins and best is not None:
+        exact = _margins_by_search(outcome)
+        offset = 0.0
+        if exact:
+            search_1 = next(p for p in programs if p.name == "search-1")
+            offset = search_1.total_bits - outcome.programs[0].bits
+        edges_margin = edge_margins(bound, programs, best, outcome if exact else None, offset, cache, ignored)
+        basis = ("the exact search under each edge constraint, and the declared hypotheses" if exact else
+                 "the declared hypotheses" + (f" (the search's constrained optima are computed only for proven "
+                                              f"searches whose dynamic program fits, up to {MARGIN_MAX_VARIABLES} "
+                                              "variables)" if outcome is not None else ""))
+    runs, seed = _stability_request(model, stability, seed)
     return Result(
         model=model.name,
         code=model.code.name,
         environments=tuple({"name": e.name, "rows": e.rows} for e in bound.environments),
         programs=tuple(programs),
-        best=best,
+        best=best.name if best is not None else None,
         ties=tuple(ties),
         causes=causes,
         notes=tuple(notes),
         search=search_info,
+        edges_margin=edges_margin,
+        margin_basis=basis,
+        runner_up=runner_up,
+        stability=run_stability(bound, runs, seed) if runs else None,
     )
 
+
+def _margins_by_search(outcome) -> bool:
+    """Whether edge margins can come from the exact dynamic program under each edge constraint."""
+    if outcome is None or not outcome.proven or not outcome.programs or not math.isfinite(outcome.programs[0].bits):
+        return False
+    size = outcome.stats.get("estimate", {})
+    return bool(size.get("exact")) and len(outcome.local.variables) <= MARGIN_MAX_VARIABLES
+
+
+def _stability_request(model, runs: int | None, seed: int | None) -> tuple[int, int]:
+    """How many stability subsamples to run, and their seed: the caller's, else the search's line."""
+    spec = model.search
+    if runs is None:
+        runs = spec.stability if spec is not None and spec.stability else 0
+    if seed is None:
+        seed = spec.stability_seed if spec is not None else 0
+    return runs, seed

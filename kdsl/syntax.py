@@ -261,6 +261,9 @@ class _ToAst(Transformer):
     def method_opt(self, meta, c):
         return ast.SearchOption(_span(meta), "method", _ident(c[0]))
 
+    def stability_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "stability", (int(c[0]), None if c[1] is None else int(c[1])))
+
     # expressions
     def call(self, meta, c):
         func, *args = c

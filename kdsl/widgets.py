@@ -108,15 +108,18 @@ def per_environment_data_bits(program: ProgramResult) -> dict[str, dict[str, flo
 def ranking_html(result: Result, key: str = "total", selected: str | None = None) -> str:
     """The ranking as an HTML table; the selected program's row is highlighted."""
     head = "".join(f"<th style='padding:2px 8px'>{h}</th>"
-                   for h in ("#", "program", "total bits", "model bits", "data bits", "k", "edges"))
+                   for h in ("#", "program", "total bits", "\u0394 best", "model bits", "data bits", "k", "edges"))
     rows = []
     for p in sorted_programs(result, key):
         style = "background:#fff3c4;font-weight:bold" if p.name == selected else ""
         marks = " ★" if p.name == result.best else (" =" if p.name in result.ties else "")
         rank = next(i for i, q in enumerate(result.programs, 1) if q.name == p.name)
-        cells = (rank, _esc(p.name) + marks, _bits(p.total_bits), _bits(p.model_bits), _bits(p.data_bits),
-                 "–" if p.k is None else p.k, _esc(_edges_text(p)))
-        tds = "".join(f"<td style='padding:2px 8px;text-align:{'left' if j in (1, 6) else 'right'}'>{c}</td>"
+        if p.same_as is not None:
+            marks += f" = {_esc(p.same_as)}"
+        delta = result.delta_bits(p)
+        cells = (rank, _esc(p.name) + marks, _bits(p.total_bits), "–" if delta is None else f"+{delta:.2f}",
+                 _bits(p.model_bits), _bits(p.data_bits), "–" if p.k is None else p.k, _esc(_edges_text(p)))
+        tds = "".join(f"<td style='padding:2px 8px;text-align:{'left' if j in (1, 7) else 'right'}'>{c}</td>"
                       for j, c in enumerate(cells))
         rows.append(f"<tr class='kdsl-program' data-program='{_esc(p.name)}' style='{style}'>{tds}</tr>")
     causes = ", ".join(f"{a} → {b}" for a, b in result.causes) or "none"
@@ -129,7 +132,17 @@ def ranking_html(result: Result, key: str = "total", selected: str | None = None
         summary += f"<div><b>ties</b>: {_esc(', '.join(result.ties))}</div>"
     table = (f"<table class='kdsl-ranking' style='border-collapse:collapse'><thead><tr>{head}</tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")
-    return f"<div class='kdsl-view' style=\"{_FONT}\">{summary}{table}{f'<ul>{notes}</ul>' if notes else ''}</div>"
+    return (f"<div class='kdsl-view' style=\"{_FONT}\">{summary}{table}{_verdict_tables(result)}"
+            f"{f'<ul>{notes}</ul>' if notes else ''}</div>")
+
+
+def _verdict_tables(result: Result) -> str:
+    """The edge margins and, when computed, the stability frequencies (kdsl.html's tables)."""
+    from .html import margins_html, stability_html
+    from .render import verdict
+
+    v = verdict(result)
+    return margins_html(v) + (stability_html(v.stability) if v.stability else "")
 
 
 def _groups(program: ProgramResult, var: str, envs: list[str]) -> dict[str, int]:

@@ -78,6 +78,7 @@ search {
     symmetries mirror
     top 3
     method dp
+    stability 4 seed 2
 }
 """
 
@@ -201,6 +202,7 @@ EXTREME = {
     "huge-precision": f"var X in 0..3\ncode paper(precision = {BIG})\n" + _SIM.format("uniform()"),
     "huge-top": f"var X in 0..3\nsearch {{\n    top {BIG}\n    graphs max_parents {BIG}\n}}\n"
                 + _SIM.format("uniform()"),
+    "huge-stability": f"var X in 0..3\nsearch {{\n    stability {BIG} seed {BIG}\n}}\n" + _SIM.format("uniform()"),
 }
 
 

@@ -587,9 +587,12 @@ def test_impossible_row_gives_null_and_reason():
     assert math.isclose(out["programs"][0]["total_bits"], 3.0 + 0.0)  # 3 rows at 1 bit, log2 d = 0 (nml adds no +1)
     for name in ("never", "never_slot"):
         prog = result.program(name).to_dict()
-        assert prog["total_bits"] is None and prog["model_bits"] is None
+        # only the data part is infinite: the model part keeps its finite bits, and the reason says so
+        assert prog["total_bits"] is None and prog["data_bits"] is None
+        assert prog["model_bits"] is not None and prog["model_bits"] >= 1.0
         assert all(row["total_bits"] is None for row in prog["profile"])
         assert "row 2" in prog["reason"] and "lab" in prog["reason"], prog["reason"]
+        assert prog["reason"].startswith("the data part is infinite (X's mechanism)"), prog["reason"]
     assert [p["name"] for p in out["programs"]][1:] == ["never", "never_slot"]
 
 

@@ -83,6 +83,17 @@ def test_result_view_shows_the_data_of_each_tab(regimes):
         assert f"{t['bits']:.2f}" in length
 
 
+def test_ranking_tab_shows_delta_margins_and_stability():
+    spec = (ROOT / "examples" / "orientation_shift.kdsl").read_text().replace("    top 3", "    top 3\n    stability 2")
+    result = kdsl.solve(spec)
+    ranking = ResultView(result).ranking.value
+    gap = result.program("search-2").total_bits - result.program("search-1").total_bits
+    assert f"+{gap:.2f}" in ranking
+    assert "class=\"kdsl-margins\"" in ranking and "decided by shifts" in ranking
+    assert "class=\"kdsl-stability-table\"" in ranking and "A - B" in ranking
+    assert "stability over 2 subsamples" in ranking
+
+
 def test_selecting_a_program_updates_graph_shifts_and_length(regimes):
     view = ResultView(regimes)
     before = {"graph": view.graph.value, "shifts": view.shift_map.value, "length": view.length.value,

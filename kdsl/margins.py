@@ -1,0 +1,202 @@
+"""How decisive a verdict is: the margin of every edge of the best program and where its direction comes from.
+
+For each edge ``a -> b`` of the best program two alternatives are measured:
+the shortest program with no edge between ``a`` and ``b`` (*removal*) and
+the shortest with ``b -> a`` instead (*reversal*). With an exact search they
+are the search's best under one more edge rule (:class:`kdsl.search.EdgeRules`),
+computed exactly from the local scores; declared hypotheses count too. With
+hypotheses only, the alternatives are the declared hypotheses lacking or
+reversing the edge (None when no hypothesis does). The edge's margin is the
+smaller of the two.
+
+Its direction comes from (a) the Markov equivalence class of the best DAG
+(the edge is compelled, :mod:`kdsl.equivalence`), (b) shifts across
+environments (the reversal needs more distinct mechanisms), or (c) only the
+parameter and selection bits (the reversal is no worse in either), which is
+what a single environment leaves to a code's pricing.
+
+A margin of Δ bits between two prefix codes fixed before the data means the
+shorter is favoured at level 2^-Δ (no-hypercompression: a code beats the true
+one by Δ bits with probability at most 2^-Δ); :func:`reading` says when that
+holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .equivalence import compelled_edges
+from .model import Template
+from .result import TIE_TOLERANCE, WEAK_BITS, EdgeMargin, ProgramResult, Reading, tie_tolerance
+
+if TYPE_CHECKING:
+    from .data import BoundModel
+    from .search import SearchOutcome
+
+__all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "SEARCH_PICKED", "NOT_A_CODE"]
+
+#: Why a margin against a search's program has no probability reading.
+SEARCH_PICKED = "the alternative was picked by a search among many DAGs after seeing the data"
+#: Why a margin under bic has no probability reading.
+NOT_A_CODE = "bic is not a code length"
+
+
+def reading(bits: float | None, code: str, picked: str | None = None, tolerance: float = TIE_TOLERANCE) -> Reading:
+    """The meaning of a margin of ``bits``; ``picked`` says why the programs were not fixed before the data.
+
+    A margin within ``tolerance`` (the tie tolerance at the programs' length) is a tie.
+
+    >>> reading(12.0, "nml").level == 2 ** -12, reading(12.0, "nml").strength
+    (True, 'clear')
+    >>> r = reading(3.0, "bic")
+    >>> r.strength, r.level, r.why_no_level
+    ('weak', None, 'bic is not a code length')
+    >>> reading(0.0, "paper").why_no_level
+    'within the tie tolerance (1e-09 bits)'
+    """
+    if bits is None or not math.isfinite(bits):
+        return Reading(bits, None, None, "no alternative was considered" if bits is None else "the alternative is impossible")
+    if bits <= tolerance:
+        return Reading(bits, "tie", None, f"within the tie tolerance ({tolerance:.3g} bits)")
+    strength = "weak" if bits < WEAK_BITS else "clear"
+    why = NOT_A_CODE if code == "bic" else picked
+    return Reading(bits, strength, None if why else 2.0 ** -bits, why)
+
+
+def _signature(p: ProgramResult) -> tuple:
+    mechanisms = tuple(sorted((v, m["rhs"], tuple(m["parents"]), bool(m.get("reuse"))) for v, m in p.mechanisms.items()))
+    return frozenset(p.edges), mechanisms, tuple(sorted((v, tuple(map(tuple, g))) for v, g in p.shifts.items()))
+
+
+def identical_programs(programs: Sequence[ProgramResult]) -> dict[str, str]:
+    """Each program that repeats an earlier one (same mechanisms, sharing and length): its name -> the earlier's."""
+    seen: dict[tuple, ProgramResult] = {}
+    out = {}
+    for p in programs:
+        if not p.finite:
+            continue
+        key = _signature(p)
+        first = seen.get(key)
+        if first is not None and abs(first.total_bits - p.total_bits) <= tie_tolerance(first.total_bits):
+            out[p.name] = first.name
+        else:
+            seen.setdefault(key, p)
+    return out
+
+
+def ignored_parents(template: Template) -> tuple[str, ...]:
+    """The parents a family template declares but its expression never uses.
+
+    >>> import sympy
+    >>> a = sympy.Dummy("A")
+    >>> t = Template("m", "B", ("A",), "family", family="binomial", args=(sympy.Integer(2), sympy.Symbol("p")),
+    ...              parent_symbols=(a,))
+    >>> ignored_parents(t)
+    ('A',)
+    """
+    if template.kind != "family":
+        return ()
+    used = set().union(*(a.free_symbols for a in template.args)) if template.args else set()
+    return tuple(p for p, s in zip(template.parents, template.parent_symbols) if s not in used)
+
+
+def _adjacent(p: ProgramResult, a: str, b: str) -> bool:
+    return (a, b) in p.edges or (b, a) in p.edges
+
+
+def _distinct(p: ProgramResult) -> dict[str, int]:
+    return {v: int(m["distinct"]) for v, m in p.mechanisms.items()}
+
+
+class _Alternative:
+    """The shortest considered program under one constraint: its extra bits, name and distinct mechanisms."""
+
+    def __init__(self, bits: float | None = None, name: str | None = None, distinct: dict[str, int] | None = None,
+                 searched: bool = False):
+        self.bits, self.name, self.distinct, self.searched = bits, name, distinct, searched
+
+    def improve(self, bits: float, name: str, distinct, searched: bool) -> None:
+        if math.isfinite(bits) and (self.bits is None or bits < self.bits - TIE_TOLERANCE):
+            self.bits, self.name, self.distinct, self.searched = bits, name, distinct, searched
+
+
+def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: int, child: int,
+              reverse: bool) -> tuple[float, dict[str, int] | None]:
+    """The search's best program without ``parent -> child`` (and without ``child -> parent``, or with it)."""
+    from .score import program_profile
+    from .search import EdgeRules, SearchOutcome, exact_best, outcome_hypotheses, tightened
+
+    local = outcome.local
+    rules = (local.rules or EdgeRules.none(len(local.variables))).with_edge(parent, child, forbid=True)
+    rules = rules.with_edge(child, parent, forbid=not reverse)
+    constrained = tightened(bound, bound.model.search, local, rules, cache)
+    program = exact_best(constrained)
+    if program is None or not math.isfinite(program.bits):
+        return math.inf, None
+    if not reverse:
+        return program.bits, None
+    hyp = outcome_hypotheses(bound.model, SearchOutcome([program], True, "", constrained))[0]
+    prof = program_profile(bound, hyp, cache)
+    _, choices = prof.by_k[prof.best_k()]
+    return program.bits, {mp.var: c.k for mp, c in zip(prof.mechanisms, choices)}
+
+
+def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _Alternative,
+                 n_env: int) -> tuple[str, str]:
+    if (a, b) in compelled:
+        return "equivalence class", ("compelled: every DAG Markov equivalent to the best one has it "
+                                     "(a v-structure, or Meek's rules from one)")
+    if reverse.distinct is None:
+        return "untested", "no considered program reverses it"
+    mine = _distinct(best)
+    more = {v: (mine.get(v, 0), k) for v, k in reverse.distinct.items() if k > mine.get(v, 0)}
+    if n_env > 1 and sum(reverse.distinct.values()) > sum(mine.values()):
+        shown = ", ".join(f"{v} needs {new} distinct mechanisms instead of {old}" for v, (old, new) in sorted(more.items()))
+        return "shifts", f"reversed, {shown} across the environments"
+    return "parameters", ("decided only by parameter and selection bits: the edge is reversible within the "
+                          "equivalence class" + ("" if n_env == 1 else " and the reversal needs no more distinct "
+                                                 "mechanisms") + "; no structural evidence for this direction")
+
+
+def edge_margins(bound: BoundModel, programs: Sequence[ProgramResult], best: ProgramResult,
+                 outcome: SearchOutcome | None = None, offset: float = 0.0,
+                 cache: dict | None = None, ignored: set[tuple[str, str]] | None = None,
+                 ) -> tuple[EdgeMargin, ...]:
+    """Every edge of ``best``: removal and reversal margins, their reading, and its orientation's source.
+
+    ``programs`` are the scored programs (alternatives among them are declared
+    or reported ones); ``outcome`` an exact search whose constrained optima
+    are alternatives too, with ``offset`` the bits its programs' totals add to
+    ``Program.bits``. ``ignored`` edges (a parent the child's template does not
+    use) are reported as such.
+    """
+    cache = {} if cache is None else cache
+    code = bound.model.code.name
+    names = list(bound.model.variables)
+    compelled = compelled_edges(names, best.edges)
+    others = [p for p in programs if p.finite and p.name != best.name and p.same_as != best.name]
+    out = []
+    for a, b in best.edges:
+        remove, reverse = _Alternative(), _Alternative()
+        for p in others:
+            if not _adjacent(p, a, b):
+                remove.improve(p.total_bits - best.total_bits, p.name, _distinct(p), p.name.startswith("search-"))
+            elif (b, a) in p.edges:
+                reverse.improve(p.total_bits - best.total_bits, p.name, _distinct(p), p.name.startswith("search-"))
+        if outcome is not None:
+            i, j = names.index(a), names.index(b)
+            for alt, flip in ((remove, False), (reverse, True)):
+                bits, distinct = _searched(bound, outcome, cache, i, j, flip)
+                alt.improve(bits + offset - best.total_bits, "search", distinct, True)
+        if ignored and (a, b) in ignored:
+            orientation, why = "ignored", f"{b}'s template does not use {a}: not a cause"
+        else:
+            orientation, why = _orientation(best, a, b, compelled, reverse, len(bound.environments))
+        margins = [alt for alt in (remove, reverse) if alt.bits is not None]
+        nearest = min(margins, key=lambda alt: alt.bits) if margins else None
+        picked = SEARCH_PICKED if nearest is not None and (nearest.searched or best.name.startswith("search-")) else None
+        out.append(EdgeMargin(a, b, remove.bits, remove.name, reverse.bits, reverse.name, orientation, why,
+                              reading(nearest.bits if nearest else None, code, picked, tie_tolerance(best.total_bits))))
+    return tuple(out)
