@@ -10,18 +10,17 @@ appears in the best program over the subsamples, and each code's verdict.
 
 >>> import kdsl
 >>> bound = kdsl.load('''
-... var A in 0..1
-... var B in 0..1
-... simulate env a n 200 seed 1 {
-...     A ~ bernoulli(0.3)
-...     B ~ bernoulli(0.1 + 0.8 * A)
-... }
-... search {
-...     top 1
+... model garden
+... var rain in 0..1
+... search { }
+... var wet in 0..2
+... simulate env garden n 200 seed 1 {
+...     rain ~ bernoulli(0.3)
+...     wet ~ binomial(2, 0.1 + 0.8 * rain)
 ... }
 ... ''')
 >>> out = stability(bound, runs=4, seed=7)
->>> out["runs"], out["edges"]["A - B"], sorted(out["codes"])
+>>> out["runs"], out["edges"]["rain - wet"], sorted(out["codes"])
 (4, 1.0, ['bic', 'direct', 'nml', 'paper'])
 >>> stability(bound, runs=4, seed=7) == out  # the seed reproduces it
 True

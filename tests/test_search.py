@@ -64,6 +64,11 @@ def spec_text(sizes, n_env, rows, seed, max_parents, code="paper", top=3):
     return text, {"frame": frame}, names
 
 
+#: Strategies for small random specs (spec_text's arguments but the code).
+SMALL_SPECS = {"sizes": st.lists(st.integers(2, 3), min_size=2, max_size=4), "n_env": st.integers(1, 3),
+               "rows": st.integers(5, 40), "seed": st.integers(0, 10_000)}
+
+
 def hypothesis_for(bound, parents: tuple[int, ...], names: list[str], outcome_local) -> Hypothesis:
     mechanisms = []
     for v, var in enumerate(names):

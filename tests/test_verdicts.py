@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_search import all_dags, spec_text
+from test_search import SMALL_SPECS, all_dags, spec_text
 
 import kdsl
 from kdsl.render import solve_text
@@ -30,13 +30,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 @settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    sizes=st.lists(st.integers(2, 3), min_size=2, max_size=4),
-    n_env=st.integers(1, 3),
-    rows=st.integers(5, 40),
-    seed=st.integers(0, 10_000),
-    code=st.sampled_from(["paper", "direct", "bic", "nml"]),
-)
+@given(**SMALL_SPECS, code=st.sampled_from(["paper", "direct", "bic", "nml"]))
 def test_edge_margins_equal_brute_force_over_every_dag_without_or_reversing_the_edge(sizes, n_env, rows, seed, code):
     d = len(sizes)
     text, data, names = spec_text(sizes, n_env, rows, seed, d - 1, code)
