@@ -242,6 +242,8 @@ def _solve_many(args, client) -> list:
 def cmd_solve(args) -> int:
     from .render import solve_text
 
+    if len(args.file) > 1 and args.stability is not None:
+        raise KdslError("--stability works on one spec at a time, not a sweep", file="<command line>")
     with _cluster(args) as client:
         if len(args.file) == 1:
             result = _solve(args, args.file[0], client)
