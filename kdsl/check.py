@@ -35,11 +35,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
-import sympy
 
 from . import ast
+from ._lazy import lazy_module
 from .errors import SpecError
 from .expr import Scope, constant_value, names_in, numeric, to_sympy
 from .families import FAMILIES, FamilyParameterError, log2_prob
@@ -57,8 +56,9 @@ from .model import (
     Template,
     Variable,
 )
-from .regression import DEFAULT_DEGREE, MAX_DEGREE
-from .regression import KINDS as REGRESSIONS
+
+sympy = lazy_module("sympy")
+regression = lazy_module("kdsl.regression")  # its formulas are sympy's
 
 __all__ = ["check", "CODES", "SYMMETRY_KINDS"]
 
@@ -78,6 +78,40 @@ _CHECK_GRID_LIMIT = 200_000
 #: Largest domain of a discrete variable, and largest codebook of a slot.
 MAX_DOMAIN = 1 << 24
 MAX_CODEBOOK = 100_000
+
+
+def find_cycle(children: dict[str, list[str]]) -> list[tuple[str, str]] | None:
+    """The first directed cycle met by a depth-first walk (nodes and edges in the order given), as its edges.
+
+    >>> find_cycle({"A": ["B"], "B": ["C"], "C": ["A"], "D": []})
+    [('A', 'B'), ('B', 'C'), ('C', 'A')]
+    >>> find_cycle({"A": ["B"], "B": []}) is None
+    True
+    """
+    done: set[str] = set()
+    for root in children:
+        if root in done:
+            continue
+        path: list[str] = [root]
+        on_path = {root}
+        todo = [iter(children[root])]
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                todo.pop()
+                node = path.pop()
+                on_path.discard(node)
+                done.add(node)
+                continue
+            if nxt in on_path:
+                start = path.index(nxt)
+                loop = path[start:]
+                return list(zip(loop, loop[1:] + [nxt]))
+            if nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                todo.append(iter(children[nxt]))
+    return None
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
@@ -524,13 +558,11 @@ class _Checker:
                 hint="every variable gets exactly one line, e.g. `" + missing[0] + " ~ table`",
             )
         self.reuse_classes(decl, mechanisms, seen)
-        graph = nx.DiGraph()
-        graph.add_nodes_from(seen)
-        graph.add_edges_from((p, m.var) for m in mechanisms for p in m.parents)
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            cycle = None
+        children: dict[str, list[str]] = {v: [] for v in seen}
+        for m in mechanisms:
+            for p in m.parents:
+                children[p].append(m.var)
+        cycle = find_cycle(children)
         if cycle:
             path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
             line = seen[cycle[-1][1]]
@@ -610,7 +642,7 @@ class _Checker:
                 return Template(None, var.name, (), "table", span=line.span)
             if name.name in self.templates:
                 return self.use_template(name, var, None)
-            if name.name in REGRESSIONS and (var.is_real or name.name not in FAMILIES):
+            if name.name in regression.KINDS and (var.is_real or name.name not in FAMILIES):
                 return self.free_real(name, var, None, line)
             if name.name in FAMILIES:
                 raise self.error(name, f"call the family: write {name.name}(...)")
@@ -624,7 +656,7 @@ class _Checker:
             return Template(None, var.name, tuple(parents), "table", span=line.span)
         if head.name in self.templates:
             return self.use_template(head, var, call)
-        if head.name in REGRESSIONS and head.name not in FAMILIES:
+        if head.name in regression.KINDS and head.name not in FAMILIES:
             return self.free_real(head, var, call, line)
         if head.name not in FAMILIES and not isinstance(self.globals.get(head.name), ast.MechanismDecl):
             self.unknown_mechanism(head)
@@ -654,14 +686,14 @@ class _Checker:
         args = list(call.args) if call is not None else []
         degree = 0
         if kind == "poly":
-            degree = DEFAULT_DEGREE
+            degree = regression.DEFAULT_DEGREE
             if args and isinstance(args[0], ast.Number):
                 num = args.pop(0)
-                if not (float(num.value).is_integer() and 1 <= num.value <= MAX_DEGREE):
-                    raise self.error(num, f"the degree of poly must be a whole number from 1 to {MAX_DEGREE}, "
+                if not (float(num.value).is_integer() and 1 <= num.value <= regression.MAX_DEGREE):
+                    raise self.error(num, f"the degree of poly must be a whole number from 1 to {regression.MAX_DEGREE}, "
                                           f"got {num.text}")
                 degree = int(num.value)
-        if not REGRESSIONS[kind].parents and args:
+        if not regression.KINDS[kind].parents and args:
             raise self.error(args[0], f"{kind} has no parents: write `{var.name} ~ {kind}`",
                              hint=f"for a mechanism with parents use `{var.name} ~ linear(...)` or `poly(...)`")
         if kind == "poly" and not args:
@@ -905,9 +937,9 @@ class _Checker:
         """The free mechanisms of real variables a search may use (`classes linear, poly, histogram`)."""
         listed: list[str] = []
         for ident in idents:
-            if ident.name not in REGRESSIONS:
-                raise self.error(ident, f"unknown class '{ident.name}'{_suggest(ident.name, REGRESSIONS)}",
-                                 hint="classes: " + ", ".join(REGRESSIONS))
+            if ident.name not in regression.KINDS:
+                raise self.error(ident, f"unknown class '{ident.name}'{_suggest(ident.name, regression.KINDS)}",
+                                 hint="classes: " + ", ".join(regression.KINDS))
             if ident.name in listed:
                 raise self.error(ident, f"class '{ident.name}' is listed twice")
             listed.append(ident.name)

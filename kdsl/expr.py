@@ -21,22 +21,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
 
 from . import ast
+from ._lazy import lazy_module
 from .errors import SpecError
+
+sympy = lazy_module("sympy")
 
 __all__ = ["FUNCTIONS", "Scope", "to_sympy", "numeric", "names_in", "constant_value"]
 
-#: Functions an expression may call: name -> (min args, max args, sympy builder).
-FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., sympy.Expr]]] = {
-    "sqrt": (1, 1, sympy.sqrt),
-    "exp": (1, 1, sympy.exp),
-    "log": (1, 1, sympy.log),
-    "abs": (1, 1, sympy.Abs),
-    "floor": (1, 1, sympy.floor),
-    "min": (2, None, sympy.Min),
-    "max": (2, None, sympy.Max),
+#: Functions an expression may call: name -> (min args, max args, name of the sympy builder).
+FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
+    "sqrt": (1, 1, "sqrt"),
+    "exp": (1, 1, "exp"),
+    "log": (1, 1, "log"),
+    "abs": (1, 1, "Abs"),
+    "floor": (1, 1, "floor"),
+    "min": (2, None, "Min"),
+    "max": (2, None, "Max"),
 }
 
 
@@ -160,7 +162,8 @@ def to_sympy(expr: ast.Expr, scope: Scope) -> sympy.Expr:
         name = expr.func.name
         if name not in FUNCTIONS:
             raise scope.error(expr.func, f"unknown function '{name}'; expressions may call {', '.join(FUNCTIONS)}")
-        lo, hi, build = FUNCTIONS[name]
+        lo, hi, builder = FUNCTIONS[name]
+        build = getattr(sympy, builder)
         n = len(expr.args)
         if n < lo or (hi is not None and n > hi):
             want = str(lo) if hi == lo else f"at least {lo}"

@@ -32,7 +32,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from ._lazy import lazy_module
+
+special = lazy_module("scipy.special")
 
 __all__ = [
     "FAMILIES",

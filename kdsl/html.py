@@ -31,10 +31,11 @@ import warnings
 from html import escape
 from typing import Any
 
-import networkx as nx
-
+from ._lazy import lazy_module
 from .render import Verdict, _cause_text, margin_rows, reading_text, search_state, stability_rows, verdict
 from .result import ProgramResult, Result
+
+nx = lazy_module("networkx")
 
 __all__ = [
     "result_html",

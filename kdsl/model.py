@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import sympy
 
 from . import ast
+from ._lazy import lazy_module
 from .families import Domain
+
+sympy = lazy_module("sympy")
 
 VariableKind = Literal["int", "labels", "bits", "real"]
 

@@ -63,11 +63,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from . import sharing, tables
+from ._lazy import lazy_module
 from .data import BoundModel
 from .model import Template, Variable
+
+sp = lazy_module("sympy")
 
 __all__ = ["KINDS", "MAX_DEGREE", "DEFAULT_DEGREE", "RegressionKind", "free_templates", "regression_profile",
            "gaussian_data_bits", "bic_parameter_bits", "nml_complexity_bits", "elias_gamma_bits", "number_bits",

@@ -75,9 +75,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from kdsl._lazy import lazy_module
 from kdsl.errors import BudgetError, KdslError
+
+optimize = lazy_module("scipy.optimize")
 
 __all__ = [
     "SelectionProfile",
@@ -559,7 +561,7 @@ def _surjective_assignment(cost: np.ndarray, cand: np.ndarray) -> np.ndarray | N
     extra = (sub - low[:, None]).T  # (k, N) >= 0
     fin = np.isfinite(extra)
     big = (float(extra[fin].max()) + 1.0) * (len(cand) + 1)
-    rows, cols = linear_sum_assignment(np.where(fin, extra, big))
+    rows, cols = optimize.linear_sum_assignment(np.where(fin, extra, big))
     if not fin[rows, cols].all():
         return None
     assign = cand[sub.argmin(axis=1)]

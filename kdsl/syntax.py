@@ -1,7 +1,9 @@
 """Parse kdsl text into the syntax tree of :mod:`kdsl.ast`.
 
 The grammar is ``grammar/kdsl.lark`` (shipped in the wheel as
-``kdsl/kdsl.lark``). A post-lexer drops newlines inside ``( )``, ``[ ]`` and
+``kdsl/kdsl.lark``); its LALR parser is generated once, by
+``scripts/build_parser.py`` with lark's standalone tool, into
+``kdsl/_lark_parser.py``, so no process builds it. A post-lexer drops newlines inside ``( )``, ``[ ]`` and
 value sets so lists may wrap; a syntax error becomes a
 :class:`~kdsl.errors.SpecSyntaxError` located at the offending token, with a
 hint for the common mistakes.
@@ -25,10 +27,18 @@ import re
 from importlib import resources
 from pathlib import Path
 
-import lark
-from lark import Token, Transformer, v_args
-
 from . import ast
+from ._lark_parser import (
+    Lark,
+    Lark_StandAlone,
+    Token,
+    Transformer,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    VisitError,
+    v_args,
+)
 from .errors import SpecSyntaxError
 
 __all__ = ["parse", "grammar_text", "split_lines", "MAX_DEPTH"]
@@ -89,17 +99,10 @@ class _BracketNewlines:
 
 
 @functools.lru_cache(maxsize=1)
-def _parser() -> tuple[lark.Lark, _BracketNewlines]:
+def _parser() -> tuple[Lark, _BracketNewlines]:
+    """The parser, generated from the grammar at build time (``scripts/build_parser.py``); loading it builds nothing."""
     post = _BracketNewlines()
-    parser = lark.Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        postlex=post,
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
-    return parser, post
+    return Lark_StandAlone(postlex=post), post
 
 
 def _span(meta_or_token) -> ast.Span:
@@ -314,7 +317,7 @@ _TOKEN_WORDS = {
 }
 
 
-def _describe_expected(expected: set[str], parser: lark.Lark) -> str:
+def _describe_expected(expected: set[str], parser: Lark) -> str:
     words = []
     for name in sorted(expected):
         if name in _TOKEN_WORDS:
@@ -339,7 +342,7 @@ def _describe_token(tok: Token) -> str:
     return str(tok) if tok.type in ("NAME", "INT", "DECIMAL", "SCIENTIFIC") else repr(str(tok))
 
 
-def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
+def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
     parser = _parser()[0]
     lines = split_lines(text)
     line = getattr(err, "line", None)
@@ -349,7 +352,7 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str, filename: str
     source_line = lines[line - 1] if 1 <= line <= len(lines) else ""
     hint = None
     end_column = None
-    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+    if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
         message = f"unexpected character {ch!r}"
         following = text[err.pos_in_stream: err.pos_in_stream + 2]
@@ -447,19 +450,19 @@ def parse(text: str, filename: str | None = None) -> ast.Spec:
     source = text if text.endswith("\n") else text + "\n"
     try:
         tree = parser.parse(source)
-    except lark.exceptions.UnexpectedInput as err:
+    except UnexpectedInput as err:
         raise _syntax_error(err, text, filename, post) from None
     except RecursionError:  # pragma: no cover - the LALR parser does not recurse
         raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
     _check_depth(tree, text, filename)
     try:
         decls = _ToAst().transform(tree)
-    except lark.exceptions.VisitError as err:  # pragma: no cover - a bug in the transformer
+    except VisitError as err:  # pragma: no cover - a bug in the transformer
         raise err.orig_exc from None
     return ast.Spec(decls, text, filename)
 
 
-def _check_depth(tree: lark.Tree, text: str, filename: str) -> None:
+def _check_depth(tree: Tree, text: str, filename: str) -> None:
     """Refuse trees deeper than :data:`MAX_DEPTH` (walked without recursion)."""
     stack = [(tree, 0)]
     while stack:
@@ -473,4 +476,4 @@ def _check_depth(tree: lark.Tree, text: str, filename: str) -> None:
                 source_line=lines[line - 1] if line <= len(lines) else "",
                 hint="split the expression with `let` constants",
             )
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codes import log2_multinomial_complexity
 from .data import BoundModel
 from .model import Symmetry, Variable
 
@@ -180,6 +179,8 @@ def _mle_bits(counts: np.ndarray) -> np.ndarray:
 
 def _nml_bits(totals: np.ndarray, k: int) -> np.ndarray:
     values, inverse = np.unique(totals.astype(np.int64), return_inverse=True)
+    from .codes import log2_multinomial_complexity  # sympy and scipy: imported only for the nml code
+
     lookup = np.array([log2_multinomial_complexity(k, int(v)) for v in values])
     return lookup[inverse].reshape(totals.shape).sum(-1)
 

@@ -239,3 +239,29 @@ def test_explain_defaults_to_best_and_runner_up_and_names_unknown_programs():
     bad = run_cli("explain", "examples/covariate_shift.kdsl", "--program", "nope", cwd=ROOT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "examples/covariate_shift.kdsl: no program named 'nope'; the programs are: causal" in bad.stderr
+
+
+def test_check_imports_no_heavy_module_for_a_spec_without_formulas(tmp_path):
+    """`kdsl check` of tables over a small CSV needs numpy only: sympy, scipy, networkx, pandas and IPython stay out."""
+    (tmp_path / "d.csv").write_text("X,Y\n0,1\n1,0\n1,1\n")
+    (tmp_path / "s.kdsl").write_text('var X in 0..1\nvar Y in 0..1\nenv a from "d.csv"\n'
+                                     "hypothesis h {\n    X ~ table\n    Y ~ table(X)\n}\n")
+    heavy = ("sympy", "scipy", "networkx", "pandas", "IPython", "lark")
+    code = ("import sys; from kdsl.cli import main; status = main(['check', 's.kdsl']); "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules)); sys.exit(status)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert run.returncode == 0, run.stderr
+    assert "hypotheses (1)" in run.stdout
+    assert run.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_console_script_exits_at_once_with_its_output_flushed(tmp_path):
+    (tmp_path / "s.kdsl").write_text("var X in 0..1\nsimulate env a n 5 seed 0 {\n    X ~ bernoulli(0.5)\n}\n")
+    run = subprocess.run([sys.executable, "-m", "kdsl.cli", "check", "s.kdsl", "--json"], capture_output=True,
+                         text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["environments"] == [{"name": "a", "rows": 5, "origin": "simulate (seed 0)"}]
+    bad = subprocess.run([sys.executable, "-m", "kdsl.cli", "check", "missing.kdsl"], capture_output=True, text=True,
+                         cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert bad.returncode == 2 and bad.stderr

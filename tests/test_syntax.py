@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sympy
 
@@ -9,6 +11,8 @@ import kdsl
 from kdsl import ast
 from kdsl.errors import SpecSyntaxError
 from kdsl.expr import Scope, names_in, to_sympy
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Every form of LANGUAGE.md, written as the reference writes it (comments
 # included), plus wrapped lists and contextual keywords used as names.
@@ -361,3 +365,42 @@ def test_syntax_error_is_located():
         "    var Y 0..3",
         "          ^",
     ]
+
+
+def test_the_generated_parser_is_built_from_the_current_grammar():
+    import hashlib
+
+    from kdsl import _lark_parser
+
+    digest = hashlib.sha256((ROOT / "grammar" / "kdsl.lark").read_bytes()).hexdigest()
+    header = Path(_lark_parser.__file__).read_text(encoding="utf-8").splitlines()[0]
+    assert f"sha256 {digest}" in header, "grammar/kdsl.lark changed: run `python scripts/build_parser.py`"
+
+
+def test_the_generated_parser_parses_like_one_built_from_the_grammar():
+    import lark
+
+    from kdsl.syntax import _BracketNewlines, _parser, grammar_text
+
+    built = lark.Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
+                      propagate_positions=True, maybe_placeholders=True)
+    generated = _parser()[0]
+    texts = [p.read_text(encoding="utf-8") for folder in ("examples", "tests/specs") for p in (ROOT / folder).glob("*.kdsl")]
+    assert len(texts) > 20
+
+    def plain(node):
+        """A tree as nested tuples: rule names, token types and texts, and every position."""
+        if hasattr(node, "children"):
+            meta = node.meta
+            where = None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
+            return str(node.data), where, [plain(child) for child in node.children]
+        return None if node is None else (node.type, str(node), node.line, node.column)
+
+    def outcome(parser, text):
+        try:
+            return plain(parser.parse(text if text.endswith("\n") else text + "\n"))
+        except Exception as err:  # the two parsers raise their own classes of the same names
+            return type(err).__name__, getattr(err, "line", None), getattr(err, "column", None)
+
+    for text in texts:
+        assert outcome(generated, text) == outcome(built, text)
