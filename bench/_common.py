@@ -76,6 +76,19 @@ def machine(packages: list[str]) -> str:
             f"python {platform.python_version()}; {versions(packages)}")
 
 
+def process_env(pythonpath: Path | None) -> dict[str, str]:
+    """The environment of a timed child process: byte code written and read as in an install, the given path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def ratio_row(cells: list[object]) -> str:
+    """One row of a Markdown table."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def timed(fn: Callable, repeat: int = 1, cpu: list[float] | None = None) -> tuple[object, list[float]]:
     """Run ``fn`` ``repeat`` times; its last value and every wall time in seconds.
 

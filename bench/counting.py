@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _common import machine, median
+from _common import machine, median, ratio_row
 
 import kdsl
 from kdsl.tables import count_tables
@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(work)} tables, identical")
     print("| tables | rows | before (s) | now (s) | speed-up | load average (min-max) |")
     print("|---|---|---|---|---|---|")
-    print(f"| {len(work)} | {rows:,} | {before:.2f} | {now:.2f} | {before / now:.1f}x | "
-          f"{min(loads):.2f}-{max(loads):.2f} |")
+    print(ratio_row([len(work), f"{rows:,}", f"{before:.2f}", f"{now:.2f}", f"{before / now:.1f}x",
+                     f"{min(loads):.2f}-{max(loads):.2f}"]))
     return 0
 
 

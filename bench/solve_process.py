@@ -16,6 +16,7 @@ checkouts, ``--repeat`` times each. Both must report the same best program
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, discrete_spec, machine, median, random_network_data
+from _common import ROOT, discrete_spec, machine, median, process_env, random_network_data, ratio_row
 
 
 def write_case(folder: Path, d: int, envs: int, rows: int, seed: int) -> Path:
@@ -43,9 +44,8 @@ def write_case(folder: Path, d: int, envs: int, rows: int, seed: int) -> Path:
 
 
 def run(checkout: Path, spec: Path) -> tuple[float, dict]:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(spec), "--json"], env=env,
+    done = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(spec), "--json"], env=process_env(checkout),
                           capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     result = json.loads(done.stdout)
@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     print("kdsl solve as a whole process: this checkout against an older one, alternating")
     print(machine(["numpy", "scipy", "sympy", "lark"]))
     print(f"command: python {' '.join(sys.argv)}")
+    for checkout in (ROOT, args.old):
+        compileall.compile_dir(checkout / "kdsl", quiet=1)  # byte code, as an installed package has it
     times: dict[str, list[float]] = {"new": [], "old": []}
     answers = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -79,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"same best program: {answers['new']['bits']} bits, {len(answers['new']['edges'])} edges")
     print("| variables | environments x rows | old (s) | new (s) | speed-up | load average (min-max) |")
     print("|---|---|---|---|---|---|")
-    print(f"| {args.vars} | {args.envs} x {args.rows} | {old:.2f} | {new:.2f} | {old / new:.1f}x | "
-          f"{min(loads):.2f}-{max(loads):.2f} |")
+    print(ratio_row([args.vars, f"{args.envs} x {args.rows}", f"{old:.2f}", f"{new:.2f}", f"{old / new:.1f}x",
+                     f"{min(loads):.2f}-{max(loads):.2f}"]))
     return 0
 
 
