@@ -126,6 +126,11 @@ def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
             for dag in dags]
 
 
+def _one_way_edges(model, edges) -> list[tuple[str, str]]:
+    """Edges from a discrete to a real variable: a search cannot represent the reverse (no table over a real parent)."""
+    return [(a, b) for a, b in edges if model.variables[a].is_discrete and model.variables[b].is_real]
+
+
 def _template_notes(programs: list[ProgramProfile]) -> list[str]:
     """Say where compared programs describe a variable with different named templates."""
     by_var: dict[str, set[str]] = {}
@@ -226,6 +231,12 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
                 shared &= edges
         causes = tuple(e for e in best.edges if e in shared)
     notes = _template_notes(profiles)
+    if best is not None and best.name.startswith("search-"):
+        one_way = _one_way_edges(model, causes)
+        if one_way:
+            causes = tuple(e for e in causes if e not in one_way)
+            notes.append(f"not reported as causes: {', '.join(f'{a} -> {b}' for a, b in one_way)}: a search gives a "
+                         "discrete variable no real parent, so these edges could not point the other way")
     if best is not None and best.name == "search-1" and len(hidden_ties) > 1:
         dropped = [f"{a} -> {b}" for a, b in best.edges if (a, b) not in set(causes) and (a, b) not in ignored]
         notes.append(f"{len(hidden_ties)} DAGs of equal length (within rounding) differ from search-1 by reversing "

@@ -266,3 +266,14 @@ def test_explain_shows_a_regression_term():
     assert "P_{Y}" in text and "D_{Y}" in text
     values = result.programs[0].formula_values
     assert values["P_{Y}"] > 0 and values["D_{Y}"] == pytest.approx(result.programs[0].mechanisms["Y"]["data_bits"])
+
+
+def test_edges_between_discrete_and_real_variables_are_not_reported_as_causes():
+    rng = np.random.default_rng(8)
+    k = rng.integers(0, 3, 400)
+    y = np.round(1.5 * k + rng.normal(0, 0.5, 400), 2)
+    spec = "var K in 0..2\nvar Y real\nenv a from d\nsearch {\n graphs\n}\ncode nml"
+    result = kdsl.solve(spec, data={"d": {"K": k, "Y": y}})
+    assert ("K", "Y") in result.programs[0].edges
+    assert result.causes == ()
+    assert any("not reported as causes: K -> Y" in note for note in result.notes)
