@@ -117,6 +117,7 @@ class BitsDomain(Node):
 @dataclass(frozen=True)
 class RealDomain(Node):
     step: Number | None
+    auto: bool = False  # `step auto`: the resolution is inferred from the data
 
 
 Domain = Union[IntRange, LabelSet, BitsDomain, RealDomain]

@@ -288,7 +288,7 @@ class _Checker:
                 raise self.error(dom.step, f"the resolution must be a positive number, got {dom.step.text}")
             if not 1e-12 <= step <= 1e12:
                 raise self.error(dom.step, f"the resolution {dom.step.text} is outside the supported range 1e-12 .. 1e12")
-        return Variable(name, "real", None, None, step=step, span=decl.span)
+        return Variable(name, "real", None, None, step=step, span=decl.span, step_auto=dom.auto)
 
     def variable_named(self, ident: ast.Ident, role: str = "variable") -> Variable:
         if ident.name in self.variables:

@@ -25,6 +25,7 @@ kdsl.errors.DataError: lab:2: column 'X', data row 2: value 3 is outside the dom
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import errno
 import io
@@ -733,7 +734,7 @@ class _Binder:
             raise SpecError("the spec declares no environments: add `env NAME from \"file.csv\"`, "
                             "`envs from \"file.csv\" by COLUMN` or a `simulate` block", file=self.model.filename,
                             line=1, column=1, source_line=self.model.source_line(1))
-        return BoundModel(self.model, tuple(envs))
+        return BoundModel(_with_inferred_steps(self.model, envs), tuple(envs))
 
     def environments(self, source: EnvSource) -> list[Environment]:
         """The environments one source gives, read and checked (names across sources are checked by ``add``)."""
@@ -820,6 +821,42 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
                                  source_line=model.source_line(line.span.line)) from None
         envs.append(Environment(name, {v: cols[v] for v in model.variables}, f"simulate (seed {source.seed})"))
     return envs
+
+
+#: ``step auto`` tries the resolutions 10^j for j from 12 down to this.
+AUTO_STEP_MIN_EXPONENT = -12
+
+
+def inferred_step(values: np.ndarray) -> float | None:
+    """The coarsest power of ten (1e12 .. 1e-12) that every value is a whole multiple of; None if there is none.
+
+    >>> inferred_step(np.array([1.25, 3.5, -2.0])), inferred_step(np.array([120.0, 40.0])), inferred_step(np.array([0.0]))
+    (0.01, 10.0, 1000000000000.0)
+    """
+    for j in range(12, AUTO_STEP_MIN_EXPONENT - 1, -1):
+        q = 10.0**j
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.all(np.abs(values - q * np.round(values / q)) <= 1e-9 * np.abs(values)):
+                return q
+    return None
+
+
+def _with_inferred_steps(model: Model, envs: list[Environment]) -> Model:
+    """The model with each `step auto` variable's step set to its data's resolution."""
+    auto = [v for v in model.variables.values() if v.step_auto]
+    if not auto:
+        return model
+    variables = dict(model.variables)
+    for var in auto:
+        step = inferred_step(np.concatenate([env.columns[var.name] for env in envs]))
+        if step is None:
+            span = var.span
+            raise DataError(f"the resolution of {var.name} cannot be inferred: its values lie on no decimal grid "
+                            f"down to 1e{AUTO_STEP_MIN_EXPONENT}", file=model.filename, line=span.line,
+                            column=span.column, source_line=model.source_line(span.line),
+                            hint=f"declare it: `var {var.name} real step 0.001`")
+        variables[var.name] = dataclasses.replace(var, step=step)
+    return dataclasses.replace(model, variables=variables)
 
 
 def bind(model: Model, data: Mapping[str, Any] | None = None, read_sources: ReadSources | None = None) -> BoundModel:

@@ -37,6 +37,7 @@ class Variable:
     labels: tuple[str, ...] | None = None
     step: float | None = None
     span: ast.Span | None = None
+    step_auto: bool = False  # `step auto`: ``step`` is 0.01 until data are bound, then their resolution
 
     @property
     def is_real(self) -> bool:

@@ -149,8 +149,8 @@ def gaussian_data_bits(n: np.ndarray, rss_: np.ndarray, log2_var: np.ndarray, lo
     >>> round(float(gaussian_data_bits(np.array(10.0), np.array(10.0), np.array(0.0), np.array(0.0))), 4)
     20.471
     """
-    with np.errstate(divide="ignore"):
-        ratio = np.exp2(np.log2(rss_) - log2_var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isinf(rss_), np.inf, np.exp2(np.log2(rss_) - log2_var))  # inf: beyond any float
     return n / 2 * (np.log2(2 * np.pi) + log2_var) + ratio / (2 * _LN2) - n * log2_step
 
 
@@ -322,10 +322,16 @@ def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.nda
     beta = np.einsum("gij,gj,gkj,gk->gi", evecs, inv, evecs, b)
     rank = keep.sum(-1).astype(float)
     log2_step = scale.log2_step
+    res = np.maximum(c - np.einsum("gi,gi->g", beta, b), 0.0)  # the least-squares residual
     if code in ("paper", "direct"):
-        beta = _quantised_beta(beta, scale, precision)
-    fitted_ss = np.einsum("gi,gij,gj->g", beta, s, beta)
-    res = np.maximum(c - 2 * np.einsum("gi,gi->g", beta, b) + fitted_ss, 0.0)
+        rounded = _quantised_beta(beta, scale, precision)
+        delta = rounded - beta
+        with np.errstate(over="ignore", invalid="ignore"):  # RSS(b) = RSS(b-hat) + (b - b-hat)' S (b - b-hat)
+            extra = np.einsum("gi,gij,gj->g", delta, s, delta)
+        res = res + np.where(np.isnan(extra), np.inf, np.maximum(extra, 0.0))
+        beta = rounded
+    with np.errstate(over="ignore", invalid="ignore"):
+        fitted_ss = np.einsum("gi,gij,gj->g", beta, s, beta)
     with np.errstate(divide="ignore"):
         log2_var = np.maximum(np.log2(res / n), 2 * log2_step)  # the noise scale is at least one cell
     if code in ("paper", "direct"):
@@ -349,13 +355,14 @@ def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.nda
 
 def _log2_mean_square(fitted_ss: np.ndarray, total: np.ndarray, n: np.ndarray, shift: float) -> np.ndarray:
     """log2 of the mean square of the fitted values in original position, (ŷ + shift)², without overflow."""
-    if abs(shift) <= 1.0:
-        inner = (fitted_ss + 2 * shift * total + n * shift**2) / n
-        scale = 0.0
-    else:
-        inner = fitted_ss / (n * shift**2) + 2 * total / (n * shift) + 1.0
-        scale = 2 * math.log2(abs(shift))
-    return np.log2(np.maximum(inner, 1e-300)) + scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        if abs(shift) <= 1.0:
+            inner = (fitted_ss + 2 * shift * total + n * shift * shift) / n
+            scale = 0.0
+        else:
+            inner = fitted_ss / shift / shift / n + 2 * total / (n * shift) + 1.0
+            scale = 2 * math.log2(abs(shift))
+    return np.log2(np.maximum(np.nan_to_num(inner, nan=np.inf), 1e-300)) + scale
 
 
 def _coefficient_log2_cells(beta: np.ndarray, scale: _ChildScale) -> np.ndarray:

@@ -149,7 +149,12 @@ class _ToAst(Transformer):
         return ast.BitsDomain(_span(meta), int(c[0]))
 
     def real_domain(self, meta, c):
+        if c and c[0] == "auto":
+            return ast.RealDomain(_span(meta), None, auto=True)
         return ast.RealDomain(_span(meta), c[0] if c else None)
+
+    def step_auto(self, meta, c):
+        return "auto"
 
     # environments
     def env_decl(self, meta, c):

@@ -129,7 +129,8 @@ _TOKENS = st.sampled_from([
     "var", "X", "Y", "in", "0..3", "-3..3", "{", "}", "(", ")", "[", "]", "hypothesis", "h", "~", "=", "|", "/",
     "table", "poisson", "normal", "categorical", "uniform", "mechanism", "where", "t", "grid", "simulate", "env",
     "envs", "n", "seed", "1", "0.5", "1e-3", "let", ",", "symmetry", "on", "reflect", "cyclic", "permute", "code",
-    "paper", "search", "graphs", "max_parents", "top", "method", "milp", "linear", "poly", "histogram", "classes", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
+    "paper", "search", "graphs", "max_parents", "top", "method", "milp",
+    "linear", "poly", "histogram", "classes", "auto", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
     "e0..e3", "by", "from", '"a.csv"', "theta", "[env]", "sqrt", "model", "\n", "\n", " ", "#", "λ", "\x00",
 ])
 

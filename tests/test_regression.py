@@ -277,3 +277,21 @@ def test_edges_between_discrete_and_real_variables_are_not_reported_as_causes():
     assert ("K", "Y") in result.programs[0].edges
     assert result.causes == ()
     assert any("not reported as causes: K -> Y" in note for note in result.notes)
+
+
+def test_step_auto_takes_the_datas_resolution(tmp_path):
+    (tmp_path / "d.csv").write_text("X,Y\n1.5,10\n2.25,20\n3,40\n")
+    (tmp_path / "s.kdsl").write_text('var X real step auto\nvar Y real step auto\nenv a from "d.csv"\n'
+                                     "hypothesis h {\n X ~ normal\n Y ~ linear(X)\n}\n")
+    bound = kdsl.load(str(tmp_path / "s.kdsl"))
+    assert (bound.model.variables["X"].step, bound.model.variables["Y"].step) == (0.01, 10.0)
+    # the same lengths as with the steps written out
+    written = (tmp_path / "s.kdsl").read_text().replace("X real step auto", "X real step 0.01").replace(
+        "Y real step auto", "Y real step 10")
+    (tmp_path / "w.kdsl").write_text(written)
+    assert kdsl.solve(str(tmp_path / "w.kdsl")).programs[0].total_bits == pytest.approx(
+        kdsl.solve(str(tmp_path / "s.kdsl")).programs[0].total_bits, rel=1e-12)
+    with pytest.raises(KdslError, match="the resolution of X cannot be inferred") as err:
+        kdsl.load("var X real step auto\nenv a from d\nhypothesis h {\n X ~ normal\n}",
+                  data={"d": {"X": np.array([1.2345678901234e-7, 2e-7])}})
+    assert err.value.line == 1
