@@ -458,8 +458,12 @@ class SharedFits:
     method: str
 
 
-def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[], _Fits], fixed: bool) -> SharedFits:
-    """Group the environments into shared fits, exactly (subset DP) up to PARTITION_EXACT_MAX, else greedily."""
+def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[], _Fits], fixed: bool,
+           with_min_data: bool = True) -> SharedFits:
+    """Group the environments into shared fits, exactly (subset DP) up to PARTITION_EXACT_MAX, else greedily.
+
+    Without ``with_min_data`` the least data bits per k are those of the shortest grouping (an upper bound).
+    """
     if fixed:
         f = block(list(range(n_env)))
         return SharedFits({1: ([list(range(n_env))], [f.data[0]], [f.param[0]], [f.rows[0]])},
@@ -468,7 +472,7 @@ def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[]
         f = subsets()
         f.data[0] = f.param[0] = math.inf
         total = sharing.best_partition_by_k(f.data + f.param)
-        least = sharing.best_partition_by_k(f.data).bits
+        least = sharing.best_partition_by_k(f.data).bits if with_min_data else None
         best = {}
         for k in range(1, n_env + 1):
             parts = total.partitions[k]
@@ -476,14 +480,15 @@ def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[]
                 masks = [sum(1 << e for e in g) for g in parts]
                 best[k] = ([list(g) for g in parts], [float(f.data[m]) for m in masks],
                            [float(f.param[m]) for m in masks], [float(f.rows[m]) for m in masks])
-        return SharedFits(best, {k: float(least[k]) for k in best}, True, "exact partition DP")
+        least_data = {k: float(least[k]) if least is not None else sum(best[k][1]) for k in best}
+        return SharedFits(best, least_data, True, "exact partition DP")
 
     def cost(members, data_only=False):
         f = block(list(members))
         return float(f.data[0]) + (0.0 if data_only else float(f.param[0]))
 
     total = sharing.greedy_partition_by_k(lambda g: cost(g), n_env)
-    least = sharing.greedy_partition_by_k(lambda g: cost(g, True), n_env)
+    least = sharing.greedy_partition_by_k(lambda g: cost(g, True), n_env) if with_min_data else total
     best = {}
     for k in range(1, n_env + 1):
         parts = total.partitions[k]
@@ -516,7 +521,7 @@ def _variants(bound: BoundModel, template: Template, code: str, precision: int):
 
 
 def regression_profile(bound: BoundModel, template: Template, code: str, precision: int, fixed: bool,
-                       grouping: Callable[[int, int], float], weight: int):
+                       grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True):
     """Every k's shortest realisation of a free real mechanism: ``{k: (data, grouping, parameter+choice bits,
     groups, labels, rows)}``, the least data bits per k, exactness and the method.
 
@@ -527,7 +532,7 @@ def regression_profile(bound: BoundModel, template: Template, code: str, precisi
     least: dict[int, float] = {}
     exact, method = True, ""
     for extra, block, subsets, what in _variants(bound, template, code, precision):
-        shared = _share(n_env, block, subsets, fixed)
+        shared = _share(n_env, block, subsets, fixed, with_min_data)
         exact = exact and shared.exact
         method = shared.method
         for k, (groups, data, param, rows) in shared.best.items():

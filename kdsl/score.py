@@ -416,10 +416,12 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     return best, min_data, shared.exact, shared.method
 
 
-def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int) -> tuple[dict, dict, bool, str]:
-    """A free mechanism of a real variable (:mod:`kdsl.regression`), as choices per k."""
+def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
+                        with_min_data: bool) -> tuple[dict, dict | None, bool, str]:
+    """A free mechanism of a real variable (:mod:`kdsl.regression`), as choices per k (no least data bits
+    without ``with_min_data``)."""
     rows, least, exact, method = regression.regression_profile(
-        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code))
+        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code), with_min_data)
     best = {}
     for k, (data, sel, param, groups, labels, group_rows) in rows.items():
         reason = None if math.isfinite(data + param) else (
@@ -427,7 +429,7 @@ def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision
             "environments has no more rows than coefficients")
         best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels, group_rows=group_rows,
                          impossible=reason)
-    return best, least, exact, method
+    return best, least if with_min_data else None, exact, method
 
 
 def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
@@ -538,7 +540,7 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
     elif mech.template.kind == "regression":
-        best, min_data, exact, method = _regression_profile(bound, mech, code, model.code.precision)
+        best, min_data, exact, method = _regression_profile(bound, mech, code, model.code.precision, with_min_data)
     else:
         best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision, with_min_data)
         if not with_min_data and code not in ("paper", "direct"):
