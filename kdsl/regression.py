@@ -464,10 +464,10 @@ def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[]
 
     Without ``with_min_data`` the least data bits per k are those of the shortest grouping (an upper bound).
     """
-    if fixed:
+    if fixed or n_env == 1:
         f = block(list(range(n_env)))
         return SharedFits({1: ([list(range(n_env))], [f.data[0]], [f.param[0]], [f.rows[0]])},
-                          {1: float(f.data[0])}, True, "fixed")
+                          {1: float(f.data[0])}, True, "fixed" if fixed else "one environment")
     if n_env <= PARTITION_EXACT_MAX:
         f = subsets()
         f.data[0] = f.param[0] = math.inf
