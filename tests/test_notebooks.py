@@ -197,6 +197,8 @@ assert "anticausal" in view.length.value and anti.formula in view.length.value
 assert sum(model_bits["anticausal"].values()) < sum(model_bits["causal"].values())
 assert sum(data_bits["anticausal"].values()) > sum(data_bits["causal"].values()) + 10
 assert direct.best == "anticausal" and 0 < direct_gap < 1
+for code, free_causal, free_anticausal, free_causes, x_groups in rows:   # free regressions, no templates
+    assert free_causal < free_anticausal and free_causes == (("X", "Y"),) and len(x_groups) >= 2, code
 """,
     "05_unknown_interventions.ipynb": """
 import math
