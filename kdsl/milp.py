@@ -481,6 +481,9 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
                 break
             if not model.run(progress):
                 break
+            if model.h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                # the LP optimum over a subset of the constraints bounds the shortest program from below
+                best_lower = max(best_lower, model.h.getInfo().objective_function_value + model.constant)
             x = np.array(model.h.getSolution().col_value)
             cuts = _lp_cuts(model, x)
             if not cuts:

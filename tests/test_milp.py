@@ -134,3 +134,22 @@ def test_the_cli_says_method_reason_proof_gap_and_candidates(tmp_path):
     json_run = subprocess.run(base + ["--json"], capture_output=True, text=True, env=env)
     search = json.loads(json_run.stdout)["search"]  # HiGHS's banner must not reach stdout
     assert search["proven"] is True and 0 <= search["gap"] < 1e-6 and search["candidates"] >= 6
+
+
+def test_a_stopped_integer_program_reports_its_lower_bound_and_gap():
+    text, data, _ = spec_text([3] * 10, 2, 150, seed=4, max_parents=2, top=1)
+    bound = load(text, data=data)
+    local = local_scores(bound, bound.model.search)
+    calls = []
+
+    def stop_after_the_first_relaxation(stage, done, total):
+        calls.append(stage)
+        if len(calls) > 1:
+            raise StopSearch
+
+    stopped = solve_milp(local, start=greedy(local), progress=stop_after_the_first_relaxation)
+    optimum = exact_best(local).bits
+    best = stopped.programs[0].bits
+    assert not stopped.proven
+    assert math.isfinite(stopped.lower_bound) and stopped.lower_bound <= optimum + 1e-6 <= best + 1e-6
+    assert abs(stopped.gap - (best - stopped.lower_bound)) < 1e-9
