@@ -452,10 +452,10 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
     highspy = require_highspy()
     d = len(local.variables)
     cands = candidate_sets(local, top)
-    model = _Model(highspy, cands, d)
     stats = {"candidates": cands.count, "scored": cands.scored, "cuts": 0, "rounds": 0}
-    if not all(cands.sets[v] for v in range(d)):
-        return MilpOutcome([], True, math.inf, 0.0, cands.count, stats)
+    if not all(cands.sets[v] for v in range(d)):  # a variable without a finite mechanism: no finite program
+        return MilpOutcome([Program(math.inf, {})], True, math.inf, 0.0, cands.count, stats)
+    model = _Model(highspy, cands, d)
 
     def own_bits(parents: dict[int, int], classes: tuple[int, ...]) -> float:
         held = set()
