@@ -279,12 +279,32 @@ class CodeDecl(Node):
 
 
 @dataclass(frozen=True)
+class EdgeRef(Node):
+    """``PARENT -> CHILD`` in a ``forbid`` or ``require`` line."""
+
+    parent: Ident
+    child: Ident
+
+
+@dataclass(frozen=True)
+class Targets(Node):
+    """``targets ENV: V1, V2`` (``variables`` empty for ``targets ENV: none``)."""
+
+    env: Ident
+    variables: tuple[Ident, ...]
+
+
+@dataclass(frozen=True)
 class SearchOption(Node):
     """One line of a search block: ``kind`` is graphs, shifts, fixed,
-    symmetries, classes, top, time_limit or method; ``value`` its argument (or None)."""
+    symmetries, classes, top, time_limit, method, forbid, require, tiers or
+    targets; ``value`` its argument (or None): names for symmetries and
+    classes, a name for method, edges for forbid and require, one tuple of
+    names per tier for tiers, a :class:`Targets`."""
 
     kind: str
-    value: Union[int, float, tuple[Ident, ...], Ident, None]
+    value: Union[int, float, tuple[Ident, ...], Ident, tuple[EdgeRef, ...], tuple[tuple[Ident, ...], ...], Targets,
+                 None]
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from .model import (
     SimulationLine,
     Slot,
     Symmetry,
+    TargetsLine,
     Template,
     Variable,
 )
@@ -66,6 +67,8 @@ CODES = ("paper", "direct", "bic", "nml")
 #: At most this many stability subsamples (each one a whole solve).
 MAX_STABILITY_RUNS = 1000
 SYMMETRY_KINDS = ("reflect", "cyclic", "permute")
+#: Search lines that state background knowledge.
+_KNOWLEDGE = ("forbid", "require", "tiers", "targets")
 _GLOBAL_KINDS = {
     ast.VarDecl: "a variable",
     ast.LetDecl: "a constant",
@@ -886,6 +889,8 @@ class _Checker:
         seen: dict[str, ast.SearchOption] = {}
         for opt in decl.options:
             key = "shifts" if opt.kind == "fixed" else opt.kind
+            if opt.kind in _KNOWLEDGE:
+                continue  # read together below, once max_parents is known
             if key in seen:
                 hint = ("list every symmetry on one line, e.g. `symmetries a, b`" if key == "symmetries" else
                         "keep one of them" if key == "shifts" else f"keep one `{opt.kind}` line")
@@ -931,6 +936,7 @@ class _Checker:
                 values["symmetries"] = tuple(i.name for i in opt.value)
             elif opt.kind == "classes":
                 values["classes"] = self.classes(opt.value)
+        values.update(self.knowledge([o for o in decl.options if o.kind in _KNOWLEDGE], values.get("max_parents")))
         return SearchSpec(span=decl.span, **values)
 
     def classes(self, idents: tuple[ast.Ident, ...]) -> tuple[str, ...]:
@@ -944,6 +950,78 @@ class _Checker:
                 raise self.error(ident, f"class '{ident.name}' is listed twice")
             listed.append(ident.name)
         return tuple(listed)
+
+    # ------------------------------------------------------------ background knowledge
+    def knowledge(self, options: list[ast.SearchOption], max_parents: int | None) -> dict:
+        """``forbid``, ``require``, ``tiers`` and ``targets`` lines, checked against each other."""
+        forbid: dict[tuple[str, str], ast.EdgeRef] = {}
+        require: dict[tuple[str, str], ast.EdgeRef] = {}
+        tier_of: dict[str, int] = {}
+        tiers_line: ast.SearchOption | None = None
+        targets: dict[str, ast.Targets] = {}
+        for opt in options:
+            if opt.kind in ("forbid", "require"):
+                for edge in opt.value:
+                    key = self.edge(edge)
+                    (forbid if opt.kind == "forbid" else require).setdefault(key, edge)
+            elif opt.kind == "tiers":
+                if tiers_line is not None:
+                    raise self.error(opt, f"'tiers' conflicts with line {tiers_line.span.line} of this search",
+                                     hint="write every tier on one `tiers` line")
+                tiers_line = opt
+                for i, tier in enumerate(opt.value):
+                    for ident in tier:
+                        self.variable_named(ident)
+                        if ident.name in tier_of:
+                            raise self.error(ident, f"{ident.name} is already in tier {tier_of[ident.name] + 1}; "
+                                                    "a variable belongs to one tier")
+                        tier_of[ident.name] = i
+            else:
+                line = opt.value
+                if line.env.name in targets:
+                    raise self.error(line.env, f"the targets of environment '{line.env.name}' are already declared "
+                                               f"at line {targets[line.env.name].span.line}")
+                seen: set[str] = set()
+                for ident in line.variables:
+                    self.variable_named(ident)
+                    if ident.name in seen:
+                        raise self.error(ident, f"'{ident.name}' is named twice")
+                    seen.add(ident.name)
+                targets[line.env.name] = line
+        self.required_consistent(require, forbid, tier_of, max_parents)
+        tiers = tuple(tuple(i.name for i in tier) for tier in tiers_line.value) if tiers_line else ()
+        return {
+            "forbid": tuple(forbid), "require": tuple(require), "tiers": tiers,
+            "targets": tuple(TargetsLine(t.env.name, tuple(i.name for i in t.variables), t.env.span)
+                             for t in targets.values()),
+        }
+
+    def edge(self, edge: ast.EdgeRef) -> tuple[str, str]:
+        parent, child = self.variable_named(edge.parent).name, self.variable_named(edge.child).name
+        if parent == child:
+            raise self.error(edge, f"{parent} -> {child} is a self-edge; a variable is never its own parent")
+        return parent, child
+
+    def required_consistent(self, require: dict, forbid: dict, tier_of: dict[str, int], max_parents: int | None) -> None:
+        """Every required edge is allowed by the other knowledge, and together they form a DAG within max_parents."""
+        graph = nx.DiGraph()
+        count: dict[str, int] = {}
+        for (parent, child), edge in require.items():
+            if (parent, child) in forbid:
+                raise self.error(edge, f"{parent} -> {child} is both required and forbidden "
+                                       f"(forbidden at line {forbid[parent, child].span.line})")
+            if parent in tier_of and child in tier_of and tier_of[parent] > tier_of[child]:
+                raise self.error(edge, f"{parent} -> {child} is required, but the tiers put {parent} (tier "
+                                       f"{tier_of[parent] + 1}) after {child} (tier {tier_of[child] + 1})")
+            graph.add_edge(parent, child)
+            if not nx.is_directed_acyclic_graph(graph):
+                cycle = nx.find_cycle(graph, child)
+                shown = " -> ".join([*(u for u, _ in cycle), cycle[0][0]])
+                raise self.error(edge, f"the required edges form a cycle: {shown}")
+            count[child] = count.get(child, 0) + 1
+            if max_parents is not None and count[child] > max_parents:
+                raise self.error(edge, f"{child} is required to have {count[child]} parents, more than "
+                                       f"max_parents {max_parents}", hint="raise `graphs max_parents` or require fewer")
 
 
 def check(spec: ast.Spec, base_dir: str | None = None) -> Model:

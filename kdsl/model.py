@@ -182,7 +182,20 @@ class CodeSpec:
 
 
 @dataclass(frozen=True)
+class TargetsLine:
+    """``targets ENV: V1, V2``: the variables environment ``env`` intervened on (empty for ``none``)."""
+
+    env: str
+    variables: tuple[str, ...]
+    span: ast.Span  # of the environment's name, where an unknown environment is reported
+
+
+@dataclass(frozen=True)
 class SearchSpec:
+    """A search block. ``forbid`` and ``require`` are (parent, child) edges;
+    ``tiers`` lists the tiers in order (an edge from a later tier to an
+    earlier one is forbidden); ``targets`` the declared intervention targets."""
+
     max_parents: int | None = None
     shifts: bool = True
     symmetries: tuple[str, ...] = ()
@@ -193,6 +206,21 @@ class SearchSpec:
     method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.choose_method)
     stability: int | None = None  # subsamples to re-solve (kdsl.stability); None: no stability run
     stability_seed: int = 0
+    forbid: tuple[tuple[str, str], ...] = ()
+    require: tuple[tuple[str, str], ...] = ()
+    tiers: tuple[tuple[str, ...], ...] = ()
+    targets: tuple[TargetsLine, ...] = ()
+
+    def forbids(self, parent: str, child: str) -> bool:
+        """Whether the knowledge rules out the edge ``parent -> child`` (``forbid`` or ``tiers``).
+
+        >>> SearchSpec(tiers=(("A",), ("B", "C"))).forbids("B", "A"), SearchSpec().forbids("B", "A")
+        (True, False)
+        """
+        if (parent, child) in self.forbid:
+            return True
+        tier = {v: i for i, names in enumerate(self.tiers) for v in names}
+        return parent in tier and child in tier and tier[parent] > tier[child]
 
 
 #: The search methods a spec may ask for: the exact dynamic program, the integer program (HiGHS), the heuristic.

@@ -62,6 +62,7 @@ from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profile
 
 __all__ = [
     "EdgeRules",
+    "knowledge_rules",
     "LocalScores",
     "ReuseScores",
     "Program",
@@ -156,6 +157,26 @@ class EdgeRules:
         masks = list(self.required)
         masks[child] |= 1 << parent
         return EdgeRules(self.forbidden, tuple(masks))
+
+
+def knowledge_rules(model: Model, spec: SearchSpec) -> EdgeRules:
+    """The edge rules a search block's ``forbid``, ``require`` and ``tiers`` lines state.
+
+    >>> from kdsl.check import check
+    >>> from kdsl.syntax import parse
+    >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsearch {\\n require A -> B\\n"
+    ...                 " tiers {A, B} < {C}\\n}"))
+    >>> rules = knowledge_rules(m, m.search)
+    >>> rules.required, rules.forbidden
+    ((0, 1, 0), (4, 4, 0))
+    """
+    names = list(model.variables)
+    index = {v: i for i, v in enumerate(names)}
+    forbidden = [sum(1 << u for u, parent in enumerate(names) if spec.forbids(parent, child)) for child in names]
+    required = [0] * len(names)
+    for parent, child in spec.require:
+        required[index[child]] |= 1 << index[parent]
+    return EdgeRules(tuple(forbidden), tuple(required))
 
 
 @dataclass
@@ -920,7 +941,10 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     method, why = choose_method(model, spec, size, memory_budget)
     top = spec.top if spec.top is not None else (DEFAULT_TOP if size["kbest"] else 1)
     use_kbest = top > 1 and (size["kbest"] or method == "milp")
-    local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1, scorer=scorer)
+    local = local_scores(bound, spec, progress, deadline, cache, top=top if use_kbest else 1, scorer=scorer,
+                         rules=knowledge_rules(model, spec))
+    if local.complete:
+        _check_every_variable_allowed(model, local)
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
@@ -1028,6 +1052,18 @@ def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float 
             _add_note(stats, f"only {len(out.programs)} of the top {top} programs were found before the search stopped")
     return SearchOutcome(out.programs, out.proven, method, local, stats, lower_bound=out.lower_bound, gap=out.gap,
                          candidates=out.candidates)
+
+
+def _check_every_variable_allowed(model: Model, local: LocalScores) -> None:
+    """Refuse a search whose knowledge leaves a variable no mechanism (e.g. a required real parent of a table)."""
+    for v, var in enumerate(local.variables):
+        if not local.entries[v]:
+            span = model.search.span
+            raise BudgetError(
+                f"the search's knowledge leaves {var} no mechanism: no table, template or class fits any parent "
+                "set it allows (a table cannot have a real parent)", file=model.filename, line=span.line,
+                column=span.column, source_line=model.source_line(span.line),
+                hint=f"declare a template for {var} with the required parents, or change the forbid/require lines")
 
 
 def _add_note(stats: dict, note: str) -> None:

@@ -68,10 +68,15 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parent.parent / "grammar" / "kdsl.lark").read_text(encoding="utf-8")
 
 
+#: A ``{`` after one of these tokens opens a set of names or values, not a block.
+_SET_OPENERS = ("IN", "ON", "TIERS", "LESSTHAN")
+
+
 class _BracketNewlines:
     """Post-lexer: drop newlines inside ``( )``, ``[ ]`` and value sets.
 
-    A ``{`` opens a value set when it follows ``in`` or ``on``; otherwise it
+    A ``{`` opens a value set when it follows ``in``, ``on``, ``tiers`` or a
+    tier's ``<``; otherwise it
     opens a block, inside which newlines separate lines. The stack of open
     brackets is kept so that an error can name an unclosed one.
     """
@@ -87,7 +92,7 @@ class _BracketNewlines:
         previous = None
         for tok in stream:
             if tok.type in self._OPEN:
-                drops = tok.type != "LBRACE" or (previous is not None and previous.type in ("IN", "ON"))
+                drops = tok.type != "LBRACE" or (previous is not None and previous.type in _SET_OPENERS)
                 self.stack.append((tok, drops))
             elif tok.type in ("RPAR", "RSQB", "RBRACE"):
                 if self.stack and self._OPEN[self.stack[-1][0].type] == tok.type:
@@ -271,6 +276,26 @@ class _ToAst(Transformer):
 
     def stability_opt(self, meta, c):
         return ast.SearchOption(_span(meta), "stability", (int(c[0]), None if c[1] is None else int(c[1])))
+
+    def forbid_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "forbid", tuple(c))
+
+    def require_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "require", tuple(c))
+
+    def edge(self, meta, c):
+        return ast.EdgeRef(_span(meta), _ident(c[0]), _ident(c[1]))
+
+    def tiers_opt(self, meta, c):
+        return ast.SearchOption(_span(meta), "tiers", tuple(c))
+
+    def tier(self, meta, c):
+        return tuple(_ident(t) for t in c)
+
+    def targets_opt(self, meta, c):
+        env, *names = c
+        variables = tuple(_ident(t) for t in names if t.type != "NONE")
+        return ast.SearchOption(_span(meta), "targets", ast.Targets(_span(meta), _ident(env), variables))
 
     # expressions
     def call(self, meta, c):
