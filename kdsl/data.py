@@ -734,6 +734,7 @@ class _Binder:
             raise SpecError("the spec declares no environments: add `env NAME from \"file.csv\"`, "
                             "`envs from \"file.csv\" by COLUMN` or a `simulate` block", file=self.model.filename,
                             line=1, column=1, source_line=self.model.source_line(1))
+        self.check_targets([e.name for e in envs])
         return BoundModel(_with_inferred_steps(self.model, envs), tuple(envs))
 
     def environments(self, source: EnvSource) -> list[Environment]:
@@ -778,6 +779,15 @@ class _Binder:
         else:
             envs.extend(simulate(self.model, source))
         return envs
+
+    def check_targets(self, names: list[str]) -> None:
+        """Every environment a ``targets`` line names exists (split environments are named only by their data)."""
+        for line in self.model.search.targets if self.model.search is not None else ():
+            if line.env not in names:
+                close = difflib.get_close_matches(line.env, names, n=1, cutoff=0.6)
+                suggestion = f"; did you mean '{close[0]}'?" if close else ""
+                raise self.spec_error(line.span, f"unknown environment '{line.env}'{suggestion}",
+                                      hint="environments: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else ""))
 
 
 def _as_list(values: Any) -> list:

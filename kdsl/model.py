@@ -222,6 +222,27 @@ class SearchSpec:
         tier = {v: i for i, names in enumerate(self.tiers) for v in names}
         return parent in tier and child in tier and tier[parent] > tier[child]
 
+    def violations(self, hypothesis: Hypothesis) -> list[str]:
+        """How a program goes against this search's knowledge, in words (empty when it respects it).
+
+        A forbidden edge (by ``forbid`` or ``tiers``), a missing required edge,
+        or a mechanism written ``fixed`` for a variable some environment
+        declares as a target (``fixed`` says no environment changed it).
+
+        >>> spec = SearchSpec(forbid=(("B", "A"),), require=(("A", "C"),))
+        >>> spec.violations(Hypothesis("h", (Mechanism("A", Template(None, "A", ("B",), "table"), False, None),), None))
+        ['forbidden edge B -> A', 'missing required edge A -> C']
+        """
+        edges = set(hypothesis.edges)
+        out = [f"forbidden edge {p} -> {c}" for p, c in hypothesis.edges if self.forbids(p, c)]
+        out += [f"missing required edge {p} -> {c}" for p, c in self.require if (p, c) not in edges]
+        for mech in hypothesis.mechanisms:
+            targeted = [t.env for t in self.targets if mech.var in t.variables]
+            if mech.fixed and targeted:
+                out.append(f"{mech.var} is written fixed, but {', '.join(targeted)} declare{'s' if len(targeted) == 1 else ''} "
+                           f"it a target")
+        return out
+
 
 #: The search methods a spec may ask for: the exact dynamic program, the integer program (HiGHS), the heuristic.
 SEARCH_METHODS = ("dp", "milp", "greedy")

@@ -55,6 +55,7 @@ class ProgramResult:
     exact: bool = True
     breakdown: dict[str, Any] | None = None  # kdsl.score.length_breakdown: symbols, terms and per-variable bits
     same_as: str | None = None  # an earlier-ranked program with the very same mechanisms
+    violations: tuple[str, ...] = ()  # how the program goes against the search's knowledge (SearchSpec.violations)
 
     @property
     def finite(self) -> bool:
@@ -78,6 +79,7 @@ class ProgramResult:
             "formula_text": self.formula_text,
             "exact": self.exact,
             "breakdown": self.breakdown,
+            "violations": list(self.violations),
         }
         if self.reason is not None:
             out["reason"] = self.reason

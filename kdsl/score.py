@@ -99,6 +99,7 @@ class Choice:
     group_rows: tuple[int, ...] = ()
     impossible: str | None = None  # why the data are impossible (inf data bits)
     reference_bits: float = 0.0  # a variable reusing another's stored table names the group element
+    blocks: int | None = None  # blocks of environments chosen over, when declared targets merge some (else N)
 
     def local_bits(self, weight: int) -> float:
         return self.data_bits + weight * self.selection_bits + self.table_bits + self.reference_bits
@@ -146,6 +147,70 @@ class ProgramProfile:
         if not finite:
             return None
         return min(finite)[1]
+
+
+# ---------------------------------------------------------------------- declared targets
+def environment_blocks(bound: BoundModel, variables: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    """The blocks of environments whose mechanisms for ``variables`` may differ, ordered by first member.
+
+    For a variable V, the environments with a ``targets`` line that does not
+    name V share V's mechanism: they form one block. Every other environment
+    is a block of its own. For several variables (a reuse class, which
+    groups the environments once for all its members), the blocks of each
+    are joined.
+
+    >>> import kdsl
+    >>> bound = kdsl.load('''
+    ... var A in 0..1
+    ... var B in 0..1
+    ... simulate envs e0, e1, e2, e3 n 5 seed 1 {
+    ...     A ~ bernoulli(0.5)
+    ...     B ~ bernoulli(0.5)
+    ... }
+    ... search {
+    ...     targets e0: none
+    ...     targets e2: A
+    ...     targets e3: B
+    ... }
+    ... ''')
+    >>> environment_blocks(bound, ("A",)), environment_blocks(bound, ("B",)), environment_blocks(bound, ("A", "B"))
+    (((0, 3), (1,), (2,)), ((0, 2), (1,), (3,)), ((0, 2, 3), (1,)))
+    """
+    names = bound.names
+    block = list(range(len(names)))  # union-find over environment indices
+
+    def root(e: int) -> int:
+        while block[e] != e:
+            e = block[e]
+        return e
+
+    search = bound.model.search
+    declared = {t.env: set(t.variables) for t in search.targets} if search is not None else {}
+    for var in variables:
+        shared = [e for e, name in enumerate(names) if name in declared and var not in declared[name]]
+        for e in shared[1:]:
+            block[root(e)] = root(shared[0])
+    members: dict[int, list[int]] = {}
+    for e in range(len(names)):
+        members.setdefault(root(e), []).append(e)
+    return tuple(sorted(tuple(m) for m in members.values()))
+
+
+def _blocks_count(blocks: tuple[tuple[int, ...], ...], n_env: int) -> int | None:
+    """What :attr:`Choice.blocks` records: the number of blocks when targets merge environments, else None."""
+    return None if len(blocks) == n_env else len(blocks)
+
+
+def _merge_rows(array: np.ndarray, blocks: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """Per block, the sum of its environments' rows of ``array`` (the array itself when no block merges)."""
+    if len(blocks) == len(array):
+        return array
+    return np.stack([array[list(b)].sum(0) for b in blocks])
+
+
+def _expand(groups: list[list[int]], blocks: tuple[tuple[int, ...], ...]) -> list[list[int]]:
+    """Groups of blocks as groups of the environments in them."""
+    return [sorted(e for b in group for e in blocks[b]) for group in groups]
 
 
 # ---------------------------------------------------------------------- templates
@@ -283,33 +348,38 @@ def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[di
 
 def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: str, cost: np.ndarray, sizes: list[int],
                              weight: int) -> tuple[dict, dict, bool, str]:
+    """Each k's best selection, made over the blocks of environments the declared targets leave free to differ."""
     template = mech.template
     n_env = len(bound.environments)
+    blocks = environment_blocks(bound, (mech.var,))
+    block_of = [b for e in range(n_env) for b, members in enumerate(blocks) if e in members]
+    merged = _merge_rows(cost, blocks)
     if len(sizes) == 1:
-        prof = sharing.best_selection_by_k(cost)
+        prof = sharing.best_selection_by_k(merged)
         per_k = {}
         for k in range(1, len(prof.bits)):
             if not math.isfinite(prof.bits[k]):
                 continue
-            per_k[(k,)] = (float(prof.bits[k]), [(int(c),) for c in prof.assignment[k]])
+            per_k[(k,)] = (float(prof.bits[k]), [(int(prof.assignment[k][b]),) for b in block_of])
         exact, method = prof.exact, prof.method
     else:
-        prof = sharing.best_coupled_selection(cost)
+        prof = sharing.best_coupled_selection(merged)
         per_k = {}
         for ks in np.ndindex(*prof.bits.shape):
             bits = prof.bits[ks]
             if math.isfinite(bits):
-                assign = prof.assignment[ks]  # (slots, N)
-                per_k[tuple(int(x) for x in ks)] = (float(bits), [tuple(int(i) for i in assign[:, e])
-                                                                  for e in range(n_env)])
+                assign = prof.assignment[ks]  # (slots, blocks)
+                per_k[tuple(int(x) for x in ks)] = (float(bits), [tuple(int(i) for i in assign[:, b])
+                                                                  for b in block_of])
         exact, method = prof.exact, prof.method
     best: dict[int, Choice] = {}
     min_data: dict[int, float] = {}
     for ks, (data, assign) in per_k.items():
-        sel = sum(_slot_selection_bits(code, n_env, m, kk, False) for m, kk in zip(sizes, ks))
+        sel = sum(_slot_selection_bits(code, len(blocks), m, kk, False) for m, kk in zip(sizes, ks))
         total_k = sum(ks)
         labels = tuple(_slot_label(template, a) for a in assign)
-        choice = Choice(total_k, data, sel, 0.0, _groups_of(assign), labels, tuple(ks))
+        choice = Choice(total_k, data, sel, 0.0, _groups_of(assign), labels, tuple(ks),
+                        blocks=_blocks_count(blocks, n_env))
         if total_k not in best or choice.local_bits(weight) < best[total_k].local_bits(weight):
             best[total_k] = choice
         min_data[total_k] = min(min_data.get(total_k, math.inf), data)
@@ -389,6 +459,18 @@ def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, w
     return _TableSharing(best, least, False, "greedy merging (heuristic)")
 
 
+def _block_table_sharing(counts: np.ndarray, blocks: tuple[tuple[int, ...], ...], code: str, precision: int,
+                         fixed: bool, with_min_data: bool) -> _TableSharing:
+    """:func:`_table_sharing` over blocks of environments (each block's counts pooled), groups given as environments."""
+    if len(blocks) == len(counts):
+        return _table_sharing(counts, code, precision, fixed, with_min_data)
+    shared = _table_sharing(_merge_rows(counts, blocks), code, precision, fixed, with_min_data)
+    best = {k: (_expand(groups, blocks), *rest) for k, (groups, *rest) in shared.best.items()}
+    least = None if shared.least_data is None else {k: (_expand(groups, blocks), bits)
+                                                    for k, (groups, bits) in shared.least_data.items()}
+    return _TableSharing(best, least, shared.exact, shared.method)
+
+
 def _table_labels(groups: list[list[int]], n_env: int) -> tuple[str, ...]:
     labels = [""] * n_env
     for g, members in enumerate(groups):
@@ -406,12 +488,13 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     counts = tables.count_tables(bound, child, parents, symmetry)
-    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data)
+    blocks = environment_blocks(bound, (mech.var,))
+    shared = _block_table_sharing(counts, blocks, code, precision, mech.fixed, with_min_data)
     best, min_data = {}, {}
     for k, (groups, data, param, rows) in shared.best.items():
-        best[k] = Choice(k, float(sum(data)), _grouping_bits(n_env, k), float(sum(param)),
+        best[k] = Choice(k, float(sum(data)), _grouping_bits(len(blocks), k), float(sum(param)),
                          tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
-                         group_rows=tuple(int(r) for r in rows))
+                         group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env))
         min_data[k] = best[k].data_bits if shared.least_data is None else shared.least_data[k][1]
     return best, min_data, shared.exact, shared.method
 
@@ -448,15 +531,17 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     n_env = len(bound.environments)
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
-    counts = tables.count_tables(bound, model.variables[template.child], parents, symmetry)
+    blocks = environment_blocks(bound, (mech.var,))
+    counts = _merge_rows(tables.count_tables(bound, model.variables[template.child], parents, symmetry), blocks)
+    n_free = len(blocks)
     weight = selection_weight(code)
     structure = _structure_bits(code, len(model.variables), len(template.parents))
-    if not mech.fixed and n_env <= sharing.PARTITION_ENUMERATE_MAX:
+    if not mech.fixed and n_free <= sharing.PARTITION_ENUMERATE_MAX:
         data, param, _ = _subset_costs(counts, code, precision)
         by_k = sharing.least_partition_bits(data + param)
-        return min(float(by_k[k]) + weight * _grouping_bits(n_env, k) for k in range(1, n_env + 1)) + structure
+        return min(float(by_k[k]) + weight * _grouping_bits(n_free, k) for k in range(1, n_free + 1)) + structure
     shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
-    best = min(float(sum(data)) + weight * _grouping_bits(n_env, k) + float(sum(param))
+    best = min(float(sum(data)) + weight * _grouping_bits(n_free, k) + float(sum(param))
                for k, (_, data, param, _) in shared.best.items())
     return best + structure
 
@@ -496,7 +581,8 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     n_env = len(bound.environments)
     counts = {m.var: tables.count_tables(bound, model.variables[m.var], parents) for m in members}
     joint = np.sum(list(counts.values()), axis=0)
-    shared = _table_sharing(joint, code, precision, owner.fixed, with_min_data)
+    blocks = environment_blocks(bound, tuple(m.var for m in members))
+    shared = _block_table_sharing(joint, blocks, code, precision, owner.fixed, with_min_data)
     reference = float(_numeric_formula("reference")(len(symmetry.variables)))
     d = len(model.variables)
     structure = _structure_bits(code, d, len(owner.parents))
@@ -509,9 +595,10 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
             mine = _member_data_bits(counts[mech.var], joint, groups, code, precision)
             if not math.isfinite(float(sum(data))):
                 mine = math.inf if stores else 0.0
-            best[k] = Choice(k, mine, _grouping_bits(n_env, k) if stores else 0.0, float(sum(param)) if stores else 0.0,
-                             tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
-                             group_rows=tuple(int(r) for r in rows), reference_bits=0.0 if stores else reference)
+            best[k] = Choice(k, mine, _grouping_bits(len(blocks), k) if stores else 0.0,
+                             float(sum(param)) if stores else 0.0, tuple(tuple(g) for g in groups),
+                             _table_labels(groups, n_env), group_rows=tuple(int(r) for r in rows),
+                             reference_bits=0.0 if stores else reference, blocks=_blocks_count(blocks, n_env))
             if shared.least_data is None:
                 min_data[k] = best[k].data_bits
             else:
@@ -696,6 +783,14 @@ def _slot_symbols(profile: ProgramProfile) -> dict[tuple[str, str], str]:
             for mp in profile.mechanisms if mp.template.kind == "family" for s in mp.template.slots}
 
 
+def _environments_symbol(symbol, var: str, n_env: int, blocks: int | None) -> sp.Symbol:
+    """``N`` (the environments), or ``N_X`` when declared targets leave X's mechanism fewer blocks to differ over."""
+    if blocks is None:
+        return symbol(codes.N, n_env, "number of environments")
+    return symbol(f"N_{{{var}}}", blocks, f"blocks of environments whose mechanism for {var} may differ (the "
+                                          f"environments whose declared targets exclude {var} count as one)")
+
+
 def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -> ProgramTerms:
     """The terms of a program's length at total ``k``, the numbers to substitute and the symbols' meanings.
 
@@ -736,7 +831,7 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                     selection(var, "fixed selection", codes.Log2(msym))
                     continue
                 ksym = symbol(f"k_{{{name}}}", kk, f"distinct candidates of slot {slot.name} the environments use")
-                n_sym = symbol(codes.N, n_env, "number of environments")
+                n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
                 if code == "direct":
                     selection(var, "direct selection", n_sym * codes.Log2(msym))
                 else:
@@ -753,7 +848,7 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                           f"variables the permute symmetry {template.symmetry} acts on")
             terms.append(Term(var, "model", "reference", codes.reference_bits(msym)))
         else:
-            n_sym = symbol(codes.N, n_env, "number of environments")
+            n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
             ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct tables of {var} (groups of environments sharing one)")
             selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
             if code in ("paper", "direct"):

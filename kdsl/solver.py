@@ -32,6 +32,8 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
     envs = bound.names
     hyp = profile.hypothesis
     k = profile.best_k()
+    search = bound.model.search
+    violations = tuple(search.violations(hyp)) if search is not None else ()
     rows = []
     for kk, (total, choices) in sorted(profile.by_k.items()):
         data = sum(c.data_bits for c in choices)
@@ -51,6 +53,7 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
             name or hyp.name, math.inf, model_bits, data, None, tuple(hyp.edges),
             _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile),
             tuple(rows), "", "", {}, reason=_infinite_part(profile, choices, model_bits), exact=profile.exact,
+            violations=violations,
         )
     total, choices = profile.by_k[k]
     data = sum(c.data_bits for c in choices)
@@ -61,7 +64,7 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
         _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
         sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
-        breakdown=length_breakdown(profile, k, len(envs), precision),
+        breakdown=length_breakdown(profile, k, len(envs), precision), violations=violations,
     )
 
 
@@ -162,6 +165,14 @@ def _bound_in_reported_bits(search_info: dict, outcome, programs: list[ProgramRe
     search_info["lower_bound"] += found.total_bits - outcome.programs[0].bits
 
 
+def _knowledge(spec) -> dict | None:
+    """The search block's background knowledge as plain data (None when it states none)."""
+    if not (spec.forbid or spec.require or spec.tiers or spec.targets):
+        return None
+    return {"forbid": [list(e) for e in spec.forbid], "require": [list(e) for e in spec.require],
+            "tiers": [list(t) for t in spec.tiers], "targets": {t.env: list(t.variables) for t in spec.targets}}
+
+
 def check_scorable(model) -> None:
     """Raise a located :class:`~kdsl.errors.SpecError` when ``model`` has no hypothesis and no search."""
     if not model.hypotheses and model.search is None:
@@ -205,7 +216,8 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
         search_info = {"method": outcome.method, "proven": outcome.proven,
                        "local_scores": outcome.stats.get("local_scores"), "note": outcome.stats.get("note"),
                        "why": outcome.stats.get("why"), "candidates": outcome.candidates,
-                       "lower_bound": finite_or_none(outcome.lower_bound), "gap": finite_or_none(outcome.gap)}
+                       "lower_bound": finite_or_none(outcome.lower_bound), "gap": finite_or_none(outcome.gap),
+                       "knowledge": _knowledge(model.search)}
     profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
     programs = [program_result(bound, prof) for prof in profiles]
     if search_info is not None and search_info["lower_bound"] is not None:
@@ -253,6 +265,9 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
                          "them, and the causes that differ, rest on a very small margin")
     if search_info is not None and search_info["note"]:
         notes.append(search_info["note"])
+    against = [f"{p.name} ({'; '.join(p.violations)})" for p in programs if p.violations]
+    if against:
+        notes.append("against the search's knowledge (forbid, require, tiers, targets): " + ", ".join(against))
     if not all(p.exact for p in programs):
         notes.append("some sharings were found by a heuristic (see each program's 'exact')")
     notes += [f"{w.location}: warning: {w.message}" for w in model.warnings]
