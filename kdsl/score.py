@@ -444,8 +444,8 @@ def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, w
         d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
         return float(d[0]), float(p[0])
 
-    total_prof = sharing.greedy_partition_by_k(n_env, lambda g: sum(block_costs(g)))
-    data_prof = None if constant_param else sharing.greedy_partition_by_k(n_env, lambda g: block_costs(g)[0])
+    total_prof = sharing.greedy_partition_by_k(lambda g: sum(block_costs(g)), n_envs=n_env)
+    data_prof = None if constant_param else sharing.greedy_partition_by_k(lambda g: block_costs(g)[0], n_envs=n_env)
     best, least = {}, None if data_prof is None else {}
     for k in range(1, n_env + 1):
         parts = total_prof.partitions[k]
@@ -528,7 +528,6 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     model = bound.model
     code, precision = model.code.name, model.code.precision
     template = mech.template
-    n_env = len(bound.environments)
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     blocks = environment_blocks(bound, (mech.var,))
