@@ -96,6 +96,18 @@ def test_sensors_reuse_one_table_for_the_twin_sensors_only():
     assert result.program("separate").total_bits - best.total_bits > 100
 
 
+def test_knowledge_fixes_the_orientation_the_data_leave_open():
+    text = (ROOT / "examples" / "knowledge.kdsl").read_text(encoding="utf-8")
+    truth = {("season", "rain"), ("season", "sprinkler"), ("rain", "wet"), ("sprinkler", "wet")}
+    result = kdsl.solve(text)
+    assert set(result.causes) == truth
+    assert result.program("search-1").shifts["rain"] == [["base"], ["drought"]]
+    assert all(result.program("search-1").shifts[v] == [["base", "drought"]] for v in ("season", "sprinkler", "wet"))
+    without = kdsl.solve(re.sub(r"    (tiers|targets) [^\n]*\n", "", text))
+    assert ("sprinkler", "season") in without.program("search-1").edges
+    assert set(without.causes) != truth
+
+
 def test_reproduce_paper_script_runs():
     run = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "reproduce_paper.py"), "fig3", "g2", "g1", "--seeds", "1",

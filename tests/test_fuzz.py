@@ -79,6 +79,11 @@ search {
     top 3
     method dp
     stability 4 seed 2
+    forbid D -> X, R -> X
+    require X -> Y
+    tiers {X} < {Y, S} < {B}
+    targets e0: none
+    targets e1: X, Y
 }
 """
 
@@ -132,6 +137,7 @@ _TOKENS = st.sampled_from([
     "paper", "search", "graphs", "max_parents", "top", "method", "milp",
     "linear", "poly", "histogram", "classes", "auto", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
     "e0..e3", "by", "from", '"a.csv"', "theta", "[env]", "sqrt", "model", "\n", "\n", " ", "#", "λ", "\x00",
+    "forbid", "require", "tiers", "targets", "none", "->", "<", ":",
 ])
 
 
@@ -316,6 +322,39 @@ def mutated(draw, text: str) -> str:
                     tokens[k] = "(" * 1000 + tokens[k] + ")" * 1000
             lines[i] = "".join(tokens)
     return "\n".join(lines)
+
+
+_KNOWLEDGE_NAMES = st.sampled_from(["A", "B", "C", "A", "B", "C", "Z", "e0", "e1", "e9", "none", "λ"])
+_EDGES = st.lists(st.tuples(_KNOWLEDGE_NAMES, _KNOWLEDGE_NAMES).map(lambda e: f"{e[0]} -> {e[1]}"), min_size=1,
+                  max_size=4).map(", ".join)
+_KNOWLEDGE_LINE = st.one_of(
+    _EDGES.map(lambda e: f"forbid {e}"),
+    _EDGES.map(lambda e: f"require {e}"),
+    st.lists(st.lists(_KNOWLEDGE_NAMES, min_size=1, max_size=3), min_size=1, max_size=4).map(
+        lambda tiers: "tiers " + " < ".join("{" + ", ".join(t) + "}" for t in tiers)),
+    st.tuples(_KNOWLEDGE_NAMES, st.lists(_KNOWLEDGE_NAMES, max_size=3)).map(
+        lambda t: f"targets {t[0]}: " + (", ".join(t[1]) or "none")),
+    st.sampled_from(["graphs max_parents 0", "graphs max_parents 1", "fixed", "top 2", "method greedy"]),
+)
+
+
+@settings(max_examples=60 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(lines=st.lists(_KNOWLEDGE_LINE, max_size=6))
+def test_random_knowledge_solves_or_raises_kdsl_errors(lines):
+    """Any mix of forbid, require, tiers and targets lines: a located error, or a run that keeps to them."""
+    text = ("var A in 0..1\nvar B in 0..2\nvar C in 0..1\nsimulate envs e0, e1 n 20 seed 3 {\n"
+            "    A ~ bernoulli(0.3 + 0.4 * env)\n    B ~ binomial(2, 0.2 + 0.3 * A)\n    C ~ bernoulli(0.5)\n}\n"
+            "search {\n" + "".join(f"    {line}\n" for line in lines) + "}\n")
+    results = []
+    error = _only_kdsl_errors(lambda: results.append(kdsl.solve(text)))
+    if error is not None:
+        assert error.line is not None and error.line >= 1
+        return
+    result = results[0]
+    spec = kdsl.load(text).model.search
+    for program in result.programs:
+        assert not any(spec.forbids(p, c) for p, c in program.edges)
+        assert set(spec.require) <= set(program.edges)
 
 
 def test_the_inline_sample_is_valid():
