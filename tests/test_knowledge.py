@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_score import set_partitions
 from test_search import all_dags, spec_text
 
 import kdsl
@@ -17,18 +18,6 @@ from kdsl import codes, tables
 from kdsl.model import Hypothesis, Mechanism, Template
 from kdsl.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
 from kdsl.search import exact_best, greedy, k_best, knowledge_rules, local_scores
-
-
-def set_partitions(items: list[int]):
-    """Every partition of ``items`` into nonempty blocks (brute force)."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in set_partitions(rest):
-        yield [[first], *part]
-        for i in range(len(part)):
-            yield [*part[:i], [first, *part[i]], *part[i + 1:]]
 
 
 def random_knowledge(rng: np.random.Generator, d: int, n_env: int) -> dict:
