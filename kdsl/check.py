@@ -1004,7 +1004,7 @@ class _Checker:
 
     def required_consistent(self, require: dict, forbid: dict, tier_of: dict[str, int], max_parents: int | None) -> None:
         """Every required edge is allowed by the other knowledge, and together they form a DAG within max_parents."""
-        graph = nx.DiGraph()
+        children: dict[str, list[str]] = {}
         count: dict[str, int] = {}
         for (parent, child), edge in require.items():
             if (parent, child) in forbid:
@@ -1013,9 +1013,10 @@ class _Checker:
             if parent in tier_of and child in tier_of and tier_of[parent] > tier_of[child]:
                 raise self.error(edge, f"{parent} -> {child} is required, but the tiers put {parent} (tier "
                                        f"{tier_of[parent] + 1}) after {child} (tier {tier_of[child] + 1})")
-            graph.add_edge(parent, child)
-            if not nx.is_directed_acyclic_graph(graph):
-                cycle = nx.find_cycle(graph, child)
+            children.setdefault(parent, []).append(child)
+            children.setdefault(child, [])
+            cycle = find_cycle(children)
+            if cycle is not None:
                 shown = " -> ".join([*(u for u, _ in cycle), cycle[0][0]])
                 raise self.error(edge, f"the required edges form a cycle: {shown}")
             count[child] = count.get(child, 0) + 1

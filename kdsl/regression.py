@@ -499,6 +499,32 @@ def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[]
     return SharedFits(best, {k: float(least.bits[k]) for k in best}, False, "greedy merging (heuristic)")
 
 
+def _share_blocks(blocks: tuple[tuple[int, ...], ...], block: Callable[[list[int]], _Fits],
+                  subsets: Callable[[], _Fits], fixed: bool, with_min_data: bool = True) -> SharedFits:
+    """:func:`_share` over blocks of environments that must share one fit (declared targets), groups as environments."""
+    n_env = sum(len(b) for b in blocks)
+    if len(blocks) == n_env:
+        return _share(n_env, block, subsets, fixed, with_min_data)
+
+    def members(group) -> list[int]:
+        return sorted(e for b in group for e in blocks[b])
+
+    masks = np.array([sum(1 << e for b in range(len(blocks)) if m >> b & 1 for e in blocks[b])
+                      for m in range(1 << len(blocks))]) if len(blocks) <= PARTITION_EXACT_MAX else None
+
+    def block_subsets() -> _Fits:
+        if n_env <= PARTITION_EXACT_MAX:  # every subset of environments at once, then the unions of blocks
+            f = subsets()
+            return _Fits(f.data[masks], f.param[masks], f.rows[masks])
+        fits = [block(members([b for b in range(len(blocks)) if m >> b & 1])) if m else None for m in range(len(masks))]
+        return _Fits(*(np.array([np.inf if f is None else float(getattr(f, name)[0]) for f in fits])
+                       for name in ("data", "param", "rows")))
+
+    shared = _share(len(blocks), lambda group: block(members(group)), block_subsets, fixed, with_min_data)
+    best = {k: ([members(g) for g in groups], *rest) for k, (groups, *rest) in shared.best.items()}
+    return SharedFits(best, shared.least_data, shared.exact, shared.method)
+
+
 def _variants(bound: BoundModel, template: Template, code: str, precision: int):
     """(choice bits, block fit, all-subset fits) for every variant the code may choose (degree or bins)."""
     if template.family == "histogram":
@@ -521,22 +547,26 @@ def _variants(bound: BoundModel, template: Template, code: str, precision: int):
 
 
 def regression_profile(bound: BoundModel, template: Template, code: str, precision: int, fixed: bool,
-                       grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True):
+                       grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True,
+                       blocks: tuple[tuple[int, ...], ...] | None = None):
     """Every k's shortest realisation of a free real mechanism: ``{k: (data, grouping, parameter+choice bits,
     groups, labels, rows)}``, the least data bits per k, exactness and the method.
 
-    ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper).
+    ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper). ``blocks`` are
+    the environments that must share one fit (declared targets, :func:`kdsl.score.environment_blocks`;
+    default: every environment alone); the grouping is chosen, and paid for, over the blocks.
     """
     n_env = len(bound.environments)
+    blocks = tuple((e,) for e in range(n_env)) if blocks is None else blocks
     best: dict[int, tuple] = {}
     least: dict[int, float] = {}
     exact, method = True, ""
     for extra, block, subsets, what in _variants(bound, template, code, precision):
-        shared = _share(n_env, block, subsets, fixed, with_min_data)
+        shared = _share_blocks(blocks, block, subsets, fixed, with_min_data)
         exact = exact and shared.exact
         method = shared.method
         for k, (groups, data, param, rows) in shared.best.items():
-            sel = grouping(n_env, k)
+            sel = grouping(len(blocks), k)
             total = sum(data) + weight * sel + sum(param) + extra
             if k not in best or total < best[k][0]:
                 labels = [""] * n_env
@@ -548,7 +578,7 @@ def regression_profile(bound: BoundModel, template: Template, code: str, precisi
             least[k] = min(least.get(k, math.inf), shared.least_data[k])
     if not best:  # no grouping has a finite length (nml with no more rows than coefficients)
         everyone = tuple(range(n_env))
-        best[1] = (math.inf, math.inf, grouping(n_env, 1), math.inf, (everyone,), ("fit 1",) * n_env,
+        best[1] = (math.inf, math.inf, grouping(len(blocks), 1), math.inf, (everyone,), ("fit 1",) * n_env,
                    (sum(env.rows for env in bound.environments),))
         least[1] = math.inf
     return {k: v[1:] for k, v in best.items()}, least, exact, method

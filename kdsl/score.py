@@ -503,15 +503,16 @@ def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision
                         with_min_data: bool) -> tuple[dict, dict | None, bool, str]:
     """A free mechanism of a real variable (:mod:`kdsl.regression`), as choices per k (no least data bits
     without ``with_min_data``)."""
+    blocks = environment_blocks(bound, (mech.var,))
     rows, least, exact, method = regression.regression_profile(
-        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code), with_min_data)
+        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code), with_min_data, blocks)
     best = {}
     for k, (data, sel, param, groups, labels, group_rows) in rows.items():
         reason = None if math.isfinite(data + param) else (
             f"{mech.template.describe()} for {mech.var} has no finite length under `code {code}`: a group of "
             "environments has no more rows than coefficients")
         best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels, group_rows=group_rows,
-                         impossible=reason)
+                         impossible=reason, blocks=_blocks_count(blocks, len(bound.environments)))
     return best, least if with_min_data else None, exact, method
 
 
@@ -836,7 +837,7 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                 else:
                     selection(var, "selection", _SELECTION_FORMULAS[code](n_sym, msym, ksym))
         elif template.kind == "regression":
-            n_sym = symbol(codes.N, n_env, "number of environments")
+            n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
             ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct fits of {var} (groups of environments sharing one)")
             selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
             psym = symbol(f"P_{{{var}}}", choice.table_bits, f"parameter bits of {var}'s fits and the choices they "

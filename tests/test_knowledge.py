@@ -14,7 +14,7 @@ from test_score import set_partitions
 from test_search import all_dags, spec_text
 
 import kdsl
-from kdsl import codes, tables
+from kdsl import codes, regression, tables
 from kdsl.model import Hypothesis, Mechanism, Template
 from kdsl.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
 from kdsl.search import exact_best, greedy, k_best, knowledge_rules, local_scores
@@ -192,7 +192,8 @@ def test_targets_template_selection_equals_brute_force_over_assignments_constant
         if code == "direct":
             selection = len(blocks) * math.log2(3)
         else:
-            selection = float(codes.evaluate(codes.compressed_selection_bits(len(blocks), 3, k), {}))
+            formula = codes.prefix_selection_bits if code == "nml" else codes.compressed_selection_bits
+            selection = float(codes.evaluate(formula(len(blocks), 3, k), {}))
         best = min(best, data + weight * selection)
     profile = mechanism_profile(bound, Mechanism("X", template, False, bound.model.search.span))
     assert min(c.local_bits(weight) for c in profile.best.values()) == pytest.approx(best, abs=1e-7)
@@ -289,3 +290,49 @@ search {
         kdsl.solve(text)
     assert "leaves Y no mechanism" in info.value.message
     assert info.value.line == 9
+
+
+def real_spec(n_env: int, targets: dict[int, bool], code: str, seed: int) -> str:
+    """Two real variables, X -> Y, Y's slope shifting with the environment; ``targets[e]``: whether e targets Y."""
+    lines = "".join(f"    targets e{e}: {'Y' if hit else 'none'}\n" for e, hit in targets.items())
+    return (f"var X real step 0.1\nvar Y real step 0.1\nsimulate envs e0..e{n_env - 1} n 30 seed {seed} {{\n"
+            f"    X ~ normal(0, 1)\n    Y ~ normal((1 + 0.5 * env) * X, 0.5)\n}}\n"
+            f"hypothesis h {{\n    X ~ normal\n    Y ~ linear(X)\n}}\ncode {code}\nsearch {{\n    top 1\n{lines}}}\n")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_env=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+    code=st.sampled_from(["paper", "bic", "nml"]),
+    targets_seed=st.integers(0, 10_000),
+)
+def test_targets_regression_grouping_equals_brute_force_over_groupings_of_the_merged_blocks(n_env, seed, code,
+                                                                                           targets_seed):
+    rng = np.random.default_rng(targets_seed)
+    targets = {e: bool(rng.random() < 0.5) for e in range(n_env) if rng.random() < 0.7}
+    bound = kdsl.load(real_spec(n_env, targets, code, seed))
+    mech = bound.model.hypotheses["h"].mechanism("Y")
+    block, _ = regression._regression_fits(bound, mech.template, code, bound.model.code.precision, 1)
+    shared = [e for e, hit in targets.items() if not hit]
+    n_blocks = n_env - max(len(shared) - 1, 0)
+    weight = selection_weight(code)
+    best = math.inf
+    for partition in set_partitions(list(range(n_env))):
+        if not any(set(shared) <= set(g) for g in partition):
+            continue
+        fits = [block(g) for g in partition]
+        grouping = float(codes.evaluate(codes.grouping_bits(n_blocks, len(partition)), {}))
+        best = min(best, sum(float(f.data[0] + f.param[0]) for f in fits) + weight * grouping)
+    profile = mechanism_profile(bound, mech)
+    assert min(c.local_bits(weight) for c in profile.best.values()) == pytest.approx(best, rel=1e-9, abs=1e-7)
+
+
+def test_targets_keep_real_environments_together_past_the_exact_grouping():
+    # 16 environments, e0..e12 declared untargeted: 4 blocks, grouped exactly from one fit per set of blocks
+    result = kdsl.solve(real_spec(16, {e: False for e in range(13)}, "nml", 5))
+    merged = {f"e{e}" for e in range(13)}
+    for program in result.programs:
+        assert any(merged <= set(g) for g in program.shifts["Y"])
+        assert program.mechanisms["Y"]["method"] == "exact partition DP"
+        assert {s["symbol"]: s["value"] for s in program.breakdown["symbols"]}["N_{Y}"] == 4
