@@ -239,27 +239,38 @@ def _solve_many(args, client) -> list:
     return [job if isinstance(job, KdslError) else next(solved) for job in jobs]
 
 
-def cmd_solve(args) -> int:
-    from .render import solve_text
+def _solve_formats() -> dict:
+    """``kdsl solve --format``: each output format's renderer of one Result (``--json`` is ``--format json``)."""
+    from .render import dot_text, solve_text
 
+    return {"text": solve_text, "json": lambda r: json.dumps(r.to_dict(), indent=2, allow_nan=False), "dot": dot_text}
+
+
+#: The names ``--format`` accepts, in the order shown.
+SOLVE_FORMATS = ("text", "json", "dot")
+
+
+def cmd_solve(args) -> int:
     if len(args.file) > 1 and args.stability is not None:
         raise KdslError("--stability works on one spec at a time, not a sweep", file="<command line>")
+    if args.json:
+        args.format = "json"
+    render = _solve_formats()[args.format]
     with _cluster(args) as client:
         if len(args.file) == 1:
-            result = _solve(args, args.file[0], client)
-            print(json.dumps(result.to_dict(), indent=2, allow_nan=False) if args.json else solve_text(result))
+            print(render(_solve(args, args.file[0], client)))
             return EXIT_OK
         results = _solve_many(args, client)
     failed = [r for r in results if isinstance(r, Exception)]
-    if args.json:
+    if args.format == "json":
         print(json.dumps([_sweep_entry(file, r) for file, r in zip(args.file, results)], indent=2, allow_nan=False))
     else:
         for file, result in zip(args.file, results):
-            print(f"== {file} ==", flush=True)
+            print(f"{'// ' if args.format == 'dot' else ''}== {file} ==", flush=True)
             if isinstance(result, Exception):
                 print(str(result) if isinstance(result, KdslError) else _internal(result), file=sys.stderr, flush=True)
             else:
-                print(solve_text(result), flush=True)
+                print(render(result), flush=True)
     if any(not isinstance(r, KdslError) for r in failed):
         return EXIT_INTERNAL
     return EXIT_SPEC if failed else EXIT_OK
@@ -317,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve, many=True)
     p.add_argument("--json", action="store_true",
                    help="print the result as one JSON object (several specs: a JSON array, in the order given)")
+    p.add_argument("--format", choices=SOLVE_FORMATS, default="text",
+                   help="text (the ranking), json (as --json) or dot (the best program's graph as Graphviz text)")
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
     where = p.add_mutually_exclusive_group()

@@ -10,8 +10,8 @@ from .result import EdgeMargin, ProgramResult, Reading, Result, finite_or_none
 from .score import TERM_KINDS
 from .sharing import METHODS
 
-__all__ = ["solve_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict", "reading_text",
-           "ORIENTATION_WORDS"]
+__all__ = ["solve_text", "dot_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict",
+           "reading_text", "ORIENTATION_WORDS"]
 
 #: How each source of an edge's direction is shown.
 ORIENTATION_WORDS = {
@@ -21,8 +21,6 @@ ORIENTATION_WORDS = {
     "untested": "reversal not considered",
     "ignored": "parent unused: not a cause",
 }
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What a result concludes, as plain data for every renderer (text, HTML)."""
@@ -239,6 +237,41 @@ def stability_lines(stability: dict) -> list[str]:
         causes = ", ".join(f"{a} -> {b}" for a, b in row["causes"]) or "no causal relation"
         lines.append(f"  under {code}: best {row['best']}, causes {causes}")
     return lines
+def _dot_id(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dot_text(result: Result) -> str:
+    """The best program's graph as Graphviz text; a variable whose mechanism changes is boxed, with its groups.
+
+    >>> from kdsl.result import ProgramResult, Result
+    >>> p = ProgramResult("h", 3.0, 1.0, 2.0, 2, (("X", "Y"),), {"X": {}, "Y": {}},
+    ...                   {"X": [["a"], ["b"]], "Y": [["a", "b"]]}, (), (), "", "", {})
+    >>> print(dot_text(Result("m", "nml", (), (p,), "h", ("h",), (("X", "Y"),))))
+    digraph "m" {
+      label="m: program h, 3.00 bits (code nml)";
+      "X" [shape=box, label="X\\na | b"];
+      "Y";
+      "X" -> "Y";
+    }
+    """
+    lines = [f"digraph {_dot_id(result.model)} {{"]
+    if result.best is None:
+        lines.append('  label="no program has a finite length";')
+        return "\n".join([*lines, "}"])
+    best = result.program(result.best)
+    title = f"{result.model}: program {best.name}, {_bits(best.total_bits)} bits (code {result.code})"
+    lines.append(f"  label={_dot_id(title)};")
+    for var in best.mechanisms:
+        groups = best.shifts.get(var, [])
+        if len(groups) > 1:
+            shown = " | ".join(",".join(g) for g in groups)
+            label = _dot_id(f"{var}\n{shown}").replace("\n", "\\n")
+            lines.append(f"  {_dot_id(var)} [shape=box, label={label}];")
+        else:
+            lines.append(f"  {_dot_id(var)};")
+    lines += [f"  {_dot_id(a)} -> {_dot_id(b)};" for a, b in best.edges]
+    return "\n".join([*lines, "}"])
 
 
 def explained_programs(result: Result, names: list[str] | None = None) -> list[ProgramResult]:

@@ -87,6 +87,32 @@ class ProgramResult:
             out["same_as"] = self.same_as
         return out
 
+    def to_networkx(self):
+        """The program's graph as a :class:`networkx.DiGraph`.
+
+        Each node is a variable, with its mechanism (``rhs``, ``template``,
+        ``fixed``, ``distinct``, ``data_bits``, ``method``, ``reuse`` when it
+        reuses a table) and ``shifts``: the groups of environments that share
+        one mechanism. The graph holds the program's ``name``, ``total_bits``,
+        ``model_bits``, ``data_bits`` and ``k``.
+
+        >>> import kdsl
+        >>> r = kdsl.solve("var X in 0..1\\nvar Y in 0..1\\nsimulate env a n 40 seed 1 {\\n X ~ bernoulli(0.3)\\n"
+        ...                "Y ~ bernoulli(0.1 + 0.8 * X)\\n}\\nhypothesis h {\\n X ~ table\\n Y ~ table(X)\\n}\\n")
+        >>> g = r.program("h").to_networkx()
+        >>> list(g.edges), g.nodes["Y"]["rhs"], g.nodes["X"]["shifts"]
+        ([('X', 'Y')], 'table(X)', [['a']])
+        """
+        import networkx as nx
+
+        graph = nx.DiGraph(name=self.name, total_bits=self.total_bits, model_bits=self.model_bits,
+                           data_bits=self.data_bits, k=self.k)
+        for var, mechanism in self.mechanisms.items():
+            attrs = {key: value for key, value in mechanism.items() if key not in ("parents", "by_environment")}
+            graph.add_node(var, **attrs, shifts=self.shifts.get(var, []))
+        graph.add_edges_from(self.edges)
+        return graph
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -191,6 +217,22 @@ class Result:
         if self.best is None or not program.finite:
             return None
         return float(program.total_bits - self.program(self.best).total_bits)
+    def to_frame(self):
+        """The ranking as a :class:`pandas.DataFrame`, shortest first (pandas is imported only here).
+
+        One row per program: ``program``, ``total_bits``, ``model_bits``,
+        ``data_bits``, ``k``, ``edges`` (``"X->Y, ..."``), ``changed`` (the
+        variables whose mechanism differs across environments), ``exact`` and
+        ``best``. Lengths of impossible programs are ``inf``.
+        """
+        import pandas as pd
+
+        rows = [{"program": p.name, "total_bits": p.total_bits, "model_bits": p.model_bits,
+                 "data_bits": p.data_bits, "k": p.k, "edges": ", ".join(f"{a}->{b}" for a, b in p.edges),
+                 "changed": ", ".join(v for v, groups in p.shifts.items() if len(groups) > 1),
+                 "exact": p.exact, "best": p.name == self.best} for p in self.programs]
+        return pd.DataFrame(rows, columns=["program", "total_bits", "model_bits", "data_bits", "k", "edges",
+                                           "changed", "exact", "best"])
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         """Text, HTML and JSON for notebooks (altair's pattern: ``text/plain``
