@@ -105,7 +105,7 @@ METHODS = {
     "enumerate-dp": "exact: enumerates the choices of every slot but the last, and solves the last by subset-dp",
     "sorted-dp": "a dynamic program over environments sorted by a statistic (exact only when checked Monge)",
     "exact partition DP": "exact: a dynamic program over subsets finds, for every k, the best grouping of the "
-                          "environments into k groups that each share one table",
+                          "environments into k groups that each share one table (or fit)",
     "greedy merging (heuristic)": "a heuristic: too many environments for the exact grouping, so groups are "
                                   "merged greedily; the grouping may not be the shortest",
 }

@@ -132,6 +132,19 @@ def test_winning_formula_as_latex(bundles):
         assert f"$$L = {html.escape(best['formula'])}$$" in bundle["text/html"]
 
 
+def test_static_html_has_the_breakdown_of_the_best_program(bundles):
+    for key in ("two_regimes", "discovery"):
+        bundle = bundles[key]["bundle"]
+        data = bundle["application/json"]
+        best = next(p for p in data["programs"] if p["name"] == data["best"])
+        page = bundle["text/html"]
+        assert 'class="kdsl-breakdown"' in page and "(program)" in page
+        for v in best["breakdown"]["variables"]:
+            assert f"<b>{v['total_bits']:.2f}</b>" in page and html.escape(v["method_meaning"]) in page
+        for s in best["breakdown"]["symbols"]:
+            assert f"<code>{html.escape(s['symbol'])}</code>" in page and html.escape(s["meaning"]) in page
+
+
 def test_search_verdict_and_notes_shown(bundles):
     page = bundles["discovery"]["bundle"]["text/html"]
     assert "proven optimal" in page and "algorithmic causes" in page

@@ -519,6 +519,31 @@ def test_breakdown_adds_up_under_every_code(code):
         assert ("structure" in kinds) == (code != "bic")
 
 
+
+def test_slots_of_one_name_in_two_variables_get_their_own_symbols():
+    text = """
+let r = [0.2, 0.6]
+var X in 0..1
+var Y in 0..1
+simulate envs e0..e1 n 40 seed 2 {
+    X ~ bernoulli(r[env])
+    Y ~ bernoulli(0.5)
+}
+mechanism bx(X) = bernoulli(t) where t in grid(0.1, 0.9, 9)
+mechanism by(Y) = bernoulli(t) where t in grid(0.1, 0.9, 5)
+hypothesis h {
+    X ~ bx
+    Y ~ by
+}
+code paper
+"""
+    program = kdsl.solve(text).program("h")
+    check_breakdown(program)
+    legend = {s["symbol"]: s for s in program.breakdown["symbols"]}
+    assert legend["M_{X.t}"]["value"] == 9 and legend["M_{Y.t}"]["value"] == 5
+    assert "M_{t}" not in legend and "slot t of Y" in legend["M_{Y.t}"]["meaning"]
+
+
 # ----------------------------------------------------------------------------- the JSON
 
 
