@@ -168,3 +168,23 @@ def test_sweep_survives_a_worker_killed_while_it_runs_a_spec(client):
     assert as_data(swept) == as_data(serial)
     assert all(isinstance(r, kdsl.result.Result) for r in swept)
     assert pids[busy[0]] not in client.run(os.getpid).values()  # the worker really died mid-sweep
+
+
+def test_sweep_progress_reports_every_spec(capsys):
+    spec = "var X in 0..1\nsimulate env a n 20 seed 1 {\n    X ~ bernoulli(0.5)\n}\nhypothesis h {\n    X ~ table\n}\n"
+    calls = []
+    solve_many([spec, spec, spec], progress=lambda stage, done, total: calls.append((stage, done, total)))
+    assert calls == [("specs", 1, 3), ("specs", 2, 3), ("specs", 3, 3)]
+    pytest.importorskip("tqdm")
+    solve_many([spec, spec], progress=True)  # a tqdm bar on stderr (a widget in a notebook)
+    assert "2/2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--workers", "0"], "expected a number of workers (1 or more), got '0'"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not allowed with argument --workers"),
+])
+def test_cli_cluster_flags_are_checked(flags, message):
+    run = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(EXAMPLES / "symmetry.kdsl"), *flags],
+                         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert run.returncode == 2 and message in run.stderr
