@@ -73,7 +73,7 @@ sp = lazy_module("sympy")
 
 __all__ = ["KINDS", "MAX_DEGREE", "DEFAULT_DEGREE", "RegressionKind", "free_templates", "regression_profile",
            "gaussian_data_bits", "bic_parameter_bits", "nml_complexity_bits", "elias_gamma_bits", "number_bits",
-           "quantize", "histogram_bin_counts"]
+           "quantize", "histogram_bin_counts", "histogram_range"]
 
 #: The highest polynomial degree ``poly(D, ...)`` accepts, and the default D.
 MAX_DEGREE = 9
@@ -410,14 +410,21 @@ def _histogram_candidates(cells: float, rows: int) -> list[int]:
     return [b for b in out if b <= top]
 
 
+def histogram_range(bound: BoundModel, child: Variable) -> tuple[float, float]:
+    """The pooled lowest value of ``child`` and the number of recording cells its range spans (inf: too many
+    cells for a float, so no histogram describes it)."""
+    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
+    lo, hi = float(pooled.min()), float(pooled.max())
+    span = hi / child.step - lo / child.step
+    return lo, (math.floor(span + 0.5) + 1.0 if math.isfinite(span) else math.inf)
+
+
 def histogram_bin_counts(bound: BoundModel, child: Variable, bins: int) -> tuple[np.ndarray, float, float]:
     """Per environment the counts of ``bins`` equal bins over the pooled range, each ``width`` cells wide.
 
     Returns ``(counts[e, 1, bins], width in cells, cells in the range)``.
     """
-    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
-    lo, hi = float(pooled.min()), float(pooled.max())
-    cells = math.floor(hi / child.step - lo / child.step + 0.5) + 1.0
+    lo, cells = histogram_range(bound, child)
     width = float(math.ceil(cells / bins))
     counts = np.zeros((len(bound.environments), 1, bins))
     for e, env in enumerate(bound.environments):
@@ -530,7 +537,9 @@ def _variants(bound: BoundModel, template: Template, code: str, precision: int):
     if template.family == "histogram":
         child = bound.model.variables[template.child]
         rows = sum(env.rows for env in bound.environments)
-        _, _, cells = histogram_bin_counts(bound, child, 1)
+        _, cells = histogram_range(bound, child)
+        if not math.isfinite(cells):
+            return  # no variant: the mechanism has no finite length
         for bins in _histogram_candidates(cells, rows):
             block, subsets, extra = _histogram_fits(bound, template, code, precision, bins)
             yield extra, block, subsets, f"{bins} bins"
@@ -576,7 +585,7 @@ def regression_profile(bound: BoundModel, template: Template, code: str, precisi
                 best[k] = (total, float(sum(data)), sel, float(sum(param)) + extra, tuple(tuple(g) for g in groups),
                            tuple(labels), tuple(int(r) for r in rows))
             least[k] = min(least.get(k, math.inf), shared.least_data[k])
-    if not best:  # no grouping has a finite length (nml with no more rows than coefficients)
+    if not best:  # no finite length: nml with no more rows than coefficients, or a range of too many cells
         everyone = tuple(range(n_env))
         best[1] = (math.inf, math.inf, grouping(len(blocks), 1), math.inf, (everyone,), ("fit 1",) * n_env,
                    (sum(env.rows for env in bound.environments),))

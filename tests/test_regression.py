@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import kdsl
@@ -235,6 +235,8 @@ def test_missing_and_non_finite_real_cells_are_located_errors(tmp_path):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.floats(-1e300, 1e300, allow_nan=False), st.floats(-1e6, 1e6, allow_nan=False)),
                 min_size=1, max_size=30), st.sampled_from(CODES), st.sampled_from([1e-6, 0.01, 1.0, 1e4]))
+@example([(1.34e148, 0.0)], "nml", 1e-6)
+@example([(1e308, 1e-300), (-1e308, 0.0), (5.0, 1e308)], "bic", 1.0)  # a range of more cells than a float holds
 def test_arbitrary_real_data_never_crash_nor_give_negative_lengths(rows, code, step):
     x = np.array([r[0] for r in rows])
     y = np.array([r[1] for r in rows])
