@@ -6,7 +6,7 @@ The workload of a search with ``graphs max_parents 2`` over 10 variables
 with 3 values: each variable given each parent set of 0, 1 or 2 of the other
 9 (1 + 9 + 36 = 46 sets, 460 tables). ``before`` is the count of commit
 fbfbe71 (one ``bincount`` per table over an int64 index built from int64
-codes), written out here; ``now`` is :func:`kdsl.tables.count_tables` on a
+codes), written out here; ``now`` is :func:`kdsl.mechanisms.tables.count_tables` on a
 freshly bound model each run (so its shared joint counts start empty).
 Runs alternate; every table must be identical.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from _common import machine, median, ratio_row
 
 import kdsl
-from kdsl.tables import count_tables
+from kdsl.mechanisms.tables import count_tables
 
 
 def count_before(bound, child, parents):

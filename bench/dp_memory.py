@@ -23,7 +23,7 @@ import tracemalloc
 import numpy as np
 from _common import machine
 
-from kdsl.search import MEMORY_BUDGET, LocalScores, ReuseScores, _dp_bytes, exact_best
+from kdsl.search.structure import MEMORY_BUDGET, LocalScores, ReuseScores, _dp_bytes, exact_best
 
 
 def random_scores(d: int, max_parents: int, reuse: int, seed: int) -> LocalScores:

@@ -12,8 +12,8 @@ text (X, Y in 0..17, 18 candidates, rate 20 t) and its released code (0..19,
 21 candidates i/22, rate 22 t).
 
 kdsl: for each truth, the (10 x M) cost matrix of X's template from
-``kdsl.score.template_costs`` on the loaded spec (plus Y's, a constant), then
-``kdsl.sharing.best_selection_by_k`` (exact, every k at once).
+``kdsl.lengths.score.template_costs`` on the loaded spec (plus Y's, a constant), then
+``kdsl.sharing.optimal.best_selection_by_k`` (exact, every k at once).
 
 Reference approach (re-implemented here for measurement; the paper's released
 code is *not* vendored): each environment goes to the candidate nearest its
@@ -52,8 +52,8 @@ from _common import ROOT, fmt_s, machine, median, timed
 
 import kdsl
 from kdsl.distributed import local_cluster
-from kdsl.score import template_costs
-from kdsl.sharing import best_selection_by_k
+from kdsl.lengths.score import template_costs
+from kdsl.sharing.optimal import best_selection_by_k
 
 sys.path.insert(0, str(ROOT / "examples"))
 paper = importlib.import_module("reproduce_paper")
@@ -70,7 +70,7 @@ SETUP_NUMBERS = {"text": (20.0, 17), "code": (22.0, 19)}
 
 
 # ----------------------------------------------------------------------------- data
-def load_setup(setup: str, seed: int) -> list[tuple[int, kdsl.data.BoundModel]]:
+def load_setup(setup: str, seed: int) -> list[tuple[int, kdsl.data.bind.BoundModel]]:
     return [(k_true, kdsl.load(g1_spec(truth, N_PER_ENV, seed, setup))) for k_true, truth in TRUTHS.items()]
 
 

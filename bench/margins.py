@@ -20,7 +20,7 @@ import time
 from _common import discrete_spec, machine, median, random_network_data
 
 import kdsl
-from kdsl.solver import solve_bound
+from kdsl.verdict.solver import solve_bound
 
 
 def case(d: int, seed: int):

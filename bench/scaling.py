@@ -35,8 +35,8 @@ import tracemalloc
 from _common import discrete_spec, fmt_s, machine, peak_rss_mib, random_network_data
 
 import kdsl
-from kdsl.search import estimate
-from kdsl.solver import solve_bound
+from kdsl.search.structure import estimate
+from kdsl.verdict.solver import solve_bound
 
 
 def main(argv: list[str] | None = None) -> int:

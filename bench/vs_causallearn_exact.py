@@ -18,7 +18,7 @@ compared.
 
 Each side is timed end to end and split into its two phases: scoring every
 (variable, parent set), and the exact search over variable subsets given
-those scores (kdsl: ``kdsl.search.local_scores`` then ``exact_best``;
+those scores (kdsl: ``kdsl.search.structure.local_scores`` then ``exact_best``;
 causal-learn: ``generate_parent_graph`` per variable then
 ``dp_shortest_path`` / ``astar_shortest_path``).
 """
@@ -35,7 +35,7 @@ import numpy as np
 from _common import discrete_spec, fmt_s, machine, median, random_network_data, timed
 
 import kdsl
-from kdsl.search import exact_best, local_scores
+from kdsl.search.structure import exact_best, local_scores
 
 
 def causallearn_phases(X: np.ndarray, max_parents: int, method: str) -> tuple[float, float]:
@@ -55,8 +55,10 @@ def causallearn_phases(X: np.ndarray, max_parents: int, method: str) -> tuple[fl
 
 def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
     """Time the pieces of one free-table local score (the last variable given its first parents)."""
-    from kdsl import score, sharing, tables
-    from kdsl.model import Mechanism, Template
+    from kdsl.language.model import Mechanism, Template
+    from kdsl.lengths import score
+    from kdsl.mechanisms import tables
+    from kdsl.sharing import optimal as sharing
 
     model = bound.model
     names = list(model.variables)

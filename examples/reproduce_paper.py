@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import kdsl
-from kdsl import codes
+from kdsl.codes import formulas as codes
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,10 +12,10 @@ in bits and selects the shortest.
 
 from __future__ import annotations
 
-from .api import load, solve
-from .distributed import Job, solve_many
-from .errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
-from .syntax import parse
+from kdsl.api import load, solve
+from kdsl.distributed import Job, solve_many
+from kdsl.errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
+from kdsl.language.syntax import parse
 
 __version__ = "0.1.0"
 
@@ -23,9 +23,9 @@ __version__ = "0.1.0"
 def load_ipython_extension(ipython) -> None:
     """``%load_ext kdsl``: register the ``%%kdsl`` cell magic and ``%kdsl`` line magic.
 
-    IPython is imported only here, by :mod:`kdsl.magics`, never by ``import kdsl``.
+    IPython is imported only here, by :mod:`kdsl.present.magics`, never by ``import kdsl``.
     """
-    from .magics import load_ipython_extension as _load
+    from kdsl.present.magics import load_ipython_extension as _load
 
     _load(ipython)
 
@@ -52,13 +52,13 @@ def __getattr__(name: str):
     They import ipywidgets on first use, never at ``import kdsl``.
     """
     if name == "ResultView":
-        from .widgets import ResultView
+        from kdsl.present.widgets import ResultView
 
         globals()["ResultView"] = ResultView
         return ResultView
     if name == "explore":
-        from .explore import explore
+        from kdsl.present.explore import explore
 
-        globals()["explore"] = explore  # the function, not the submodule the import bound here
+        globals()["explore"] = explore
         return explore
     raise AttributeError(f"module 'kdsl' has no attribute {name!r}")

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .check import check
-from .data import BoundModel, bind
-from .errors import KdslError
-from .syntax import parse
+from kdsl.data.bind import BoundModel, bind
+from kdsl.errors import KdslError
+from kdsl.language.check import check
+from kdsl.language.syntax import parse
 
 __all__ = ["load", "solve", "read_source"]
 
@@ -63,7 +63,7 @@ def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filen
     Returns
     -------
     BoundModel
-        ``.model`` (the checked :class:`~kdsl.model.Model`) and
+        ``.model`` (the checked :class:`~kdsl.language.model.Model`) and
         ``.environments`` (the bound data).
 
     Examples
@@ -89,7 +89,7 @@ def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, file
     scores on the client's cluster (the same numbers, bit for bit; see
     :mod:`kdsl.distributed`); for many specs see :func:`kdsl.solve_many`.
 
-    Returns a :class:`~kdsl.result.Result` whose ``to_dict()`` is the JSON of
+    Returns a :class:`~kdsl.verdict.result.Result` whose ``to_dict()`` is the JSON of
     ``kdsl solve --json``.
 
     Examples
@@ -109,6 +109,6 @@ def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, file
     >>> result.best
     'biased'
     """
-    from .solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     return solve_bound(load(source, data=data, filename=filename), client=client)

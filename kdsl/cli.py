@@ -13,8 +13,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import __version__
-from .errors import KdslError
+from kdsl import __version__
+from kdsl.errors import KdslError
 
 __all__ = ["main"]
 
@@ -55,7 +55,7 @@ def _whole(text: str) -> int:
 
 def _runs(text: str) -> int:
     value = _whole(text)
-    from .check import MAX_STABILITY_RUNS
+    from kdsl.language.check import MAX_STABILITY_RUNS
 
     if not 1 <= value <= MAX_STABILITY_RUNS:
         raise argparse.ArgumentTypeError(f"expected 1 to {MAX_STABILITY_RUNS}, got {text!r}")
@@ -63,7 +63,7 @@ def _runs(text: str) -> int:
 
 
 def _load(args, file: str):
-    from .api import load
+    from kdsl.api import load
 
     data = dict(args.data or [])
     bound = load(_spec_path(file), data=data)
@@ -167,7 +167,7 @@ class ProgressBar:
 
 
 def _solve(args, file: str, client=None):
-    from .solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     bar = ProgressBar()
     try:
@@ -190,7 +190,7 @@ def _cluster(args):
         flag = "--workers" if workers is not None else "--scheduler"
         raise KdslError(f"{flag} needs Dask: pip install 'kdsl[dask]'", file="<command line>") from None
     if workers is not None:
-        from .distributed import local_cluster
+        from kdsl.distributed import local_cluster
 
         with local_cluster(workers) as client:
             yield client
@@ -205,10 +205,10 @@ def _cluster(args):
 
 def _sweep_jobs(args) -> list:
     """One job per spec file, with the --data entries that spec names; a spec that cannot be read is its error."""
-    from .api import read_source
-    from .check import check
-    from .distributed import Job
-    from .syntax import parse
+    from kdsl.api import read_source
+    from kdsl.distributed import Job
+    from kdsl.language.check import check
+    from kdsl.language.syntax import parse
 
     data = dict(args.data or [])
     jobs: list = []
@@ -227,7 +227,7 @@ def _sweep_jobs(args) -> list:
 
 
 def _solve_many(args, client) -> list:
-    from .distributed import solve_many
+    from kdsl.distributed import solve_many
 
     jobs = _sweep_jobs(args)
     runnable = [job for job in jobs if not isinstance(job, KdslError)]
@@ -241,7 +241,7 @@ def _solve_many(args, client) -> list:
 
 def _solve_formats() -> dict:
     """``kdsl solve --format``: each output format's renderer of one Result (``--json`` is ``--format json``)."""
-    from .render import dot_text, solve_text
+    from kdsl.present.render import dot_text, solve_text
 
     return {"text": solve_text, "json": lambda r: json.dumps(r.to_dict(), indent=2, allow_nan=False), "dot": dot_text}
 
@@ -291,7 +291,7 @@ def _internal(err: BaseException) -> str:
 
 
 def cmd_explain(args) -> int:
-    from .render import explain_json, explain_text, explained_programs
+    from kdsl.present.render import explain_json, explain_text, explained_programs
 
     result = _solve(args, args.file)
     try:

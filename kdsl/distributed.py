@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from .data import BoundModel, Environment, bind, bind_source
-from .errors import KdslError
-from .model import Model, SearchSpec
-from .result import Result
+from kdsl.data.bind import BoundModel, Environment, bind, bind_source
+from kdsl.errors import KdslError
+from kdsl.language.model import Model, SearchSpec
+from kdsl.verdict.result import Result
 
 __all__ = ["Job", "solve_many", "ClusterScorer", "bind_counted", "local_cluster", "JOB_KEY"]
 
@@ -88,8 +88,8 @@ def _portable(job: Job) -> Job:
 
 def run_job(job: Job, client=None) -> Result | KdslError:
     """Solve one job; its :class:`KdslError` is returned, not raised (a sweep goes on)."""
-    from .api import load
-    from .solver import solve_bound
+    from kdsl.api import load
+    from kdsl.verdict.solver import solve_bound
 
     try:
         return solve_bound(load(job.source, data=job.data, filename=job.filename), time_limit=job.time_limit,
@@ -119,7 +119,7 @@ def solve_many(jobs: Iterable[Job | str | os.PathLike | tuple], client=None, pro
     Returns
     -------
     list
-        A :class:`~kdsl.result.Result` for each job that solved, and the
+        A :class:`~kdsl.verdict.result.Result` for each job that solved, and the
         job's located :class:`~kdsl.errors.KdslError` (or, for a failure
         outside kdsl's checks, e.g. a worker lost too often, the exception)
         for each one that did not.
@@ -173,14 +173,14 @@ def _progress(progress, total: int):
 # ---------------------------------------------------------------------- one search, scored on a cluster
 def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]) -> list:
     """One task: the local scores of a chunk of (variable index, parent set) pairs, in order."""
-    from .search import score_parent_set
+    from kdsl.search.structure import score_parent_set
 
     cache: dict = {}
     return [score_parent_set(bound, spec, v_index, parents, cache) for v_index, parents in items]
 
 
 class ClusterScorer:
-    """Score a search's local-score layers on a Dask cluster (a :data:`kdsl.search.Scorer`).
+    """Score a search's local-score layers on a Dask cluster (a :data:`kdsl.search.structure.Scorer`).
 
     The bound data go to every worker once (``client.scatter``), on the
     first layer; each layer is cut into about ``tasks_per_thread`` chunks per
@@ -249,11 +249,11 @@ def bind_counted(model: Model, client, data: Mapping[str, Any] | None = None) ->
     """Bind a checked model with each data source read on the cluster, one task per source.
 
     A source's file is read, converted and checked on a worker (errors are
-    the same located errors as :func:`kdsl.data.bind`); when every variable
+    the same located errors as :func:`kdsl.data.bind.bind`); when every variable
     is discrete only each environment's distinct rows and their counts come
     back, which is all any code's scores use. The client holds the rows
     again (expanded from the counts, in sorted order), so every result equals
-    that of :func:`kdsl.data.bind` bit for bit.
+    that of :func:`kdsl.data.bind.bind` bit for bit.
     """
     def read(model: Model, data: Mapping[str, Any]):
         futures = [client.submit(_counted, model, source, data, pure=False) for source in model.sources]

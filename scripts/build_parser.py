@@ -1,4 +1,4 @@
-"""Build kdsl/_lark_parser.py: the spec parser, generated once from grammar/kdsl.lark by lark's standalone tool.
+"""Build kdsl/language/_lark_parser.py: the spec parser, generated once from grammar/kdsl.lark by lark's standalone tool.
 
     python scripts/build_parser.py      # after every change to grammar/kdsl.lark
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "grammar" / "kdsl.lark"
-TARGET = ROOT / "kdsl" / "_lark_parser.py"
-#: The options kdsl.syntax used to pass to ``lark.Lark`` (the post-lexer is given when the parser is loaded).
+TARGET = ROOT / "kdsl" / "language" / "_lark_parser.py"
+#: The options kdsl.language.syntax used to pass to ``lark.Lark`` (the post-lexer is given when the parser is loaded).
 OPTIONS = ["--lexer", "contextual", "--propagate_positions", "--maybe_placeholders"]
 
 

@@ -3,7 +3,7 @@
     python scripts/screenshots.py              # all views
     python scripts/screenshots.py --out /tmp   # elsewhere
 
-A notebook that shows each tab of a :class:`kdsl.widgets.ResultView` of
+A notebook that shows each tab of a :class:`kdsl.present.widgets.ResultView` of
 ``examples/covariate_shift.kdsl``, the Result's own HTML and two
 ``kdsl.explore`` panels (a simulated spec, and the CSV-backed
 ``examples/coins.kdsl``) is executed on a fresh kernel (this interpreter),

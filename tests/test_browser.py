@@ -1,6 +1,6 @@
 """The notebook views render in a real browser, offline.
 
-A notebook that shows a :class:`kdsl.widgets.ResultView` and a Result's
+A notebook that shows a :class:`kdsl.present.widgets.ResultView` and a Result's
 mimebundle is executed (with its widget state stored in the notebook's
 metadata), exported to HTML by nbconvert with the widget state embedded, and
 served on localhost. The page's widget manager is the

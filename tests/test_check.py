@@ -18,8 +18,8 @@ import pytest
 
 import kdsl
 from kdsl.api import load
-from kdsl.check import check
 from kdsl.errors import KdslError, SpecError, SpecSyntaxError
+from kdsl.language.check import check
 
 SPECS = Path(__file__).parent / "specs"
 FIXTURES = sorted(SPECS.glob("*.kdsl"))

@@ -175,7 +175,7 @@ def test_time_limit_must_be_a_positive_number_of_seconds(project, value):
 def test_python_api_names_a_missing_spec_file_and_rejects_data_that_is_not_a_mapping(project):
     import kdsl
     from kdsl.errors import DataError, KdslError
-    from kdsl.solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     with pytest.raises(KdslError, match="no such spec file") as info:
         kdsl.solve("nonexistent.kdsl")

@@ -1,4 +1,4 @@
-"""Tests for kdsl.codes: exact small values, log-space evaluation, Kraft sums, NML, Fig. 3."""
+"""Tests for kdsl.codes.formulas: exact small values, log-space evaluation, Kraft sums, NML, Fig. 3."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from scipy.special import gammaln, logsumexp
 from scipy.stats import binom
 from sympy.functions.combinatorial.numbers import stirling
 
-from kdsl import codes
-from kdsl.codes import (
+from kdsl.codes import formulas as codes
+from kdsl.codes.formulas import (
     F,
     Log2,
     M,

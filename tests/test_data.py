@@ -419,7 +419,7 @@ def test_relative_paths_resolve_against_the_spec_folder(tmp_path, monkeypatch):
 
 
 def test_subsample_draws_rows_without_replacement_seeded_and_unchanged():
-    from kdsl.data import subsample
+    from kdsl.data.bind import subsample
 
     root = Path(__file__).resolve().parent.parent
     bound = load(root / "examples" / "coins.kdsl")
@@ -487,7 +487,7 @@ def test_a_caller_path_that_is_a_folder_is_a_data_error(tmp_path):
 
 
 def test_well_formed_file_is_read_without_the_cell_by_cell_reader(tmp_path, monkeypatch):
-    from kdsl import data
+    from kdsl.data import bind as data
 
     _write(tmp_path, "obs.csv", "X,S,extra\n0,low,a\n\n3,high,b\n2, mid ,c\n")
     spec = _spec(tmp_path, 'env obs from "obs.csv"\n')

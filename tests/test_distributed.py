@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 import kdsl
-from kdsl.check import check
-from kdsl.data import bind
+from kdsl.data.bind import bind
 from kdsl.distributed import ClusterScorer, Job, bind_counted, solve_many
 from kdsl.errors import DataError
-from kdsl.search import search
-from kdsl.solver import solve_bound
-from kdsl.syntax import parse
+from kdsl.language.check import check
+from kdsl.language.syntax import parse
+from kdsl.search.structure import search
+from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -59,7 +59,7 @@ def chain_spec(names: list[str], max_parents: int, top: int) -> str:
 
 
 def as_data(results: list) -> list:
-    return [r.to_dict() if isinstance(r, kdsl.result.Result) else (type(r).__name__, str(r)) for r in results]
+    return [r.to_dict() if isinstance(r, kdsl.verdict.result.Result) else (type(r).__name__, str(r)) for r in results]
 
 
 def test_sweep_equals_serial_and_keeps_each_error_in_its_place(client):
@@ -166,7 +166,7 @@ def test_sweep_survives_a_worker_killed_while_it_runs_a_spec(client):
         os.kill(pids[busy[0]], signal.SIGKILL)
         swept = sweep.result(timeout=180)
     assert as_data(swept) == as_data(serial)
-    assert all(isinstance(r, kdsl.result.Result) for r in swept)
+    assert all(isinstance(r, kdsl.verdict.result.Result) for r in swept)
     assert pids[busy[0]] not in client.run(os.getpid).values()  # the worker really died mid-sweep
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
-from kdsl.equivalence import compelled_edges, v_structures
+from kdsl.verdict.equivalence import compelled_edges, v_structures
 
 NODES = "ABCD"
 

@@ -1,4 +1,4 @@
-"""Tests for kdsl.families: exact log-probabilities and sampling of the distribution families."""
+"""Tests for kdsl.mechanisms.families: exact log-probabilities and sampling of the distribution families."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from kdsl import families
-from kdsl.families import (
+from kdsl.mechanisms import families
+from kdsl.mechanisms.families import (
     FAMILIES,
     Domain,
     FamilyDomainError,

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kdsl
-from kdsl import data as data_module
 from kdsl.api import load
-from kdsl.check import check
-from kdsl.data import bind
+from kdsl.data import bind as data_module
+from kdsl.data.bind import bind
 from kdsl.errors import KdslError
+from kdsl.language.check import check
 
 #: Multiplies every example count: KDSL_FUZZ_SCALE=50 for the long fuzz of docs/robustness.md.
 SCALE = int(os.environ.get("KDSL_FUZZ_SCALE", "1"))

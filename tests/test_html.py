@@ -1,4 +1,4 @@
-"""The HTML renderer and Result._repr_mimebundle_ (kdsl.html), with only kdsl installed."""
+"""The HTML renderer and Result._repr_mimebundle_ (kdsl.present.html), with only kdsl installed."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kdsl.html import changed_variables, graph_layout, mimebundle, program_svg, result_html
-from kdsl.result import ProgramResult, Result
+from kdsl.present.html import changed_variables, graph_layout, mimebundle, program_svg, result_html
+from kdsl.verdict.result import ProgramResult, Result
 
 ROOT = Path(__file__).resolve().parent.parent
 KDSL_PARENT = Path(__import__("kdsl").__file__).resolve().parent.parent

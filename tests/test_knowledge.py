@@ -14,10 +14,11 @@ from test_score import set_partitions
 from test_search import all_dags, spec_text
 
 import kdsl
-from kdsl import codes, regression, tables
-from kdsl.model import Hypothesis, Mechanism, Template
-from kdsl.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
-from kdsl.search import exact_best, greedy, k_best, knowledge_rules, local_scores
+from kdsl.codes import formulas as codes
+from kdsl.language.model import Hypothesis, Mechanism, Template
+from kdsl.lengths.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
+from kdsl.mechanisms import regression, tables
+from kdsl.search.structure import exact_best, greedy, k_best, knowledge_rules, local_scores
 
 
 def random_knowledge(rng: np.random.Generator, d: int, n_env: int) -> dict:

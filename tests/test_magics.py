@@ -37,8 +37,8 @@ CELLS = {
     ),
     "solve": "%%kdsl --out r\n" + SPEC,
     "assert": (
-        "import kdsl.result\n"
-        "assert isinstance(r, kdsl.result.Result)\n"
+        "import kdsl.verdict.result\n"
+        "assert isinstance(r, kdsl.verdict.result.Result)\n"
         "assert r.best == 'dependent', r.best\n"
         "assert [e['name'] for e in r.environments] == ['lab', 'obs']\n"
         "print('best is', r.best)"

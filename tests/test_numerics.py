@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import kdsl
-from kdsl import codes, tables
+from kdsl.codes import formulas as codes
+from kdsl.mechanisms import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 

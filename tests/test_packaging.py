@@ -51,7 +51,7 @@ def test_grammar_loads_from_the_installed_package_outside_the_checkout(tmp_path)
         metadata.distribution("kdsl")
     except metadata.PackageNotFoundError:
         pytest.skip("kdsl is not installed (run `pip install .`)")
-    code = "import kdsl, kdsl.syntax as s; print(kdsl.__file__); print(s.parse('var X in 0..1').decls[0].name.name)"
+    code = "import kdsl, kdsl.language.syntax as s; print(kdsl.__file__); print(s.parse('var X in 0..1').decls[0].name.name)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PATH": ""})
     assert run.returncode == 0, run.stderr
     location, name = run.stdout.split()

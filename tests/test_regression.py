@@ -1,4 +1,4 @@
-"""Free mechanisms of real variables (kdsl.regression): lengths, cross-checks, search, bad input."""
+"""Free mechanisms of real variables (kdsl.mechanisms.regression): lengths, cross-checks, search, bad input."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import kdsl
-from kdsl import regression
-from kdsl.check import check
 from kdsl.errors import KdslError
-from kdsl.search import exact_best, local_scores
-from kdsl.syntax import parse
+from kdsl.language.check import check
+from kdsl.language.syntax import parse
+from kdsl.mechanisms import regression
+from kdsl.search.structure import exact_best, local_scores
 
 CODES = ("bic", "nml", "paper", "direct")
 

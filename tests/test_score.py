@@ -1,6 +1,6 @@
-"""Whole-program scoring (kdsl.score via kdsl.solve) against independent brute force.
+"""Whole-program scoring (kdsl.lengths.score via kdsl.solve) against independent brute force.
 
-The brute force here uses only :func:`kdsl.families.log2_prob` for per-row
+The brute force here uses only :func:`kdsl.mechanisms.families.log2_prob` for per-row
 probabilities, :mod:`math` for binomials and factorials, its own Stirling
 numbers, quantization, maximum likelihood and NML sums, and explicit
 enumeration of every assignment / set partition. It never calls kdsl's
@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kdsl
-from kdsl import codes
-from kdsl.families import Domain, log2_prob
-from kdsl.score import program_formula, program_profile
-from kdsl.sharing import METHODS
-from kdsl.solver import solve_bound
+from kdsl.codes import formulas as codes
+from kdsl.lengths.score import program_formula, program_profile
+from kdsl.mechanisms.families import Domain, log2_prob
+from kdsl.sharing.optimal import METHODS
+from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -694,7 +694,7 @@ def test_g1_total_picks_fewer_mechanisms_than_likelihood(truth, seed):
 
 
 def test_count_tables_equal_a_row_by_row_count_in_every_parent_order():
-    from kdsl.tables import count_tables
+    from kdsl.mechanisms.tables import count_tables
 
     rng = np.random.default_rng(3)
     spec = "var A in 0..1\nvar B in 1..3\nvar C in {x, y, z, w}\nvar D in 0..300\nenv a from a\nenv b from b\n"

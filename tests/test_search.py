@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 import kdsl
 from kdsl.errors import BudgetError
-from kdsl.model import Hypothesis, Mechanism, Template
-from kdsl.render import solve_text
-from kdsl.score import program_profile
-from kdsl.search import EdgeRules, exact_best, greedy, k_best, local_scores
+from kdsl.language.model import Hypothesis, Mechanism, Template
+from kdsl.lengths.score import program_profile
+from kdsl.present.render import solve_text
+from kdsl.search.structure import EdgeRules, exact_best, greedy, k_best, local_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -321,7 +321,7 @@ def test_time_limit_returns_best_so_far_marked_not_proven():
     result = kdsl.solve(ROOT / "examples" / "discovery.kdsl")
     assert result.search["proven"]
     from kdsl.api import load
-    from kdsl.solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     limited = solve_bound(load(ROOT / "examples" / "discovery.kdsl"), time_limit=1e-6)
     assert limited.search["proven"] is False
@@ -339,7 +339,7 @@ def test_invariant_table_found_by_search_when_it_is_shorter():
 def test_progress_callback_is_called():
     calls = []
     from kdsl.api import load
-    from kdsl.solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     solve_bound(load(ROOT / "examples" / "discovery.kdsl"), progress=lambda *a: calls.append(a))
     stages = {c[0] for c in calls}
@@ -349,8 +349,8 @@ def test_progress_callback_is_called():
 
 def test_a_stop_request_keeps_the_best_program_so_far():
     from kdsl.api import load
-    from kdsl.search import StopSearch
-    from kdsl.solver import solve_bound
+    from kdsl.search.structure import StopSearch
+    from kdsl.verdict.solver import solve_bound
 
     calls = []
 
@@ -400,13 +400,13 @@ def test_search_beyond_the_memory_budget_says_both_sizes_in_gib():
     bound = kdsl.load(spec, data={"frame": frame})
     result = kdsl.solve(spec, data={"frame": frame})
     assert result.search["method"] == "exact integer program (HiGHS)"  # beyond the DP, the integer program
-    from kdsl.search import estimate
+    from kdsl.search.structure import estimate
     needed = estimate(bound.model, bound.model.search)["dp_bytes"]
     assert f"needs {needed / 2**30:.1f} GiB, over the 4.0 GiB budget" in result.search["why"]
 
 
 def test_estimate_counts_the_dynamic_program_tables_over_the_other_variables():
-    from kdsl.search import _dp_bytes
+    from kdsl.search.structure import _dp_bytes
     # one float64 cell per (variable, set of the other variables) and per (reuse class, set of the rest)
     assert _dp_bytes(10, [3]) - _dp_bytes(10, []) == 8 * 2**7
     assert _dp_bytes(20, []) > 8 * 20 * 2**19

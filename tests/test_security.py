@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import kdsl
-from kdsl.check import check
-from kdsl.expr import Scope, numeric, to_sympy
+from kdsl.language.check import check
+from kdsl.language.expr import Scope, numeric, to_sympy
 
 SMUGGLED = [
     ('let a = __import__("os")', "expected"),                 # strings appear only as file paths

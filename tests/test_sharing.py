@@ -1,4 +1,4 @@
-"""Exactness of kdsl.sharing against brute force, tie-breaking, budgets."""
+"""Exactness of kdsl.sharing.optimal against brute force, tie-breaking, budgets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdsl.errors import BudgetError, KdslError
-from kdsl.sharing import (
+from kdsl.sharing.optimal import (
     best_coupled_selection,
     best_partition_by_k,
     best_selection_by_k,

@@ -8,9 +8,9 @@ import pytest
 import sympy
 
 import kdsl
-from kdsl import ast
 from kdsl.errors import SpecSyntaxError
-from kdsl.expr import Scope, names_in, to_sympy
+from kdsl.language import ast
+from kdsl.language.expr import Scope, names_in, to_sympy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -370,7 +370,7 @@ def test_syntax_error_is_located():
 def test_the_generated_parser_is_built_from_the_current_grammar():
     import hashlib
 
-    from kdsl import _lark_parser
+    from kdsl.language import _lark_parser
 
     digest = hashlib.sha256((ROOT / "grammar" / "kdsl.lark").read_bytes()).hexdigest()
     header = Path(_lark_parser.__file__).read_text(encoding="utf-8").splitlines()[0]
@@ -380,7 +380,7 @@ def test_the_generated_parser_is_built_from_the_current_grammar():
 def test_the_generated_parser_parses_like_one_built_from_the_grammar():
     import lark
 
-    from kdsl.syntax import _BracketNewlines, _parser, grammar_text
+    from kdsl.language.syntax import _BracketNewlines, _parser, grammar_text
 
     built = lark.Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
                       propagate_positions=True, maybe_placeholders=True)

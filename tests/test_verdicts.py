@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from test_search import SMALL_SPECS, all_dags, spec_text
 
 import kdsl
-from kdsl.render import solve_text
-from kdsl.search import local_scores
-from kdsl.solver import solve_bound
+from kdsl.present.render import solve_text
+from kdsl.search.structure import local_scores
+from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -149,7 +149,7 @@ def test_stability_reproduces_with_its_seed_and_its_frequencies_are_in_the_json(
 
 
 def test_subsamples_are_drawn_without_replacement_and_differ_by_seed():
-    from kdsl.data import subsample
+    from kdsl.data.bind import subsample
 
     bound = kdsl.load(EXAMPLES / "orientation_shift.kdsl")
     first = subsample(bound, fraction=0.5, seed=(1, 0))

@@ -1,4 +1,4 @@
-"""The notebook widgets: ResultView's tabs and their data, selection, and kdsl.explore."""
+"""The notebook widgets: ResultView's tabs and their data, selection, and kdsl.present.explore."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 import kdsl
-from kdsl.result import Result
+from kdsl.verdict.result import Result
 
 widgets = pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from kdsl.explore import rewrite_spec, spec_settings  # noqa: E402
-from kdsl.widgets import SORT_KEYS, TAB_TITLES, ResultView, bits_png  # noqa: E402
+from kdsl.present.explore import rewrite_spec, spec_settings  # noqa: E402
+from kdsl.present.widgets import SORT_KEYS, TAB_TITLES, ResultView, bits_png  # noqa: E402
 
-explore_module = importlib.import_module("kdsl.explore")
+explore_module = importlib.import_module("kdsl.present.explore")
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -163,13 +163,12 @@ def test_import_kdsl_imports_no_notebook_package():
 
 def test_lazy_accessors():
     assert kdsl.ResultView is ResultView
-    assert kdsl.explore is explore_module.explore or callable(kdsl.explore)
-    assert callable(explore_module)  # `import kdsl.explore` binds the module; calling it calls explore()
+    assert kdsl.explore is explore_module.explore
 
 
 def test_widgets_without_ipywidgets_say_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    for name in ("kdsl.widgets", "kdsl.explore"):
+    for name in ("kdsl.present.widgets", "kdsl.present.explore"):
         monkeypatch.delitem(sys.modules, name)
         with pytest.raises(ImportError, match=re.escape("pip install 'kdsl[notebook]'")):
             __import__(name)

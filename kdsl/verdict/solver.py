@@ -1,4 +1,4 @@
-"""Score every hypothesis of a bound model and assemble the :class:`~kdsl.result.Result`."""
+"""Score every hypothesis of a bound model and assemble the :class:`~kdsl.verdict.result.Result`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import sympy as sp
 
-from .data import BoundModel
-from .errors import SpecError
-from .margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
-from .result import ProgramResult, Result, finite_or_none, tie_tolerance
-from .score import ProgramProfile, length_breakdown, program_profile, program_terms, selection_weight
-from .stability import stability as run_stability
+from kdsl.data.bind import BoundModel
+from kdsl.errors import SpecError
+from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms, selection_weight
+from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
+from kdsl.verdict.result import ProgramResult, Result, finite_or_none, tie_tolerance
+from kdsl.verdict.stability import stability as run_stability
 
 __all__ = ["solve_bound", "program_result", "check_scorable", "NEAR_TIE_BITS"]
 
@@ -115,7 +115,7 @@ def _symmetries(profile) -> tuple:
 
 def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
     """Edge sets of the DAGs as short as the search's best, found by covered-edge reversals."""
-    from .search import tied_dags
+    from kdsl.search.structure import tied_dags
 
     if not outcome.programs or not math.isfinite(outcome.programs[0].bits):
         return []
@@ -189,9 +189,9 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     ``progress(stage, done, total)`` is called during a search; ``time_limit``
     (seconds) overrides the spec's ``time_limit``. With a Dask ``client``, the
     search's local scores are computed on its cluster (:mod:`kdsl.distributed`).
-    ``margins=False`` skips the edge margins (:mod:`kdsl.margins`);
+    ``margins=False`` skips the edge margins (:mod:`kdsl.verdict.margins`);
     ``stability`` subsamples (0: none; None: the search's ``stability`` line)
-    and their ``seed`` add the verdict's stability (:mod:`kdsl.stability`).
+    and their ``seed`` add the verdict's stability (:mod:`kdsl.verdict.stability`).
     """
     model = bound.model
     if time_limit is not None and not time_limit > 0:
@@ -203,11 +203,11 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     outcome = None
     hidden_ties: list[set[tuple[str, str]]] = []
     if model.search is not None:
-        from .search import outcome_hypotheses, search
+        from kdsl.search.structure import outcome_hypotheses, search
 
         scorer = None
         if client is not None:
-            from .distributed import ClusterScorer
+            from kdsl.distributed import ClusterScorer
 
             scorer = ClusterScorer(client)
         outcome = search(bound, progress=progress, time_limit=time_limit, cache=cache, scorer=scorer)

@@ -7,8 +7,8 @@ nothing is guessed, clipped or dropped. A bad value raises a
 :class:`~kdsl.errors.DataError` naming the file, its line, the data row and
 the column.
 
->>> from kdsl.syntax import parse
->>> from kdsl.check import check
+>>> from kdsl.language.syntax import parse
+>>> from kdsl.language.check import check
 >>> model = check(parse('''
 ... var X in 0..2
 ... env lab from lab
@@ -42,10 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, ModelError, SpecError
-from .expr import numeric
-from .families import FamilyParameterError, sample
-from .model import EnvSource, Model, Variable
+from kdsl.errors import DataError, ModelError, SpecError
+from kdsl.language.expr import numeric
+from kdsl.language.model import EnvSource, Model, Variable
+from kdsl.mechanisms.families import FamilyParameterError, sample
 
 __all__ = ["Environment", "BoundModel", "bind", "bind_source", "natural_key", "subsample"]
 
@@ -884,8 +884,8 @@ def bind(model: Model, data: Mapping[str, Any] | None = None, read_sources: Read
 def bind_source(model: Model, source: EnvSource, data: Mapping[str, Any] | None = None) -> list[Environment]:
     """The environments of one of ``model.sources``, read, converted and checked as :func:`bind` does.
 
-    >>> from kdsl.syntax import parse
-    >>> from kdsl.check import check
+    >>> from kdsl.language.syntax import parse
+    >>> from kdsl.language.check import check
     >>> model = check(parse("var X in 0..2\\nenv lab from lab"))
     >>> [e.rows for e in bind_source(model, model.sources[0], {"lab": {"X": [0, 2, 1]}})]
     [3]

@@ -1,10 +1,10 @@
-"""Semantic checks: a syntax tree becomes a :class:`~kdsl.model.Model`.
+"""Semantic checks: a syntax tree becomes a :class:`~kdsl.language.model.Model`.
 
 Every check raises a :class:`~kdsl.errors.SpecError` located at the node at
 fault. The checks run in one pass over the declarations (which may come in
 any order) after all names have been collected.
 
->>> from kdsl.syntax import parse
+>>> from kdsl.language.syntax import parse
 >>> model = check(parse('''
 ... var X in 0..3
 ... var Y in 0..3
@@ -37,12 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ast
-from ._lazy import lazy_module
-from .errors import SpecError
-from .expr import Scope, constant_value, names_in, numeric, to_sympy
-from .families import FAMILIES, FamilyParameterError, log2_prob
-from .model import (
+from kdsl._lazy import lazy_module
+from kdsl.errors import SpecError
+from kdsl.language import ast
+from kdsl.language.expr import Scope, constant_value, names_in, numeric, to_sympy
+from kdsl.language.model import (
     SEARCH_METHODS,
     CodeSpec,
     EnvSource,
@@ -57,9 +56,10 @@ from .model import (
     Template,
     Variable,
 )
+from kdsl.mechanisms.families import FAMILIES, FamilyParameterError, log2_prob
 
 sympy = lazy_module("sympy")
-regression = lazy_module("kdsl.regression")  # its formulas are sympy's
+regression = lazy_module("kdsl.mechanisms.regression")  # its formulas are sympy's
 
 __all__ = ["check", "CODES", "SYMMETRY_KINDS"]
 
@@ -187,7 +187,7 @@ class _Checker:
 
     def ignored_parent_warnings(self, decl: ast.MechanismDecl, template: Template) -> list[SpecError]:
         """A located warning for each parent a template declares but its expression does not use."""
-        from .margins import ignored_parents
+        from kdsl.verdict.margins import ignored_parents
 
         ignored = ignored_parents(template)
         return [self.error(ident, f"parent '{ident.name}' is not used in the expression of template "
@@ -1026,7 +1026,7 @@ class _Checker:
 
 
 def check(spec: ast.Spec, base_dir: str | None = None) -> Model:
-    """Check a parsed spec and build its :class:`~kdsl.model.Model`.
+    """Check a parsed spec and build its :class:`~kdsl.language.model.Model`.
 
     ``base_dir`` is where relative data paths are resolved (the spec file's
     folder; the working directory for spec text).

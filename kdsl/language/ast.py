@@ -1,9 +1,9 @@
 """The kdsl syntax tree: frozen dataclasses named after the grammar's rules.
 
 Every node carries its source :class:`Span`. The tree only records what was
-written; meaning (names, domains, data) is given by :mod:`kdsl.check`.
+written; meaning (names, domains, data) is given by :mod:`kdsl.language.check`.
 
->>> from kdsl.syntax import parse
+>>> from kdsl.language.syntax import parse
 >>> spec = parse("var X in 0..3\\n")
 >>> spec.decls[0].domain
 IntRange(span=Span(line=1, column=10, end_line=1, end_column=14), lo=0, hi=3)

@@ -5,7 +5,7 @@ parameter is a :class:`sympy.Dummy`, and :func:`numeric` lambdifies over
 those dummies only. Nothing the user writes is passed to ``eval``, ``exec``
 or ``sympify``.
 
->>> from kdsl.syntax import parse
+>>> from kdsl.language.syntax import parse
 >>> call = parse("mechanism r(X) = poisson(20 * t) where t in {0.5}").decls[0].rhs
 >>> t = sympy.Dummy("t")
 >>> scope = Scope(symbols={"t": t})
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import ast
-from ._lazy import lazy_module
-from .errors import SpecError
+from kdsl._lazy import lazy_module
+from kdsl.errors import SpecError
+from kdsl.language import ast
 
 sympy = lazy_module("sympy")
 
@@ -63,7 +63,7 @@ class Scope:
 def names_in(expr: ast.Expr) -> list[ast.Name]:
     """Every bare name an expression mentions, in reading order.
 
-    >>> from kdsl.syntax import parse
+    >>> from kdsl.language.syntax import parse
     >>> e = parse("let a = b * sqrt(c + theta[env])").decls[0].value
     >>> [n.id for n in names_in(e)]
     ['b', 'c', 'env']

@@ -1,5 +1,5 @@
 """Plain result objects. ``to_dict()`` gives the JSON of docs/language.md; nothing
-here renders itself (see :mod:`kdsl.render`)."""
+here renders itself (see :mod:`kdsl.present.render`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class ProgramResult:
     formula_values: dict[str, float]
     reason: str | None = None
     exact: bool = True
-    breakdown: dict[str, Any] | None = None  # kdsl.score.length_breakdown: symbols, terms and per-variable bits
+    breakdown: dict[str, Any] | None = None  # kdsl.lengths.score.length_breakdown: symbols, terms and per-variable bits
     same_as: str | None = None  # an earlier-ranked program with the very same mechanisms
     violations: tuple[str, ...] = ()  # how the program goes against the search's knowledge (SearchSpec.violations)
 
@@ -186,7 +186,7 @@ class Result:
     edges_margin: tuple[EdgeMargin, ...] = ()  # one per edge of the best program
     margin_basis: str | None = None  # which programs the margins are measured against
     runner_up: Reading | None = None  # the margin of the best program over the next one
-    stability: dict[str, Any] | None = None  # see kdsl.stability
+    stability: dict[str, Any] | None = None  # see kdsl.verdict.stability
 
     def program(self, name: str) -> ProgramResult:
         for p in self.programs:
@@ -236,13 +236,13 @@ class Result:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         """Text, HTML and JSON for notebooks (altair's pattern: ``text/plain``
-        always; :mod:`kdsl.html` is imported only when a notebook asks)."""
-        from .html import mimebundle
+        always; :mod:`kdsl.present.html` is imported only when a notebook asks)."""
+        from kdsl.present.html import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
 
     def _repr_html_(self) -> str:
-        from .html import result_html
+        from kdsl.present.html import result_html
 
         return result_html(self)
 

@@ -1,7 +1,7 @@
 """The checked model: plain data that every later stage reads.
 
-:func:`kdsl.check.check` builds a :class:`Model` from a syntax tree;
-:func:`kdsl.data.bind` adds the environments' data. Nothing here parses,
+:func:`kdsl.language.check.check` builds a :class:`Model` from a syntax tree;
+:func:`kdsl.data.bind.bind` adds the environments' data. Nothing here parses,
 checks or renders.
 """
 
@@ -12,9 +12,9 @@ from typing import Literal
 
 import numpy as np
 
-from . import ast
-from ._lazy import lazy_module
-from .families import Domain
+from kdsl._lazy import lazy_module
+from kdsl.language import ast
+from kdsl.mechanisms.families import Domain
 
 sympy = lazy_module("sympy")
 
@@ -101,7 +101,7 @@ class Template:
     expressions of the parents' and slots' dummies), ``table`` (a free
     conditional table), ``invariant`` (a table over the orbits of
     ``symmetry``), or ``regression`` (a free mechanism of a real child,
-    ``family`` naming its kind in :data:`kdsl.regression.KINDS`, ``degree``
+    ``family`` naming its kind in :data:`kdsl.mechanisms.regression.KINDS`, ``degree``
     the highest degree of ``poly``). ``name`` is None for a mechanism written
     inline in a hypothesis.
     """
@@ -203,8 +203,8 @@ class SearchSpec:
     top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
     span: ast.Span | None = None
-    method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.choose_method)
-    stability: int | None = None  # subsamples to re-solve (kdsl.stability); None: no stability run
+    method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.structure.choose_method)
+    stability: int | None = None  # subsamples to re-solve (kdsl.verdict.stability); None: no stability run
     stability_seed: int = 0
     forbid: tuple[tuple[str, str], ...] = ()
     require: tuple[tuple[str, str], ...] = ()

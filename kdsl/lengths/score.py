@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import codes, regression, sharing, tables
-from .data import BoundModel
-from .errors import BudgetError, ModelError
-from .expr import numeric
-from .families import FamilyParameterError, log2_prob
-from .model import Hypothesis, Mechanism, Model, Template
+from kdsl.codes import formulas as codes
+from kdsl.data.bind import BoundModel
+from kdsl.errors import BudgetError, ModelError
+from kdsl.language.expr import numeric
+from kdsl.language.model import Hypothesis, Mechanism, Model, Template
+from kdsl.mechanisms import regression, tables
+from kdsl.mechanisms.families import FamilyParameterError, log2_prob
+from kdsl.sharing import optimal as sharing
 
 __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "ProgramTerms", "Term", "TERM_KINDS", "mechanism_profile",
            "length_breakdown", "program_profile", "program_terms", "reuse_profiles", "selection_weight"]
@@ -501,7 +503,7 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
 
 def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
                         with_min_data: bool) -> tuple[dict, dict | None, bool, str]:
-    """A free mechanism of a real variable (:mod:`kdsl.regression`), as choices per k (no least data bits
+    """A free mechanism of a real variable (:mod:`kdsl.mechanisms.regression`), as choices per k (no least data bits
     without ``with_min_data``)."""
     blocks = environment_blocks(bound, (mech.var,))
     rows, least, exact, method = regression.regression_profile(
@@ -569,7 +571,7 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     The class stores one table per group of environments, fitted to the
     members' pooled counts; the first member in the symmetry's order pays
     for the grouping and the stored tables, every other member
-    ``log2 m!`` reference bits (:func:`kdsl.codes.reference_bits`), and each
+    ``log2 m!`` reference bits (:func:`kdsl.codes.formulas.reference_bits`), and each
     member its own data bits and structure bits.
     """
     model = bound.model

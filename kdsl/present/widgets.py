@@ -1,4 +1,4 @@
-"""Interactive views of a :class:`~kdsl.result.Result` (ipywidgets).
+"""Interactive views of a :class:`~kdsl.verdict.result.Result` (ipywidgets).
 
 This module is part of the optional notebook extra; ``import kdsl`` never
 imports it. :class:`ResultView` is an ``ipywidgets.Tab`` with five tabs:
@@ -11,7 +11,7 @@ imports it. :class:`ResultView` is an ``ipywidgets.Tab`` with five tabs:
     program, the selected one outlined, and the selected program's data bits
     by environment when the result records them;
 ``graph``
-    the selected program's DAG (:func:`kdsl.html.program_svg`) and each
+    the selected program's DAG (:func:`kdsl.present.html.program_svg`) and each
     variable's groups of environments that share a mechanism;
 ``shifts``
     the shift map: variables by environments, coloured by the stored
@@ -41,8 +41,8 @@ try:
 except ImportError as err:  # pragma: no cover - exercised without the extra
     raise ImportError("kdsl's widgets need the notebook extra: pip install 'kdsl[notebook]'") from err
 
-from .html import breakdown_html
-from .result import ProgramResult, Result
+from kdsl.present.html import breakdown_html
+from kdsl.verdict.result import ProgramResult, Result
 
 __all__ = ["ResultView", "TAB_TITLES", "SORT_KEYS", "bits_png", "shift_map_html", "ranking_html", "length_html", "graph_html"]
 
@@ -58,7 +58,7 @@ PALETTE = (
     "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
 )
 
-_MODEL_COLOUR = "#4c78a8"  # kdsl.html.COLORS["model"]
+_MODEL_COLOUR = "#4c78a8"  # kdsl.present.html.COLORS["model"]
 _FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px"
 
 
@@ -137,9 +137,9 @@ def ranking_html(result: Result, key: str = "total", selected: str | None = None
 
 
 def _verdict_tables(result: Result) -> str:
-    """The edge margins and, when computed, the stability frequencies (kdsl.html's tables)."""
-    from .html import margins_html, stability_html
-    from .render import verdict
+    """The edge margins and, when computed, the stability frequencies (kdsl.present.html's tables)."""
+    from kdsl.present.html import margins_html, stability_html
+    from kdsl.present.render import verdict
 
     v = verdict(result)
     return margins_html(v) + (stability_html(v.stability) if v.stability else "")
@@ -186,7 +186,7 @@ def shift_map_html(result: Result, name: str) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def _fallback_svg(program: ProgramResult) -> str:  # pragma: no cover - used only if kdsl.html is missing
+def _fallback_svg(program: ProgramResult) -> str:  # pragma: no cover - used only if kdsl.present.html is missing
     return f"<pre>{_esc(_edges_text(program))}</pre>"
 
 
@@ -194,8 +194,8 @@ def graph_html(result: Result, name: str) -> str:
     """The selected program's DAG (changed mechanisms marked) and its shift groups per variable."""
     program = result.program(name)
     try:
-        from .html import program_svg
-    except ImportError:  # pragma: no cover - kdsl.html ships with kdsl
+        from kdsl.present.html import program_svg
+    except ImportError:  # pragma: no cover - kdsl.present.html ships with kdsl
         svg = _fallback_svg(program)
     else:
         svg = program_svg(result, name)
@@ -219,7 +219,7 @@ def _latex_number(x: float) -> str:
 
 def length_html(result: Result, name: str) -> str:
     """The symbolic length as display LaTeX, the value of each symbol, the total, and the breakdown
-    (:func:`kdsl.html.breakdown_html`: bits per variable, each term, the legend)."""
+    (:func:`kdsl.present.html.breakdown_html`: bits per variable, each term, the legend)."""
     p = result.program(name)
     if not p.formula:
         reason = _esc(p.reason or "no finite length")
@@ -322,7 +322,7 @@ def _png_width(png: bytes) -> int:
 
 # ----------------------------------------------------------------------------- the widget
 class ResultView(widgets.Tab):
-    """A notebook view of a :class:`~kdsl.result.Result`: ranking, bits, graph, shifts, length.
+    """A notebook view of a :class:`~kdsl.verdict.result.Result`: ranking, bits, graph, shifts, length.
 
     Parameters
     ----------

@@ -54,11 +54,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .data import BoundModel
-from .errors import BudgetError
-from .model import Hypothesis, Mechanism, Model, SearchSpec, Template
-from .regression import free_templates
-from .score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
+from kdsl.data.bind import BoundModel
+from kdsl.errors import BudgetError
+from kdsl.language.model import Hypothesis, Mechanism, Model, SearchSpec, Template
+from kdsl.lengths.score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
+from kdsl.mechanisms.regression import free_templates
 
 __all__ = [
     "EdgeRules",
@@ -162,8 +162,8 @@ class EdgeRules:
 def knowledge_rules(model: Model, spec: SearchSpec) -> EdgeRules:
     """The edge rules a search block's ``forbid``, ``require`` and ``tiers`` lines state.
 
-    >>> from kdsl.check import check
-    >>> from kdsl.syntax import parse
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
     >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsearch {\\n require A -> B\\n"
     ...                 " tiers {A, B} < {C}\\n}"))
     >>> rules = knowledge_rules(m, m.search)
@@ -225,8 +225,8 @@ def _deadline_passed(deadline: float | None) -> bool:
 def estimate(model: Model, spec: SearchSpec) -> dict:
     """Size of a search before it runs: local scores, DP memory, exactness.
 
-    >>> from kdsl.check import check
-    >>> from kdsl.syntax import parse
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
     >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsearch {\\n graphs max_parents 1\\n}"))
     >>> estimate(m, m.search)["local_scores"]
     9
@@ -264,8 +264,8 @@ def binary_size(n_bytes: float) -> str:
 def reuse_classes(model: Model, spec: SearchSpec):
     """Every reuse class a search tries: (permute symmetry, two or more of its discrete variables).
 
-    >>> from kdsl.check import check
-    >>> from kdsl.syntax import parse
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
     >>> m = check(parse("var A in 0..1\\nvar B in 0..1\\nvar C in 0..1\\nsymmetry s on {A, B, C} = permute\\n"
     ...                 "search {\\n symmetries s\\n}"))
     >>> [members for _, members in reuse_classes(m, m.search)]
@@ -312,7 +312,7 @@ def _parameter_floor(model: Model, k: int, j: int, min_rows: int) -> float:
     free entry, with a group's rows at least those of the smallest non-empty
     environment; any other code (``nml``, whose cost depends on the counts): 0.
 
-    >>> from kdsl.model import CodeSpec
+    >>> from kdsl.language.model import CodeSpec
     >>> class M: code = CodeSpec("bic")
     >>> _parameter_floor(M, 3, 4, 1024)
     40.0
@@ -967,7 +967,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     if method == "milp":
         return _milp_outcome(local, top, greedy_result, deadline, progress, stats)
     if method == "greedy":
-        from .milp import candidate_sets, improve
+        from kdsl.search.milp import candidate_sets, improve
 
         cands = candidate_sets(local)
         try:
@@ -1040,7 +1040,7 @@ def _require_highspy(model: Model, spec: SearchSpec) -> None:
 
 def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float | None, progress: Progress | None,
                   stats: dict) -> SearchOutcome:
-    from .milp import solve_milp
+    from kdsl.search.milp import solve_milp
 
     out = solve_milp(local, top=top, start=start, deadline=deadline, progress=progress)
     stats.update(out.stats)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._lazy import lazy_module
+from kdsl._lazy import lazy_module
 
 special = lazy_module("scipy.special")
 

@@ -1,9 +1,9 @@
-"""Parse kdsl text into the syntax tree of :mod:`kdsl.ast`.
+"""Parse kdsl text into the syntax tree of :mod:`kdsl.language.ast`.
 
 The grammar is ``grammar/kdsl.lark`` (shipped in the wheel as
 ``kdsl/kdsl.lark``); its LALR parser is generated once, by
 ``scripts/build_parser.py`` with lark's standalone tool, into
-``kdsl/_lark_parser.py``, so no process builds it. A post-lexer drops newlines inside ``( )``, ``[ ]`` and
+``kdsl/language/_lark_parser.py``, so no process builds it. A post-lexer drops newlines inside ``( )``, ``[ ]`` and
 value sets so lists may wrap; a syntax error becomes a
 :class:`~kdsl.errors.SpecSyntaxError` located at the offending token, with a
 hint for the common mistakes.
@@ -27,8 +27,9 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import ast
-from ._lark_parser import (
+from kdsl.errors import SpecSyntaxError
+from kdsl.language import ast
+from kdsl.language._lark_parser import (
     Lark,
     Lark_StandAlone,
     Token,
@@ -39,7 +40,6 @@ from ._lark_parser import (
     VisitError,
     v_args,
 )
-from .errors import SpecSyntaxError
 
 __all__ = ["parse", "grammar_text", "split_lines", "MAX_DEPTH"]
 
@@ -65,7 +65,7 @@ def grammar_text() -> str:
             return packaged.read_text(encoding="utf-8")
     except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - odd installs
         pass
-    return (Path(__file__).resolve().parent.parent / "grammar" / "kdsl.lark").read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "grammar" / "kdsl.lark").read_text(encoding="utf-8")
 
 
 #: A ``{`` after one of these tokens opens a set of names or values, not a block.
@@ -124,7 +124,7 @@ def _number_value(text: str) -> float:
 
 @v_args(meta=True)
 class _ToAst(Transformer):
-    """Build :mod:`kdsl.ast` nodes; no checking happens here."""
+    """Build :mod:`kdsl.language.ast` nodes; no checking happens here."""
 
     def start(self, meta, children):
         return tuple(children)
@@ -456,7 +456,7 @@ def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _Bracket
 
 
 def parse(text: str, filename: str | None = None) -> ast.Spec:
-    """Parse kdsl ``text`` into an :class:`~kdsl.ast.Spec` (no semantic checks).
+    """Parse kdsl ``text`` into an :class:`~kdsl.language.ast.Spec` (no semantic checks).
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ search) can be explored; otherwise :func:`explore` raises the located
   ``e0..eK`` range of each ranged block).
 * A spec whose environments are all data (CSV files, DataFrames) gets a
   slider for the rows per environment and one for a seed: each
-  environment is subsampled without replacement (:func:`kdsl.data.subsample`;
+  environment is subsampled without replacement (:func:`kdsl.data.bind.subsample`;
   an environment with fewer rows keeps all of them).
 * Both get the table precision (``code paper(precision = n)``) and the
   code (paper, direct, bic, nml).
@@ -54,10 +54,8 @@ from __future__ import annotations
 import html
 import math
 import re
-import sys
 import threading
 import time
-import types
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
@@ -67,16 +65,16 @@ try:
 except ImportError as err:  # pragma: no cover - exercised without the extra
     raise ImportError("kdsl's widgets need the notebook extra: pip install 'kdsl[notebook]'") from err
 
-from . import ast
-from .api import load, read_source
-from .check import CODES
-from .data import subsample
-from .errors import KdslError
-from .model import CodeSpec
-from .result import Result
-from .solver import check_scorable, solve_bound
-from .syntax import parse
-from .widgets import _figure, _png, _png_width, ranking_html
+from kdsl.api import load, read_source
+from kdsl.data.bind import subsample
+from kdsl.errors import KdslError
+from kdsl.language import ast
+from kdsl.language.check import CODES
+from kdsl.language.model import CodeSpec
+from kdsl.language.syntax import parse
+from kdsl.present.widgets import _figure, _png, _png_width, ranking_html
+from kdsl.verdict.result import Result
+from kdsl.verdict.solver import check_scorable, solve_bound
 
 __all__ = ["explore", "Explorer", "rewrite_spec", "spec_settings", "CODES"]
 
@@ -211,7 +209,7 @@ def _causes_text(result: Result) -> str:
 class Explorer(widgets.VBox):
     """The widget :func:`explore` returns. ``update()`` re-solves with the sliders' values.
 
-    Attributes: ``result`` (the last finished :class:`~kdsl.result.Result`),
+    Attributes: ``result`` (the last finished :class:`~kdsl.verdict.result.Result`),
     ``history`` (one dict per finished solve), ``text`` (the spec text last
     solved), ``status`` (a Label), the controls ``n_slider``,
     ``seed_slider`` (data specs), ``env_slider``, ``precision_slider``, ``code_buttons``, ``stop_button``
@@ -463,12 +461,3 @@ def explore(spec, data: Mapping[str, Any] | None = None, *, background: bool = T
     """
     return Explorer(spec, data, background=background, filename=filename, max_n=max_n)
 
-
-class _CallableModule(types.ModuleType):
-    """``kdsl.explore`` may be this module once it is imported; calling it calls :func:`explore`."""
-
-    def __call__(self, *args, **kwargs):
-        return explore(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

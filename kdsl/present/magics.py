@@ -6,7 +6,7 @@ Load with ``%load_ext kdsl``; then
     The cell body is a spec. ``env X from name`` / ``envs from name by col``
     take ``name`` from the notebook's namespace (a DataFrame, a dict of
     arrays, or a CSV path); relative CSV paths resolve against the working
-    directory. Without ``--out`` the :class:`~kdsl.result.Result` is the
+    directory. Without ``--out`` the :class:`~kdsl.verdict.result.Result` is the
     cell's value (shown as a table, a graph and a formula); ``--out NAME``
     stores it in ``NAME`` instead. ``--check`` only validates and prints the
     summary (``--out`` then stores the bound model). ``--json`` shows the JSON
@@ -41,14 +41,14 @@ except ImportError as _err:  # pragma: no cover - exercised only without IPython
         "kdsl's notebook magics need IPython; install the notebook extra: pip install 'kdsl[notebook]'"
     ) from _err
 
-from . import ast
-from .check import check
-from .cli import format_summary
-from .data import BoundModel, bind
-from .errors import KdslError, SpecError
-from .render import explain_text
-from .result import Result
-from .syntax import parse
+from kdsl.cli import format_summary
+from kdsl.data.bind import BoundModel, bind
+from kdsl.errors import KdslError, SpecError
+from kdsl.language import ast
+from kdsl.language.check import check
+from kdsl.language.syntax import parse
+from kdsl.present.render import explain_text
+from kdsl.verdict.result import Result
 
 __all__ = ["CELL_FILENAME", "CellError", "KdslMagics", "run_cell", "load_ipython_extension"]
 
@@ -105,7 +105,7 @@ def run_cell(text: str, namespace: Mapping[str, Any] | None = None, *, check_onl
     bound = bind(model, _namespace_data(model, namespace or {}))
     if check_only:
         return bound
-    from .solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     return solve_bound(bound)
 

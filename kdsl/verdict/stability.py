@@ -3,7 +3,7 @@
 :func:`stability` solves the spec again on ``runs`` subsamples (each
 environment keeps a random ``fraction`` of its rows, drawn without
 replacement from a generator seeded by ``(seed, run)``, so a seed reproduces
-every subsample; :func:`kdsl.data.subsample`), and once on the full data under every built-in code. It
+every subsample; :func:`kdsl.data.bind.subsample`), and once on the full data under every built-in code. It
 reports how often each edge (either direction), each orientation and each
 inferred target (a variable whose mechanism differs across environments)
 appears in the best program over the subsamples, and each code's verdict.
@@ -32,9 +32,9 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from .check import CODES
-from .data import BoundModel, subsample
-from .errors import KdslError
+from kdsl.data.bind import BoundModel, subsample
+from kdsl.errors import KdslError
+from kdsl.language.check import CODES
 
 __all__ = ["stability", "DEFAULT_FRACTION"]
 
@@ -66,7 +66,7 @@ def stability(bound: BoundModel, runs: int, seed: int = 0, fraction: float = DEF
     program name wins), and ``codes``: per code, the best program and causes
     on the full data (or the error that code gives).
     """
-    from .solver import solve_bound
+    from kdsl.verdict.solver import solve_bound
 
     if runs < 1:
         raise ValueError(f"stability needs at least 1 run, got {runs}")

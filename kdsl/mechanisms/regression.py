@@ -18,7 +18,7 @@ Data bits are each value's cell probability at the variable's ``step``
 fitted noise scale is floored at one cell, so an exact fit or a constant
 column has a finite length. A group of environments that shares one fit
 shares its coefficients and noise, grouped exactly as tables are
-(:mod:`kdsl.sharing`).
+(:mod:`kdsl.sharing.optimal`).
 
 Parameter bits per fitted regression with ``r`` coefficients (the rank of
 its design, intercept included) on ``n`` rows:
@@ -64,10 +64,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import sharing, tables
-from ._lazy import lazy_module
-from .data import BoundModel
-from .model import Template, Variable
+from kdsl._lazy import lazy_module
+from kdsl.data.bind import BoundModel
+from kdsl.language.model import Template, Variable
+from kdsl.mechanisms import tables
+from kdsl.sharing import optimal as sharing
 
 sp = lazy_module("sympy")
 
@@ -562,7 +563,7 @@ def regression_profile(bound: BoundModel, template: Template, code: str, precisi
     groups, labels, rows)}``, the least data bits per k, exactness and the method.
 
     ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper). ``blocks`` are
-    the environments that must share one fit (declared targets, :func:`kdsl.score.environment_blocks`;
+    the environments that must share one fit (declared targets, :func:`kdsl.lengths.score.environment_blocks`;
     default: every environment alone); the grouping is chosen, and paid for, over the blocks.
     """
     n_env = len(bound.environments)

@@ -3,14 +3,14 @@
 For each edge ``a -> b`` of the best program two alternatives are measured:
 the shortest program with no edge between ``a`` and ``b`` (*removal*) and
 the shortest with ``b -> a`` instead (*reversal*). With an exact search they
-are the search's best under one more edge rule (:class:`kdsl.search.EdgeRules`),
+are the search's best under one more edge rule (:class:`kdsl.search.structure.EdgeRules`),
 computed exactly from the local scores; declared hypotheses count too. With
 hypotheses only, the alternatives are the declared hypotheses lacking or
 reversing the edge (None when no hypothesis does). The edge's margin is the
 smaller of the two.
 
 Its direction comes from (a) the Markov equivalence class of the best DAG
-(the edge is compelled, :mod:`kdsl.equivalence`), (b) shifts across
+(the edge is compelled, :mod:`kdsl.verdict.equivalence`), (b) shifts across
 environments (the reversal needs more distinct mechanisms), or (c) only the
 parameter and selection bits (the reversal is no worse in either), which is
 what a single environment leaves to a code's pricing.
@@ -27,13 +27,13 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .equivalence import compelled_edges
-from .model import Template
-from .result import TIE_TOLERANCE, WEAK_BITS, EdgeMargin, ProgramResult, Reading, tie_tolerance
+from kdsl.language.model import Template
+from kdsl.verdict.equivalence import compelled_edges
+from kdsl.verdict.result import TIE_TOLERANCE, WEAK_BITS, EdgeMargin, ProgramResult, Reading, tie_tolerance
 
 if TYPE_CHECKING:
-    from .data import BoundModel
-    from .search import SearchOutcome
+    from kdsl.data.bind import BoundModel
+    from kdsl.search.structure import SearchOutcome
 
 __all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "SEARCH_PICKED", "NOT_A_CODE"]
 
@@ -125,8 +125,8 @@ class _Alternative:
 def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: int, child: int,
               reverse: bool) -> tuple[float, dict[str, int] | None]:
     """The search's best program without ``parent -> child`` (and without ``child -> parent``, or with it)."""
-    from .score import program_profile
-    from .search import EdgeRules, SearchOutcome, exact_best, outcome_hypotheses, tightened
+    from kdsl.lengths.score import program_profile
+    from kdsl.search.structure import EdgeRules, SearchOutcome, exact_best, outcome_hypotheses, tightened
 
     local = outcome.local
     rules = (local.rules or EdgeRules.none(len(local.variables))).with_edge(parent, child, forbid=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .errors import KdslError
-from .result import EdgeMargin, ProgramResult, Reading, Result, finite_or_none
-from .score import TERM_KINDS
-from .sharing import METHODS
+from kdsl.errors import KdslError
+from kdsl.lengths.score import TERM_KINDS
+from kdsl.sharing.optimal import METHODS
+from kdsl.verdict.result import EdgeMargin, ProgramResult, Reading, Result, finite_or_none
 
 __all__ = ["solve_text", "dot_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict",
            "reading_text", "ORIENTATION_WORDS"]
@@ -110,7 +110,7 @@ def _runner_up(result: Result) -> str | None:
 def reading_text(r: Reading) -> str:
     """A margin's reading in words: its bits, strength, and level or why it has none.
 
-    >>> from kdsl.margins import reading
+    >>> from kdsl.verdict.margins import reading
     >>> reading_text(reading(3.0, "nml"))
     '3.00 bits, weak: favoured at level 2^-3.0 = 0.125 (no-hypercompression)'
     >>> reading_text(reading(25.0, "bic"))
@@ -244,7 +244,7 @@ def _dot_id(name: str) -> str:
 def dot_text(result: Result) -> str:
     """The best program's graph as Graphviz text; a variable whose mechanism changes is boxed, with its groups.
 
-    >>> from kdsl.result import ProgramResult, Result
+    >>> from kdsl.verdict.result import ProgramResult, Result
     >>> p = ProgramResult("h", 3.0, 1.0, 2.0, 2, (("X", "Y"),), {"X": {}, "Y": {}},
     ...                   {"X": [["a"], ["b"]], "Y": [["a", "b"]]}, (), (), "", "", {})
     >>> print(dot_text(Result("m", "nml", (), (p,), "h", ("h",), (("X", "Y"),))))

@@ -15,7 +15,7 @@ Building blocks (also for the notebook widgets):
   :func:`formula_html` -- the parts.
 * :func:`mimebundle` -- what ``Result._repr_mimebundle_`` returns.
 
->>> from kdsl.result import ProgramResult, Result
+>>> from kdsl.verdict.result import ProgramResult, Result
 >>> p = ProgramResult("a<b", 3.0, 1.0, 2.0, 1, (("X", "Y"),), {}, {"X": [["e0"], ["e1"]]}, (), (), "x^2", "x**2", {})
 >>> r = Result("m", "paper", ({"name": "e0", "rows": 5},), (p,), "a<b", ("a<b",), (("X", "Y"),))
 >>> "a&lt;b" in result_html(r) and "a<b" not in result_html(r)
@@ -31,9 +31,9 @@ import warnings
 from html import escape
 from typing import Any
 
-from ._lazy import lazy_module
-from .render import Verdict, _cause_text, margin_rows, reading_text, search_state, stability_rows, verdict
-from .result import ProgramResult, Result
+from kdsl._lazy import lazy_module
+from kdsl.present.render import Verdict, _cause_text, margin_rows, reading_text, search_state, stability_rows, verdict
+from kdsl.verdict.result import ProgramResult, Result
 
 nx = lazy_module("networkx")
 
@@ -307,7 +307,7 @@ def _stacked_bar(model: float, data: float, most: float, width: int = 260) -> st
 
 
 def breakdown_html(program: ProgramResult) -> str:
-    """A program's :func:`kdsl.score.length_breakdown` as HTML: per-variable bars, each term in bits, the legend.
+    """A program's :func:`kdsl.lengths.score.length_breakdown` as HTML: per-variable bars, each term in bits, the legend.
 
     The same data ``kdsl explain`` prints: model and data bits per variable
     plus the program's own row (they add up to the total), every term with
@@ -564,7 +564,7 @@ def mimebundle(result: Result, include=None, exclude=None) -> dict[str, Any]:
     still renders as text (with a warning). ``include`` / ``exclude`` filter
     the MIME types as IPython asks.
     """
-    from .render import solve_text
+    from kdsl.present.render import solve_text
 
     bundle: dict[str, Any] = {"text/plain": solve_text(result)}
     try:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import BoundModel
-from .model import Symmetry, Variable
+from kdsl.data.bind import BoundModel
+from kdsl.language.model import Symmetry, Variable
 
 __all__ = ["orbit_index", "count_tables", "subset_counts", "group_costs", "quantized"]
 
@@ -179,7 +179,7 @@ def _mle_bits(counts: np.ndarray) -> np.ndarray:
 
 def _nml_bits(totals: np.ndarray, k: int) -> np.ndarray:
     values, inverse = np.unique(totals.astype(np.int64), return_inverse=True)
-    from .codes import log2_multinomial_complexity  # sympy and scipy: imported only for the nml code
+    from kdsl.codes.formulas import log2_multinomial_complexity  # sympy and scipy: imported only for the nml code
 
     lookup = np.array([log2_multinomial_complexity(k, int(v)) for v in values])
     return lookup[inverse].reshape(totals.shape).sum(-1)

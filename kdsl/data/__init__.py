@@ -1,0 +1,1 @@
+"""The data stage: binding a checked model to data (``bind``): CSV files, caller data and simulations."""

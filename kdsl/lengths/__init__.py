@@ -1,0 +1,1 @@
+"""Compile lengths: each mechanism's and each program's description length (``score``)."""

@@ -1,0 +1,1 @@
+"""Which environments share which mechanism: exact combinatorial optimisation (``optimal``)."""
