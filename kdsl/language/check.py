@@ -57,16 +57,16 @@ from kdsl.language.model import (
     Variable,
 )
 from kdsl.mechanisms.families import FAMILIES, FamilyParameterError, log2_prob
+from kdsl.mechanisms.symmetries import SYMMETRY_KINDS, kind_names
 
 sympy = lazy_module("sympy")
 regression = lazy_module("kdsl.mechanisms.regression")  # its formulas are sympy's
 
-__all__ = ["check", "CODES", "SYMMETRY_KINDS"]
+__all__ = ["check", "CODES"]
 
 CODES = ("paper", "direct", "bic", "nml")
 #: At most this many stability subsamples (each one a whole solve).
 MAX_STABILITY_RUNS = 1000
-SYMMETRY_KINDS = ("reflect", "cyclic", "permute")
 #: Search lines that state background knowledge.
 _KNOWLEDGE = ("forbid", "require", "tiers", "targets")
 _GLOBAL_KINDS = {
@@ -306,7 +306,7 @@ class _Checker:
         kind = decl.kind.name
         if kind not in SYMMETRY_KINDS:
             raise self.error(
-                decl.kind, f"unknown symmetry kind '{kind}'; use reflect, cyclic or permute{_suggest(kind, SYMMETRY_KINDS)}"
+                decl.kind, f"unknown symmetry kind '{kind}'; use {kind_names()}{_suggest(kind, SYMMETRY_KINDS)}"
             )
         variables = [self.variable_named(v) for v in decl.on]
         seen = set()
@@ -314,21 +314,10 @@ class _Checker:
             if ident.name in seen:
                 raise self.error(ident, f"'{ident.name}' is named twice")
             seen.add(ident.name)
-        if kind in ("reflect", "cyclic"):
-            if len(variables) != 1:
-                raise self.error(decl.kind, f"{kind} acts on one variable; write `symmetry {decl.name.name} on X = {kind}`")
-            if variables[0].is_real:
-                raise self.error(decl.on[0], f"{kind} needs a discrete variable; {variables[0].name} is real")
-        else:
-            if len(variables) < 2:
-                raise self.error(decl.kind, "permute needs at least two variables, e.g. `on {X1, X2}`")
-            first = variables[0]
-            for var, ident in zip(variables[1:], decl.on[1:]):
-                if (var.kind, var.lo, var.hi, var.labels, var.step) != (first.kind, first.lo, first.hi, first.labels, first.step):
-                    raise self.error(
-                        ident, f"permute needs variables with the same domain: {first.name} is {first.describe()}, "
-                        f"{var.name} is {var.describe()}"
-                    )
+        problem = SYMMETRY_KINDS[kind].problem(decl.name.name, variables)
+        if problem is not None:
+            index, message = problem
+            raise self.error(decl.kind if index is None else decl.on[index], message)
         return Symmetry(decl.name.name, tuple(v.name for v in variables), kind, decl.span)
 
     def symmetry_for_table(self, ident: ast.Ident, parents: tuple[str, ...], child: str,
@@ -340,18 +329,18 @@ class _Checker:
                 raise self.error(ident, f"'{ident.name}' is {_GLOBAL_KINDS[type(other)]}, not a symmetry")
             raise self.error(ident, f"unknown symmetry '{ident.name}'{_suggest(ident.name, self.symmetries)}")
         sym = self.symmetries[ident.name]
-        if sym.kind == "permute":
+        if sym.rule.reuses:
             acting = ", ".join(sym.variables)
             if not in_hypothesis:
                 raise self.error(
-                    ident, f"'{sym.name}' is a permute symmetry: it lets several of {acting} reuse one table, which is "
-                    f"written in a hypothesis (`{sym.variables[0]} ~ table(...) / {sym.name}` on each of them), "
+                    ident, f"'{sym.name}' is a {sym.kind} symmetry: it lets several of {acting} reuse one table, which "
+                    f"is written in a hypothesis (`{sym.variables[0]} ~ table(...) / {sym.name}` on each of them), "
                     "not in a template",
                 )
             if child not in sym.variables:
                 raise self.error(
-                    ident, f"'{sym.name}' is a permute symmetry on {acting}; {child} is not one of them, so it cannot "
-                    "reuse their table (an invariant table needs reflect or cyclic)",
+                    ident, f"'{sym.name}' is a {sym.kind} symmetry on {acting}; {child} is not one of them, so it "
+                    f"cannot reuse their table (an invariant table needs {kind_names(reuses=False)})",
                 )
             return sym
         acted = sym.variables[0]
@@ -373,18 +362,16 @@ class _Checker:
             known = [*FAMILIES, "table"]
             raise self.error(call.func, f"unknown family '{family}'{_suggest(family, known)}",
                              hint="families: " + ", ".join(known))
-        arity = FAMILIES[family].arity
-        expected = child.size if arity is None else arity
-        if arity is None and child.is_real:
-            raise self.error(call.func, f"{family} needs a finite domain; {child.name} is real")
-        if expected is not None and len(call.args) != expected:
+        fam = FAMILIES[family]
+        refusal = fam.domain_refusal(child.domain)
+        if refusal is not None:
+            raise self.error(call.func, f"{family} cannot describe {child.name}, which is real: {refusal}")
+        expected = fam.arity_on(child.domain)
+        if len(call.args) != expected:
             what = f"{expected} argument{'s' if expected != 1 else ''}"
-            if arity is None:
+            if fam.variadic:
                 what += f" (one probability per value of {child.name})"
             raise self.error(call, f"{family}() takes {what}, got {len(call.args)}")
-        if child.is_real and not FAMILIES[family].real_ok:
-            why = "it needs a finite domain" if family == "uniform" else "it is an integer family"
-            raise self.error(call.func, f"{family} cannot describe {child.name}, which is real: {why}")
         args = []
         for arg in call.args:
             for ref in names_in(arg):
@@ -627,7 +614,7 @@ class _Checker:
             head = base.name if isinstance(base, ast.RefRhs) else base.func
             if head.name != "table":
                 sym = self.symmetries.get(rhs.symmetry.name)
-                if sym is not None and sym.kind == "permute":
+                if sym is not None and sym.rule.reuses:
                     raise self.error(head, f"only a free table can be reused through '{sym.name}': write "
                                            f"`{var.name} ~ table(...) / {sym.name}` with the parents inside table(...)")
                 raise self.error(head, f"only a free table can be made invariant: write `{var.name} ~ table(...) / "
@@ -636,7 +623,7 @@ class _Checker:
             parents = self.parent_names(idents, var)
             self.require_discrete(var, line.var, parents, idents)
             sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), var.name, in_hypothesis=True)
-            kind = "reuse" if sym.kind == "permute" else "invariant"
+            kind = "reuse" if sym.rule.reuses else "invariant"
             return Template(None, var.name, tuple(parents), kind, symmetry=sym.name, span=line.span)
         if isinstance(rhs, ast.RefRhs):
             name = rhs.name

@@ -15,6 +15,7 @@ import numpy as np
 from kdsl._lazy import lazy_module
 from kdsl.language import ast
 from kdsl.mechanisms.families import Domain
+from kdsl.mechanisms.symmetries import SymmetryKind, get_symmetry_kind
 
 sympy = lazy_module("sympy")
 
@@ -166,10 +167,17 @@ class Hypothesis:
 
 @dataclass(frozen=True)
 class Symmetry:
+    """A declared symmetry; ``kind`` names its entry in :data:`kdsl.mechanisms.symmetries.SYMMETRY_KINDS`."""
+
     name: str
     variables: tuple[str, ...]
-    kind: Literal["reflect", "cyclic", "permute"]
+    kind: str
     span: ast.Span
+
+    @property
+    def rule(self) -> SymmetryKind:
+        """The registered kind: its orbits, whether its variables reuse one table, its checks."""
+        return get_symmetry_kind(self.kind)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,12 @@ array([[-0.4150375, -2.       , -2.       ],
 >>> sample("geometric", [0.5], Domain(0, 2), np.random.default_rng(1), size=6)
 array([1, 2, 0, 2, 0, 0])
 
+Each family is one entry of :data:`FAMILIES`, a :class:`Family` subclass
+holding its parameter rules, domain rule, log-probability and sampler; every
+dispatch looks the name up there, so an unregistered name is an error, never
+a default.  To add a family, subclass :class:`Family` and call
+:func:`register_family` (docs/architecture.md).
+
 ``table`` (a free conditional probability table) is not a parametric family
 and is handled elsewhere; it is not in :data:`FAMILIES`.
 """
@@ -42,9 +48,13 @@ __all__ = [
     "Domain",
     "FamilyDomainError",
     "FamilyParameterError",
-    "FamilySpec",
+    "Family",
+    "Rule",
+    "UnknownFamilyError",
     "check_family",
+    "get_family",
     "log2_prob",
+    "register_family",
     "sample",
 ]
 
@@ -167,80 +177,8 @@ def _step_decimals(step: float) -> int | None:
 
 
 # --------------------------------------------------------------------------
-# Family table and errors
+# Errors and parameter rules
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FamilySpec:
-    """What the language knows about a family.
-
-    ``arity`` is the number of arguments, or ``None`` for ``categorical``
-    (one probability per domain value).  ``integer_args`` are the indices of
-    arguments that must be integers.  ``real_ok`` says whether the family may
-    describe a ``real`` variable.
-    """
-
-    name: str
-    arity: int | None
-    arg_names: tuple[str, ...]
-    integer_args: frozenset[int]
-    real_ok: bool
-    description: str
-
-    def arg_name(self, index: int) -> str:
-        """Name of argument ``index`` (``p0, p1, ...`` for categorical)."""
-        if self.arity is None:
-            return f"p{index}"
-        return self.arg_names[index]
-
-    def arity_on(self, domain: Domain) -> int:
-        """Number of arguments this family takes on ``domain``."""
-        if self.arity is not None:
-            return self.arity
-        if domain.is_real:
-            raise FamilyDomainError(f"{self.name} needs a finite domain")
-        return domain.size
-
-
-def _spec(name, arg_names, description, *, integer_args=(), real_ok=False, variadic=False) -> FamilySpec:
-    return FamilySpec(
-        name=name,
-        arity=None if variadic else len(arg_names),
-        arg_names=tuple(arg_names),
-        integer_args=frozenset(integer_args),
-        real_ok=real_ok,
-        description=description,
-    )
-
-
-FAMILIES: dict[str, FamilySpec] = {
-    s.name: s
-    for s in [
-        _spec("bernoulli", ["p"], "1 with probability p, else 0; 0 <= p <= 1"),
-        _spec(
-            "categorical",
-            [],
-            "the i-th value of the domain with probability p_i; one p per value, summing to 1",
-            variadic=True,
-        ),
-        _spec(
-            "binomial",
-            ["trials", "p"],
-            "successes in `trials` independent trials of probability p; trials a non-negative integer",
-            integer_args=[0],
-        ),
-        _spec("poisson", ["rate"], "Poisson count with mean rate > 0"),
-        _spec("geometric", ["p"], "failures before the first success, 0 < p <= 1"),
-        _spec(
-            "normal",
-            ["mean", "sd"],
-            "Gaussian, sd > 0; discretized to unit cells on an integer domain, step cells on a real one",
-            real_ok=True,
-        ),
-        _spec("uniform", [], "every value of a finite domain equally likely"),
-    ]
-}
 
 
 class FamilyParameterError(ValueError):
@@ -261,6 +199,10 @@ class FamilyDomainError(ValueError):
     """The family cannot describe a variable with this domain."""
 
 
+class UnknownFamilyError(ValueError):
+    """A name that is not in :data:`FAMILIES` reached a family dispatch (a bug: the checker admits only registered names)."""
+
+
 def _fmt(v: float) -> str:
     v = float(v)
     if math.isfinite(v) and v.is_integer() and abs(v) < 1e16:
@@ -268,55 +210,141 @@ def _fmt(v: float) -> str:
     return repr(v)
 
 
-def _lookup(family: str) -> FamilySpec:
-    try:
-        return FAMILIES[family]
-    except KeyError:
-        known = ", ".join(FAMILIES)
-        raise ValueError(f"unknown family {family!r} (known: {known})") from None
+@dataclass(frozen=True)
+class Rule:
+    """What one argument must satisfy: ``ok`` is elementwise True where it does
+    (False for NaN, so NaN is always reported), ``requirement`` completes
+    "<argument name> ..." in the error message."""
+
+    ok: Callable[[np.ndarray], np.ndarray]
+    requirement: str
+    finite: bool = False  # ``ok`` is False for infinities too: report them as "must be finite"
 
 
-def _check_domain(spec: FamilySpec, domain: Domain) -> None:
-    if domain.is_real and not spec.real_ok:
-        if spec.name == "uniform":
-            why = "uniform needs a finite domain (it has no density on a real variable)"
-        else:
-            why = f"{spec.name} is an integer family and cannot describe a real variable"
-        raise FamilyDomainError(why)
+UNIT = Rule(lambda a: (a >= 0.0) & (a <= 1.0), "must be in [0, 1]")
+UNIT_OPEN_CLOSED = Rule(lambda a: (a > 0.0) & (a <= 1.0), "must be in (0, 1]")
+POSITIVE = Rule(lambda a: np.isfinite(a) & (a > 0.0), "must be > 0", finite=True)
+FINITE = Rule(np.isfinite, "must be finite")
 
 
-# Each rule: (predicate on a float array, requirement text).  The predicate is
-# False for NaN, so NaN is always reported.
-def _unit_closed(a: np.ndarray) -> np.ndarray:
-    return (a >= 0.0) & (a <= 1.0)
-
-
-def _unit_open_closed(a: np.ndarray) -> np.ndarray:
-    return (a > 0.0) & (a <= 1.0)
-
-
-def _positive(a: np.ndarray) -> np.ndarray:
-    return np.isfinite(a) & (a > 0.0)
-
-
-def _finite(a: np.ndarray) -> np.ndarray:
-    return np.isfinite(a)
-
-
-def _count(a: np.ndarray) -> np.ndarray:
+def _is_count(a: np.ndarray) -> np.ndarray:
     r = np.round(a)
     close = np.abs(a - r) <= _INT_TOLERANCE * np.maximum(1.0, np.abs(a))
     return np.isfinite(a) & close & (r >= 0)
 
 
-_RULES: dict[str, list[tuple[Callable[[np.ndarray], np.ndarray], str]]] = {
-    "bernoulli": [(_unit_closed, "must be in [0, 1]")],
-    "binomial": [(_count, "must be a non-negative integer"), (_unit_closed, "must be in [0, 1]")],
-    "poisson": [(_positive, "must be > 0")],
-    "geometric": [(_unit_open_closed, "must be in (0, 1]")],
-    "normal": [(_finite, "must be finite"), (_positive, "must be > 0")],
-    "uniform": [],
-}
+COUNT = Rule(_is_count, "must be a non-negative integer", finite=True)
+
+
+# --------------------------------------------------------------------------
+# The family table: one entry per family
+# --------------------------------------------------------------------------
+
+
+class Family:
+    """One distribution family: an entry of :data:`FAMILIES`.
+
+    A family is a subclass setting the class attributes below and defining
+    :meth:`ln_prob` and :meth:`draw`; an instance is registered with
+    :func:`register_family`.  The language's checker, the scorer and the
+    simulator read everything about a family from its entry:
+
+    ``arg_names`` and ``rules`` (one :class:`Rule` per argument) are its
+    parameters; ``variadic`` families instead take one probability per value
+    of a finite domain.  ``integer_args`` are the indices of arguments
+    rounded to integers.  ``real_ok`` says whether it may describe a ``real``
+    variable, and ``finite_reason`` why not when it may not.
+
+    >>> FAMILIES["normal"].arity, FAMILIES["normal"].arg_names, FAMILIES["uniform"].arity
+    (2, ('mean', 'sd'), 0)
+    >>> FAMILIES["poisson"].domain_refusal(Domain.real())
+    'it is an integer family'
+    """
+
+    name: str = ""
+    arg_names: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    integer_args: frozenset[int] = frozenset()
+    variadic: bool = False
+    real_ok: bool = False
+    finite_reason: str = "it is an integer family"
+    description: str = ""
+
+    @property
+    def arity(self) -> int | None:
+        """Number of arguments, or ``None`` for a variadic family (one per domain value)."""
+        return None if self.variadic else len(self.arg_names)
+
+    def arg_name(self, index: int) -> str:
+        """Name of argument ``index`` (``p0, p1, ...`` for a variadic family)."""
+        return f"p{index}" if self.variadic else self.arg_names[index]
+
+    def arity_on(self, domain: Domain) -> int:
+        """Number of arguments this family takes on ``domain``."""
+        if not self.variadic:
+            return len(self.arg_names)
+        if domain.is_real:
+            raise FamilyDomainError(f"{self.name} needs a finite domain")
+        return domain.size
+
+    def domain_refusal(self, domain: Domain) -> str | None:
+        """Why this family cannot describe a variable with ``domain``, or ``None`` if it can."""
+        return self.finite_reason if domain.is_real and not self.real_ok else None
+
+    def rules_for(self, count: int) -> tuple[Rule, ...]:
+        """The rules of ``count`` arguments (every probability of a variadic family is in [0, 1])."""
+        return (UNIT,) * count if self.variadic else self.rules
+
+    def check_together(self, arrays: list[np.ndarray]) -> None:
+        """A condition on the arguments together (each already valid alone); raise :class:`FamilyParameterError`."""
+
+    def ln_prob(self, params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
+        """Natural log-probability of ``x`` (valid ``params``, broadcasting), ``-inf`` where impossible."""
+        raise NotImplementedError(f"family {self.name} defines no ln_prob")
+
+    def draw(self, params: list[np.ndarray], shape: tuple[int, ...], domain: Domain,
+             rng: np.random.Generator) -> np.ndarray:
+        """Values of ``domain`` drawn consistently with :meth:`ln_prob` (params broadcast to ``shape``)."""
+        raise NotImplementedError(f"family {self.name} defines no draw")
+
+
+#: The registered families by name; :func:`register_family` adds one.
+FAMILIES: dict[str, Family] = {}
+
+
+def register_family(family: Family, *, replace: bool = False) -> Family:
+    """Add ``family`` to :data:`FAMILIES` (an error if its name is taken, unless ``replace``).
+
+    >>> class Twin(type(FAMILIES["poisson"])):
+    ...     name = "poisson"
+    >>> register_family(Twin())
+    Traceback (most recent call last):
+    ...
+    ValueError: a family named 'poisson' is already registered (replace=True replaces it)
+    """
+    if not family.name or not family.description:
+        raise ValueError("a family needs a name and a description")
+    if not family.variadic and len(family.rules) != len(family.arg_names):
+        raise ValueError(f"family {family.name} has {len(family.arg_names)} arguments but {len(family.rules)} rules")
+    if family.name in FAMILIES and not replace:
+        raise ValueError(f"a family named {family.name!r} is already registered (replace=True replaces it)")
+    FAMILIES[family.name] = family
+    return family
+
+
+def get_family(name: str) -> Family:
+    """The registered family ``name``; :class:`UnknownFamilyError` for any other name.
+
+    >>> try:
+    ...     get_family("gamma")
+    ... except UnknownFamilyError as e:
+    ...     print(e)
+    unknown family 'gamma' (registered: bernoulli, categorical, binomial, poisson, geometric, normal, uniform)
+    """
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise UnknownFamilyError(f"unknown family {name!r} (registered: {', '.join(FAMILIES)})") from None
 
 
 def check_family(family: str, args: Sequence[np.ndarray | float], domain: Domain) -> list[np.ndarray]:
@@ -339,38 +367,33 @@ def check_family(family: str, args: Sequence[np.ndarray | float], domain: Domain
     ...     print(e, e.arg_index)
     categorical probabilities must sum to 1 (got 1.1) None
     """
-    spec = _lookup(family)
-    _check_domain(spec, domain)
-    want = spec.arity_on(domain)
+    fam = get_family(family)
+    refusal = fam.domain_refusal(domain)
+    if refusal is not None:
+        raise FamilyDomainError(f"{family} cannot describe a real variable: {refusal}")
+    want = fam.arity_on(domain)
     args = list(args)
     if len(args) != want:
-        if spec.arity is None:
+        if fam.variadic:
             need = f"{want} probabilities, one per value of the domain {domain.lo}..{domain.hi}"
         elif want == 0:
             need = "no arguments"
         else:
-            need = f"{want} argument{'s' if want != 1 else ''} ({', '.join(spec.arg_names)})"
+            need = f"{want} argument{'s' if want != 1 else ''} ({', '.join(fam.arg_names)})"
         raise FamilyParameterError(
             f"{family} takes {need} (got {len(args)})",
             arg_index=want if len(args) > want else None,
         )
     arrays = [np.asarray(a, dtype=float) for a in args]
-    rules = [(_unit_closed, "must be in [0, 1]")] * want if spec.arity is None else _RULES[family]
-    for i, (arr, (ok_fn, requirement)) in enumerate(zip(arrays, rules, strict=True)):
-        ok = ok_fn(arr)
+    for i, (arr, rule) in enumerate(zip(arrays, fam.rules_for(want), strict=True)):
+        ok = rule.ok(arr)
         if not np.all(ok):
             bad = arr.ravel()[int(np.argmax(~np.ravel(ok)))]
-            if not np.isfinite(bad) and ok_fn in (_positive, _count):
-                requirement = "must be finite"
-            raise FamilyParameterError(f"{spec.arg_name(i)} {requirement} (got {_fmt(bad)})", arg_index=i)
-        if i in spec.integer_args:
+            requirement = "must be finite" if rule.finite and not np.isfinite(bad) else rule.requirement
+            raise FamilyParameterError(f"{fam.arg_name(i)} {requirement} (got {_fmt(bad)})", arg_index=i)
+        if i in fam.integer_args:
             arrays[i] = np.round(arr)
-    if spec.arity is None:
-        total = sum(arrays[1:], start=arrays[0])
-        off = np.abs(total - 1.0) > _SUM_TOLERANCE
-        if np.any(off):
-            bad = np.ravel(total)[int(np.argmax(np.ravel(off)))]
-            raise FamilyParameterError(f"categorical probabilities must sum to 1 (got {bad:.12g})", None)
+    fam.check_together(arrays)
     return arrays
 
 
@@ -424,8 +447,10 @@ def _log_cell(c: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+
+
 # --------------------------------------------------------------------------
-# Integer families
+# The built-in families
 # --------------------------------------------------------------------------
 
 
@@ -455,15 +480,6 @@ def _discrete(distribution: str, shift: int = 0) -> _Discrete:
     return _Discrete(*(_scipy(distribution, m, shift) for m in ("logpmf", "logcdf", "logsf")))
 
 
-_DISCRETE: dict[str, _Discrete] = {
-    "bernoulli": _discrete("bernoulli"),
-    "binomial": _discrete("binom"),
-    "poisson": _discrete("poisson"),
-    # scipy's geom counts trials (support 1, 2, ...); ours counts failures.
-    "geometric": _discrete("geom", shift=1),
-}
-
-
 def _refine_tail(value: np.ndarray, fam: _Discrete, k: int, direction: int, params: list[np.ndarray]):
     """Recompute far-tail log masses (log P(X <= k) for direction -1, log P(X >= k)
     for +1) that scipy's log(cdf) may have underflowed, by summing the pmf.
@@ -489,50 +505,153 @@ def _refine_tail(value: np.ndarray, fam: _Discrete, k: int, direction: int, para
     return value
 
 
-def _ln_discrete(family: str, params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
-    fam = _DISCRETE[family]
-    lo, hi = domain.lo, domain.hi
-    inside = domain.contains(x)
-    if lo == hi:
-        return np.where(inside, 0.0, -np.inf)
-    xs = np.where(inside, x, lo)
-    out = np.asarray(fam.logpmf(xs, *params), dtype=float)
-    lower = _refine_tail(fam.logcdf(lo, *params), fam, lo, -1, params)
-    upper = _refine_tail(fam.logsf(hi - 1, *params), fam, hi, +1, params)
-    out = np.where(x == lo, lower, out)
-    out = np.where(x == hi, upper, out)
-    return np.where(inside, out, -np.inf)
 
 
-def _ln_categorical(params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
-    out = np.asarray(-np.inf)
-    for i, p in enumerate(params):
-        out = np.where(x == domain.lo + i, np.log(p), out)
-    return out
+class _ScipyCount(Family):
+    """An integer family computed by scipy.stats; the mass beyond either end of the domain goes to that end."""
+
+    scipy: _Discrete
+
+    def ln_prob(self, params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
+        fam = self.scipy
+        lo, hi = domain.lo, domain.hi
+        inside = domain.contains(x)
+        if lo == hi:
+            return np.where(inside, 0.0, -np.inf)
+        xs = np.where(inside, x, lo)
+        out = np.asarray(fam.logpmf(xs, *params), dtype=float)
+        lower = _refine_tail(fam.logcdf(lo, *params), fam, lo, -1, params)
+        upper = _refine_tail(fam.logsf(hi - 1, *params), fam, hi, +1, params)
+        out = np.where(x == lo, lower, out)
+        out = np.where(x == hi, upper, out)
+        return np.where(inside, out, -np.inf)
+
+    def draw(self, params, shape, domain, rng):
+        return np.clip(np.asarray(self.draw_unclipped(params, shape, rng), dtype=np.int64), domain.lo, domain.hi)
+
+    def draw_unclipped(self, params: list[np.ndarray], shape: tuple[int, ...], rng: np.random.Generator):
+        """Integers from the family on its whole support (clipped to the domain by :meth:`draw`)."""
+        raise NotImplementedError(f"family {self.name} defines no draw_unclipped")
 
 
-def _ln_uniform(params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
-    return np.where(domain.contains(x), -math.log(domain.size), -np.inf)
+class Bernoulli(_ScipyCount):
+    name, arg_names, rules = "bernoulli", ("p",), (UNIT,)
+    description = "1 with probability p, else 0; 0 <= p <= 1"
+    scipy = _discrete("bernoulli")
+
+    def draw_unclipped(self, params, shape, rng):
+        return rng.random(shape) < params[0]
 
 
-def _ln_normal(params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
-    mean, sd = params
-    if domain.is_real:
-        ok = np.isfinite(x)
-        xs = np.where(ok, x, 0.0)
-        out = _log_cell((xs - mean) / sd, domain.step / sd)
-        return np.where(ok, out, -np.inf)
-    lo, hi = domain.lo, domain.hi
-    inside = domain.contains(x)
-    if lo == hi:
-        return np.where(inside, 0.0, -np.inf)
-    xs = np.where(inside, x, lo)
-    out = _log_cell((xs - mean) / sd, 1.0 / sd)
-    lower = special.log_ndtr((lo + 0.5 - mean) / sd)
-    upper = special.log_ndtr((mean - (hi - 0.5)) / sd)
-    out = np.where(x == lo, lower, out)
-    out = np.where(x == hi, upper, out)
-    return np.where(inside, out, -np.inf)
+class Binomial(_ScipyCount):
+    name, arg_names, rules = "binomial", ("trials", "p"), (COUNT, UNIT)
+    integer_args = frozenset({0})
+    description = "successes in `trials` independent trials of probability p; trials a non-negative integer"
+    scipy = _discrete("binom")
+
+    def draw_unclipped(self, params, shape, rng):
+        return rng.binomial(params[0].astype(np.int64), params[1], size=shape)
+
+
+class Poisson(_ScipyCount):
+    name, arg_names, rules = "poisson", ("rate",), (POSITIVE,)
+    description = "Poisson count with mean rate > 0"
+    scipy = _discrete("poisson")
+
+    def draw_unclipped(self, params, shape, rng):
+        return rng.poisson(params[0], size=shape)
+
+
+class Geometric(_ScipyCount):
+    name, arg_names, rules = "geometric", ("p",), (UNIT_OPEN_CLOSED,)
+    description = "failures before the first success, 0 < p <= 1"
+    scipy = _discrete("geom", shift=1)  # scipy's geom counts trials (support 1, 2, ...); ours counts failures
+
+    def draw_unclipped(self, params, shape, rng):
+        return rng.geometric(params[0], size=shape) - 1
+
+
+class Categorical(Family):
+    name, variadic = "categorical", True
+    finite_reason = "it needs a finite domain (one probability per value)"
+    description = "the i-th value of the domain with probability p_i; one p per value, summing to 1"
+
+    def check_together(self, arrays):
+        total = sum(arrays[1:], start=arrays[0])
+        off = np.abs(total - 1.0) > _SUM_TOLERANCE
+        if np.any(off):
+            bad = np.ravel(total)[int(np.argmax(np.ravel(off)))]
+            raise FamilyParameterError(f"categorical probabilities must sum to 1 (got {bad:.12g})", None)
+
+    def ln_prob(self, params, x, domain):
+        out = np.asarray(-np.inf)
+        for i, p in enumerate(params):
+            out = np.where(x == domain.lo + i, np.log(p), out)
+        return out
+
+    def draw(self, params, shape, domain, rng):
+        cum = np.cumsum(np.stack(params, axis=-1), axis=-1)
+        cum = cum / cum[..., -1:]
+        u = rng.random(shape)
+        index = np.minimum(np.sum(cum <= u[..., None], axis=-1), len(params) - 1)
+        return (domain.lo + index).astype(np.int64)
+
+
+class Normal(Family):
+    name, arg_names, rules = "normal", ("mean", "sd"), (FINITE, POSITIVE)
+    real_ok = True
+    description = "Gaussian, sd > 0; discretized to unit cells on an integer domain, step cells on a real one"
+
+    def ln_prob(self, params, x, domain):
+        mean, sd = params
+        if domain.is_real:
+            ok = np.isfinite(x)
+            xs = np.where(ok, x, 0.0)
+            out = _log_cell((xs - mean) / sd, domain.step / sd)
+            return np.where(ok, out, -np.inf)
+        lo, hi = domain.lo, domain.hi
+        inside = domain.contains(x)
+        if lo == hi:
+            return np.where(inside, 0.0, -np.inf)
+        xs = np.where(inside, x, lo)
+        out = _log_cell((xs - mean) / sd, 1.0 / sd)
+        lower = special.log_ndtr((lo + 0.5 - mean) / sd)
+        upper = special.log_ndtr((mean - (hi - 0.5)) / sd)
+        out = np.where(x == lo, lower, out)
+        out = np.where(x == hi, upper, out)
+        return np.where(inside, out, -np.inf)
+
+    def draw(self, params, shape, domain, rng):
+        draw = rng.normal(params[0], params[1], size=shape)
+        if domain.is_real:
+            step = domain.step
+            draw = np.round(draw / step) * step
+            decimals = _step_decimals(step)
+            if decimals is not None:
+                draw = np.round(draw, decimals)
+            return np.asarray(draw, dtype=float)
+        return np.clip(np.rint(draw), domain.lo, domain.hi).astype(np.int64)
+
+
+class Uniform(Family):
+    name = "uniform"
+    finite_reason = "it needs a finite domain (it has no density on a real variable)"
+    description = "every value of a finite domain equally likely"
+
+    def ln_prob(self, params, x, domain):
+        return np.where(domain.contains(x), -math.log(domain.size), -np.inf)
+
+    def draw(self, params, shape, domain, rng):
+        return np.asarray(rng.integers(domain.lo, domain.hi + 1, size=shape), dtype=np.int64)
+
+
+for _family in (Bernoulli, Categorical, Binomial, Poisson, Geometric, Normal, Uniform):
+    register_family(_family())
+
+
+# --------------------------------------------------------------------------
+# Evaluation and sampling, dispatched through the table
+# --------------------------------------------------------------------------
 
 
 def log2_prob(
@@ -551,26 +670,12 @@ def log2_prob(
     >>> float(log2_prob("normal", [0.0, 1e-6], 0.5, Domain.real()))  # 500000 sd away
     -176748176217.152
     """
-    spec = _lookup(family)
     params = check_family(family, args, domain)
     x = np.asarray(x, dtype=float)
     shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
     with np.errstate(all="ignore"):
-        if spec.name in _DISCRETE:
-            ln = _ln_discrete(spec.name, params, x, domain)
-        elif spec.name == "categorical":
-            ln = _ln_categorical(params, x, domain)
-        elif spec.name == "uniform":
-            ln = _ln_uniform(params, x, domain)
-        else:
-            ln = _ln_normal(params, x, domain)
-        out = np.asarray(ln, dtype=float) / _LN2
+        out = np.asarray(get_family(family).ln_prob(params, x, domain), dtype=float) / _LN2
     return np.array(np.broadcast_to(out, shape), dtype=float)
-
-
-# --------------------------------------------------------------------------
-# Sampling
-# --------------------------------------------------------------------------
 
 
 def sample(
@@ -595,7 +700,6 @@ def sample(
     >>> sample("normal", [3.0, 0.5], Domain.real(0.01), np.random.default_rng(5), size=3)
     array([2.6 , 2.34, 2.88])
     """
-    spec = _lookup(family)
     params = check_family(family, args, domain)
     if size is None:
         shape = np.broadcast_shapes(*(p.shape for p in params)) if params else ()
@@ -606,33 +710,4 @@ def sample(
     except ValueError:
         got = [p.shape for p in params]
         raise ValueError(f"arguments of shapes {got} do not broadcast to {shape}") from None
-
-    name = spec.name
-    if name == "normal":
-        draw = rng.normal(params[0], params[1], size=shape)
-        if domain.is_real:
-            step = domain.step
-            draw = np.round(draw / step) * step
-            decimals = _step_decimals(step)
-            if decimals is not None:
-                draw = np.round(draw, decimals)
-            return np.asarray(draw, dtype=float)
-        return np.clip(np.rint(draw), domain.lo, domain.hi).astype(np.int64)
-
-    if name == "uniform":
-        return np.asarray(rng.integers(domain.lo, domain.hi + 1, size=shape), dtype=np.int64)
-    if name == "categorical":
-        cum = np.cumsum(np.stack(params, axis=-1), axis=-1)
-        cum = cum / cum[..., -1:]
-        u = rng.random(shape)
-        index = np.minimum(np.sum(cum <= u[..., None], axis=-1), len(params) - 1)
-        return (domain.lo + index).astype(np.int64)
-    if name == "bernoulli":
-        draw = rng.random(shape) < params[0]
-    elif name == "binomial":
-        draw = rng.binomial(params[0].astype(np.int64), params[1], size=shape)
-    elif name == "poisson":
-        draw = rng.poisson(params[0], size=shape)
-    else:  # geometric: numpy counts trials, we count failures
-        draw = rng.geometric(params[0], size=shape) - 1
-    return np.clip(np.asarray(draw, dtype=np.int64), domain.lo, domain.hi)
+    return get_family(family).draw(params, shape, domain, rng)

@@ -24,25 +24,19 @@ __all__ = ["orbit_index", "count_tables", "subset_counts", "group_costs", "quant
 
 
 def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, int]:
-    """Orbit id of each value code of ``var`` under ``symmetry``.
+    """Orbit id of each value code of ``var`` under ``symmetry``, and the number of orbits.
 
-    ``reflect`` pairs value code c with K-1-c; ``cyclic`` joins every value
-    into one orbit. Without a symmetry (or one acting on another variable)
-    each value is its own orbit.
+    The orbits are the symmetry kind's (:mod:`kdsl.mechanisms.symmetries`).
+    Without a symmetry (or one acting on another variable) each value is its
+    own orbit.
 
     >>> v = Variable("X", "int", 0, 4)
     >>> orbit_index(v, Symmetry("m", ("X",), "reflect", None))
     (array([0, 1, 2, 1, 0]), 3)
     """
-    size = var.size
-    codes = np.arange(size)
     if symmetry is None or var.name not in symmetry.variables:
-        return codes, size
-    if symmetry.kind == "reflect":
-        return np.minimum(codes, size - 1 - codes), (size + 1) // 2
-    if symmetry.kind == "cyclic":
-        return np.zeros(size, dtype=np.int64), 1
-    raise ValueError(f"symmetry kind {symmetry.kind} gives no invariance")
+        return np.arange(var.size), var.size
+    return symmetry.rule.orbits(var.size)
 
 
 def count_tables(

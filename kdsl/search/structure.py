@@ -273,7 +273,7 @@ def reuse_classes(model: Model, spec: SearchSpec):
     """
     for name in spec.symmetries:
         sym = model.symmetries[name]
-        if sym.kind != "permute" or model.variables[sym.variables[0]].is_real:
+        if not sym.rule.reuses or model.variables[sym.variables[0]].is_real:
             continue
         for size in range(2, len(sym.variables) + 1):
             yield from ((name, members) for members in itertools.combinations(sym.variables, size))
@@ -295,7 +295,7 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
         out.append(Template(None, var, parents, "table"))
         for name in spec.symmetries:
             sym = model.symmetries[name]
-            if sym.kind in ("reflect", "cyclic") and sym.variables[0] in parents:
+            if not sym.rule.reuses and sym.variables[0] in parents:
                 out.append(Template(None, var, parents, "invariant", symmetry=name))
     if child.is_real:
         out.extend(free_templates(model, var, parents, spec.classes))
@@ -342,10 +342,8 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
         size = model.variables[p].size
         for name in spec.symmetries:
             sym = model.symmetries[name]
-            if p in sym.variables and sym.kind == "reflect":
-                size = min(size, (model.variables[p].size + 1) // 2)
-            elif p in sym.variables and sym.kind == "cyclic":
-                size = 1
+            if p in sym.variables and not sym.rule.reuses:
+                size = min(size, sym.rule.orbit_count(model.variables[p].size))
         j *= size
     return structure + _parameter_floor(model, k, j, min_rows)
 
@@ -948,7 +946,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     greedy_result = greedy(local, deadline=None if local.complete else start)
     interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
-    skipped = [n for n in spec.symmetries if model.symmetries[n].kind == "permute"
+    skipped = [n for n in spec.symmetries if model.symmetries[n].rule.reuses
                and model.variables[model.symmetries[n].variables[0]].is_real]
     mixed = [v for v in model.variables.values() if v.is_discrete] and [v for v in model.variables.values()
                                                                         if v.is_real]
