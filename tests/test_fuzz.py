@@ -23,6 +23,7 @@ from kdsl.data import bind as data_module
 from kdsl.data.bind import bind
 from kdsl.errors import KdslError
 from kdsl.language.check import check
+from kdsl.language.syntax import _parser
 
 #: Multiplies every example count: KDSL_FUZZ_SCALE=50 for the long fuzz of docs/robustness.md.
 SCALE = int(os.environ.get("KDSL_FUZZ_SCALE", "1"))
@@ -138,6 +139,7 @@ _TOKENS = st.sampled_from([
     "linear", "poly", "histogram", "classes", "auto", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
     "e0..e3", "by", "from", '"a.csv"', "theta", "[env]", "sqrt", "model", "\n", "\n", " ", "#", "λ", "\x00",
     "forbid", "require", "tiers", "targets", "none", "->", "<", ":",
+    "varA", "variable", "hypothesisH", "hypotesis", "serach", "graph", "max_parent", "fixd",
 ])
 
 
@@ -170,6 +172,52 @@ def test_error_shows_the_line_it_names(noise, where):
     err = _check_text(text)
     if err is not None and err.line is not None and err.source_line is not None:
         assert err.source_line == text.split("\n")[err.line - 1]
+
+
+# ---------------------------------------------------------------- keywords are whole words
+#: Every word the grammar reserves somewhere, read from the grammar's string terminals.
+_WORDS = sorted({t.pattern.value for t in _parser()[0].terminals
+                 if type(t.pattern).__name__ == "PatternStr" and t.pattern.value.isidentifier()})
+_TAILS = st.from_regex(r"[A-Za-z0-9_]{1,6}", fullmatch=True)
+
+
+@settings(max_examples=100 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(_WORDS), _TAILS, st.integers(0, len(SAMPLE.split("\n")) - 1))
+def test_a_keyword_glued_to_a_name_is_never_the_keyword(keyword, tail, where):
+    """Glue a keyword to a name on any line of the sample: the sample never reads it as the keyword and a name."""
+    lines = SAMPLE.split("\n")
+    tokens = _tokens(lines[where])
+    spots = [k for k, tok in enumerate(tokens) if tok == keyword]
+    if not spots:
+        lines.insert(where, f"{keyword}{tail} in 0..1")
+    else:
+        tokens[spots[0]] = keyword + tail
+        lines[where] = "".join(tokens)
+    text = "\n".join(lines)
+    err = _check_text(text)
+    assert err is not None, f"{keyword}{tail} was read as {keyword!r} and a name"
+    if err.message.endswith(f"found {keyword}{tail}"):
+        assert text.split("\n")[err.line - 1][err.column - 1:].startswith(keyword + tail)
+        assert err.hint is None or "not closed" not in err.hint
+
+
+@settings(max_examples=100 * SCALE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(_WORDS), st.integers(0, 20), st.sampled_from(["drop", "double", "swap"]))
+def test_misspelled_keywords_in_closed_blocks_never_blame_a_brace(keyword, at, typo):
+    """A misspelled keyword inside a block that is closed gets no "is not closed" hint."""
+    at = at % len(keyword)
+    if typo == "drop":
+        word = keyword[:at] + keyword[at + 1:]
+    elif typo == "double":
+        word = keyword[:at] + keyword[at] + keyword[at:]
+    else:
+        word = keyword[:at] + keyword[at + 1:at + 2] + keyword[at:at + 1] + keyword[at + 2:]
+    if not word.isidentifier():
+        return
+    for block in ("hypothesis inline {\n", "search {\n"):
+        text = SAMPLE.replace(block, block + f"    {word} 1\n")
+        err = _check_text(text)
+        assert err is not None and (err.hint is None or "not closed" not in err.hint), (word, str(err))
 
 
 # ---------------------------------------------------------------- deep nesting

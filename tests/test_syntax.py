@@ -404,3 +404,27 @@ def test_the_generated_parser_parses_like_one_built_from_the_grammar():
 
     for text in texts:
         assert outcome(generated, text) == outcome(built, text)
+
+
+@pytest.mark.parametrize("text,where,hint", [
+    ("varA in 0..1\n", (1, 1), "keywords are whole words: write `var A`"),
+    ("var A in 0..1\nhypothesisH {\n    A ~ table\n}\n", (2, 1), "keywords are whole words: write `hypothesis H`"),
+    ("variable in 0..1\n", (1, 1), "keywords are whole words: 'variable' is a name, not 'var' followed by a name"),
+    ("var A in 0..1\nhypotesis H {\n    A ~ table\n}\n", (2, 1), "did you mean 'hypothesis'?"),
+    ("var A in 0..1\nsearch {\n    graph max_parents 1\n}\n", (3, 5), "did you mean 'graphs'?"),
+    ("var A in 0..1\nsearch {\n    graphs max_parent 1\n}\n", (3, 12), "did you mean 'max_parents'?"),
+    ("var A in 0..1\nhypothesis h {\n    A ~ table fixd\n}\n", (3, 15), "did you mean 'fixed'?"),
+    # a closed block: no hint blames its brace
+    ("var A in 0..1\nhypothesis h {\n    A ~ table\n    A B\n}\n", (4, 7), None),
+    # an unclosed block: the hint names it
+    ("var A in 0..1\nhypothesis h {\n    A ~ table\nvar B in 0..1\n", (4, 5), "the '{' at line 2 is not closed"),
+    ("var A in 0..1\nhypothesis h {\n    A ~ poisson(1\n    B ~ table\n}\n", (4, 5),
+     "the '(' at line 3, column 16 is not closed"),
+    ("var A in 0..1\nhypothesis h {\n    A ~ poisson(1\n    B ~ table)\n}\n", (4, 5), None),
+], ids=["glued-var", "glued-hypothesis", "name-starting-with-var", "hypotesis", "graph", "max_parent", "fixd",
+        "closed-block", "unclosed-block", "unclosed-paren", "paren-closed-later"])
+def test_keyword_and_bracket_hints(text, where, hint):
+    with pytest.raises(SpecSyntaxError) as info:
+        kdsl.parse(text)
+    assert (info.value.line, info.value.column) == where
+    assert info.value.hint == hint

@@ -22,6 +22,7 @@ hint: write `var X in 0..3`
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from importlib import resources
@@ -81,7 +82,7 @@ class _BracketNewlines:
     brackets is kept so that an error can name an unclosed one.
     """
 
-    always_accept = ("_NL",)
+    always_accept = ("_NL", "NAME")
     _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 
     def __init__(self) -> None:
@@ -372,6 +373,74 @@ def _describe_token(tok: Token) -> str:
     return str(tok) if tok.type in ("NAME", "INT", "DECIMAL", "SCIENTIFIC") else repr(str(tok))
 
 
+def _expected_terminals(err: UnexpectedInput) -> set[str]:
+    """The terminals the parser could take where ``err`` happened.
+
+    ``NAME`` is lexed in every state (keywords are whole words), so a name
+    where only keywords fit is refused by the parser rather than the lexer;
+    it is described as the lexer of that state would: its keywords, or the
+    end of the line.
+    """
+    expected = set(getattr(err, "expected", None) or ())
+    state = getattr(err, "state", None)
+    if state is None or not hasattr(state, "parse_conf"):
+        return expected
+    accepted = {name for name in state.parse_conf.states[state.position] if name.isupper()}
+    if "NAME" not in accepted and ("NAME" in expected or err.token.type == "NAME"):
+        return (accepted - {"$END"}) | {"_NL"}
+    return expected
+
+
+def _keywords(expected: set[str], parser: Lark) -> list[str]:
+    """The keywords (word-like string terminals) among ``expected``."""
+    words = []
+    for name in sorted(expected):
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except KeyError:
+            continue
+        if type(pattern).__name__ == "PatternStr" and pattern.value.isidentifier():
+            words.append(pattern.value)
+    return words
+
+
+def _keyword_hint(word: str, expected: set[str], parser: Lark) -> str | None:
+    """A hint for a name found where a keyword was expected: a keyword glued to a name, or a misspelled keyword.
+
+    >>> parser = _parser()[0]
+    >>> _keyword_hint("varA", {"VAR", "MODEL"}, parser)
+    'keywords are whole words: write `var A`'
+    >>> _keyword_hint("hypotesis", {"HYPOTHESIS", "VAR"}, parser)
+    "did you mean 'hypothesis'?"
+    """
+    keywords = _keywords(expected, parser)
+    glued = [kw for kw in keywords if word.startswith(kw) and len(word) > len(kw)]
+    if glued:
+        keyword = max(glued, key=len)
+        rest = word[len(keyword):]
+        if not rest[0].islower():
+            return f"keywords are whole words: write `{keyword} {rest}`"
+        return f"keywords are whole words: '{word}' is a name, not '{keyword}' followed by a name"
+    close = difflib.get_close_matches(word, keywords, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_SKIPPED = re.compile(r'#[^\n]*|"[^"\n]*"')
+
+
+def _never_closed(text: str, opening: Token) -> bool:
+    """Whether the bracket ``opening`` has no matching closer anywhere after it (comments and strings skipped)."""
+    open_char, close_char = str(opening), _CLOSERS[str(opening)]
+    depth = 1
+    for piece in re.split(_SKIPPED, text[opening.end_pos:]):
+        for ch in piece:
+            depth += (ch == open_char) - (ch == close_char)
+            if depth == 0:
+                return False
+    return True
+
+
 def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
     parser = _parser()[0]
     lines = split_lines(text)
@@ -399,7 +468,7 @@ def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _Bracket
             hint = 'strings use double quotes: "data/obs.csv"'
     else:
         tok = err.token
-        expected = set(getattr(err, "expected", set()) or set())
+        expected = _expected_terminals(err)
         found = _describe_token(tok)
         if tok.type == "$END":
             line, column = max(len(lines), 1), (len(lines[-1]) + 1) if lines else 1
@@ -442,13 +511,16 @@ def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _Bracket
             line, column = opening.line, opening.column
             source_line = lines[line - 1]
             end_column = None
+        if hint is None and tok.type == "NAME":
+            hint = _keyword_hint(str(tok), expected, parser)
         if hint is None and post.stack and tok.type != "$END":
             opening, drops = post.stack[-1]
-            if drops and opening.line < tok.line:
+            if drops and opening.line < tok.line and _never_closed(text, opening):
                 hint = f"the {str(opening)!r} at line {opening.line}, column {opening.column} is not closed"
             else:
                 opening, drops = post.stack[0]
-                if opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE"):
+                if (opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE")
+                        and _never_closed(text, opening)):
                     hint = f"the '{{' at line {opening.line} is not closed"
     return SpecSyntaxError(
         message, file=filename, line=line, column=column, source_line=source_line, end_column=end_column, hint=hint
