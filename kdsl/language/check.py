@@ -57,6 +57,7 @@ from kdsl.language.model import (
     Variable,
 )
 from kdsl.mechanisms.families import FAMILIES, FamilyParameterError, log2_prob
+from kdsl.mechanisms.kinds import known_mechanisms, mechanism_names
 from kdsl.mechanisms.symmetries import SYMMETRY_KINDS, kind_names
 
 sympy = lazy_module("sympy")
@@ -705,10 +706,10 @@ class _Checker:
         other = self.globals.get(name.name)
         if other is not None:
             raise self.error(name, f"'{name.name}' is {_GLOBAL_KINDS[type(other)]}, not a template")
-        known = [*self.templates, *FAMILIES, "table"]
+        known = [*self.templates, *mechanism_names()]
         declared = ", ".join(self.templates) or "none"
         raise self.error(name, f"unknown template or family '{name.name}'{_suggest(name.name, known)}",
-                         hint=f"templates declared: {declared}; families: {', '.join(FAMILIES)}; or table")
+                         hint=f"templates declared: {declared}; {known_mechanisms()}")
 
     def parent_names(self, idents: list[ast.Ident], var: Variable) -> list[str]:
         parents = []

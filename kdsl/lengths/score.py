@@ -630,10 +630,12 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
         best, min_data, exact, method = _template_profile(bound, mech, code)
     elif mech.template.kind == "regression":
         best, min_data, exact, method = _regression_profile(bound, mech, code, model.code.precision, with_min_data)
-    else:
+    elif mech.template.kind in ("table", "invariant"):
         best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision, with_min_data)
         if not with_min_data and code not in ("paper", "direct"):
             min_data = None
+    else:
+        raise ValueError(f"{mech.var}: no length for a mechanism of kind {mech.template.kind!r}")
     return MechanismProfile(mech.var, mech, structure, best, min_data, exact, method)
 
 
