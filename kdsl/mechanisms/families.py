@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kdsl._lazy import lazy_module
+from kdsl._registry import Registry
 
 special = lazy_module("scipy.special")
 
@@ -309,7 +310,7 @@ class Family:
 
 
 #: The registered families by name; :func:`register_family` adds one.
-FAMILIES: dict[str, Family] = {}
+FAMILIES: Registry[Family] = Registry("family", UnknownFamilyError)
 
 
 def register_family(family: Family, *, replace: bool = False) -> Family:
@@ -326,10 +327,7 @@ def register_family(family: Family, *, replace: bool = False) -> Family:
         raise ValueError("a family needs a name and a description")
     if not family.variadic and len(family.rules) != len(family.arg_names):
         raise ValueError(f"family {family.name} has {len(family.arg_names)} arguments but {len(family.rules)} rules")
-    if family.name in FAMILIES and not replace:
-        raise ValueError(f"a family named {family.name!r} is already registered (replace=True replaces it)")
-    FAMILIES[family.name] = family
-    return family
+    return FAMILIES.add(family.name, family, replace)
 
 
 def get_family(name: str) -> Family:
@@ -341,10 +339,7 @@ def get_family(name: str) -> Family:
     ...     print(e)
     unknown family 'gamma' (registered: bernoulli, categorical, binomial, poisson, geometric, normal, uniform)
     """
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise UnknownFamilyError(f"unknown family {name!r} (registered: {', '.join(FAMILIES)})") from None
+    return FAMILIES.entry(name)
 
 
 def check_family(family: str, args: Sequence[np.ndarray | float], domain: Domain) -> list[np.ndarray]:

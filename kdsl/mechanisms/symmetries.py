@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kdsl._registry import Registry
+
 if TYPE_CHECKING:
     from kdsl.language.model import Variable
 
@@ -113,17 +115,14 @@ class UnknownSymmetryKindError(ValueError):
 
 
 #: The registered symmetry kinds by name; :func:`register_symmetry_kind` adds one.
-SYMMETRY_KINDS: dict[str, SymmetryKind] = {}
+SYMMETRY_KINDS: Registry[SymmetryKind] = Registry("symmetry kind", UnknownSymmetryKindError)
 
 
 def register_symmetry_kind(kind: SymmetryKind, *, replace: bool = False) -> SymmetryKind:
     """Add ``kind`` to :data:`SYMMETRY_KINDS` (an error if its name is taken, unless ``replace``)."""
     if not kind.name or not kind.description:
         raise ValueError("a symmetry kind needs a name and a description")
-    if kind.name in SYMMETRY_KINDS and not replace:
-        raise ValueError(f"a symmetry kind named {kind.name!r} is already registered (replace=True replaces it)")
-    SYMMETRY_KINDS[kind.name] = kind
-    return kind
+    return SYMMETRY_KINDS.add(kind.name, kind, replace)
 
 
 def get_symmetry_kind(name: str) -> SymmetryKind:
@@ -135,11 +134,7 @@ def get_symmetry_kind(name: str) -> SymmetryKind:
     ...     print(e)
     unknown symmetry kind 'rotate' (registered: reflect, cyclic, permute)
     """
-    try:
-        return SYMMETRY_KINDS[name]
-    except KeyError:
-        raise UnknownSymmetryKindError(
-            f"unknown symmetry kind {name!r} (registered: {', '.join(SYMMETRY_KINDS)})") from None
+    return SYMMETRY_KINDS.entry(name)
 
 
 def kind_names(reuses: bool | None = None) -> str:
