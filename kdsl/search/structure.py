@@ -962,6 +962,10 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     if top > 1 and not use_kbest:
         _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables for the dynamic program; only "
                          "the exact best program is reported (`method milp` gives the top K at any size)")
+    if spec.method is None and method != "dp" and not use_kbest:
+        parts = _components_outcome(local, stats, progress, deadline)
+        if parts is not None:
+            return parts
     if method == "milp":
         return _milp_outcome(local, top, greedy_result, deadline, progress, stats)
     if method == "greedy":
@@ -1034,6 +1038,25 @@ def _require_highspy(model: Model, spec: SearchSpec) -> None:
         raise BudgetError("`method milp` needs HiGHS, which is not installed", file=model.filename, line=span.line,
                           column=span.column, source_line=model.source_line(span.line),
                           hint="pip install 'kdsl[milp]' (the highspy package), or use `method dp` or `method greedy`")
+
+
+def _components_outcome(local: LocalScores, stats: dict, progress: Progress | None,
+                        deadline: float | None) -> SearchOutcome | None:
+    """The exact optimum by one dynamic program per part of the candidate parent graph
+    (:mod:`kdsl.search.components`), when every part has at most :data:`DP_PREFERRED_MAX` variables; else None."""
+    from kdsl.search.components import by_components
+
+    try:
+        split = by_components(local, DP_PREFERRED_MAX, progress, deadline)
+    except _STOP:
+        return None
+    if split is None:
+        return None
+    found, parts = split
+    stats["why"] = (f"{stats['why']}; but the parent sets kept after exact pruning split the variables into "
+                    f"{len(parts)} independent parts of at most {max(map(len, parts))}, each solved by the dynamic "
+                    "program")
+    return SearchOutcome([found], True, "exact dynamic program", local, stats, lower_bound=found.bits, gap=0.0)
 
 
 def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float | None, progress: Progress | None,
