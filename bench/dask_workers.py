@@ -142,7 +142,7 @@ def main(argv=None) -> int:
         bound = kdsl.load(spec, data=data)
         scorer = ClusterScorer(client)
         with get_task_stream(client) as stream:
-            from kdsl.search.structure import search
+            from kdsl.search.run import search
 
             search(bound, scorer=scorer)
         chunks = [t for t in stream.data if str(t["key"]).startswith("_score_chunk")]

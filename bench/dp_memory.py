@@ -23,7 +23,9 @@ import tracemalloc
 import numpy as np
 from _common import machine
 
-from kdsl.search.structure import MEMORY_BUDGET, LocalScores, ReuseScores, _dp_bytes, exact_best
+from kdsl.search.exact import _dp_bytes, exact_best
+from kdsl.search.local import LocalScores, ReuseScores
+from kdsl.search.run import MEMORY_BUDGET
 
 
 def random_scores(d: int, max_parents: int, reuse: int, seed: int) -> LocalScores:

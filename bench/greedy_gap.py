@@ -3,7 +3,7 @@
     PYTHONPATH=. python bench/greedy_gap.py                # 6, 9, 12, 15 variables x 5 seeds
     PYTHONPATH=. python bench/greedy_gap.py --vars 8 --seeds 20
 
-All searches use the same local scores (kdsl.search.structure.local_scores), so the
+All searches use the same local scores (kdsl.search.local.local_scores), so the
 gap is purely the search's: greedy hill climbing from the empty graph, and the
 order-based search started from greedy's DAG on the exactly pruned candidates
 (kdsl.search.milp.improve: what seeds the integer program, and what `method greedy`
@@ -19,8 +19,10 @@ import time
 import numpy as np
 
 from kdsl.api import load
+from kdsl.search.exact import exact_best
+from kdsl.search.greedy import greedy
+from kdsl.search.local import local_scores
 from kdsl.search.milp import candidate_sets, improve
-from kdsl.search.structure import exact_best, greedy, local_scores
 
 
 def spec_and_data(d: int, envs: int, rows: int, seed: int) -> tuple[str, dict]:

@@ -6,9 +6,9 @@
 Random DAGs over ternary variables with at most 2 parents, 3 environments
 (one table redrawn in each shifted one) x 1000 rows (bench/greedy_gap.py's
 generator), `code paper`. All methods share one set of local scores
-(kdsl.search.structure.local_scores), timed separately. Up to 20 variables the exact
+(kdsl.search.local.local_scores), timed separately. Up to 20 variables the exact
 dynamic program runs too, alternating with the integer program, and both
-optima are compared; that ratio is what kdsl.search.structure.DP_PREFERRED_MAX rests on.
+optima are compared; that ratio is what kdsl.search.run.DP_PREFERRED_MAX rests on.
 Greedy (from the empty graph) and the order-based heuristic that seeds the
 solver are reported as gaps to the optimum. Load average beside every row.
 """
@@ -23,8 +23,10 @@ from _common import machine
 from greedy_gap import spec_and_data
 
 from kdsl.api import load
+from kdsl.search.exact import exact_best
+from kdsl.search.greedy import greedy
+from kdsl.search.local import local_scores
 from kdsl.search.milp import candidate_sets, improve, solve_milp
-from kdsl.search.structure import exact_best, greedy, local_scores
 
 
 def main() -> None:

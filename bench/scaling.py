@@ -35,7 +35,7 @@ import tracemalloc
 from _common import discrete_spec, fmt_s, machine, peak_rss_mib, random_network_data
 
 import kdsl
-from kdsl.search.structure import estimate
+from kdsl.search.run import estimate
 from kdsl.verdict.solver import solve_bound
 
 

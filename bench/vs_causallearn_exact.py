@@ -18,7 +18,7 @@ compared.
 
 Each side is timed end to end and split into its two phases: scoring every
 (variable, parent set), and the exact search over variable subsets given
-those scores (kdsl: ``kdsl.search.structure.local_scores`` then ``exact_best``;
+those scores (kdsl: ``kdsl.search.local.local_scores`` then ``exact_best``;
 causal-learn: ``generate_parent_graph`` per variable then
 ``dp_shortest_path`` / ``astar_shortest_path``).
 """
@@ -35,7 +35,8 @@ import numpy as np
 from _common import discrete_spec, fmt_s, machine, median, random_network_data, timed
 
 import kdsl
-from kdsl.search.structure import exact_best, local_scores
+from kdsl.search.exact import exact_best
+from kdsl.search.local import local_scores
 
 
 def causallearn_phases(X: np.ndarray, max_parents: int, method: str) -> tuple[float, float]:

@@ -173,14 +173,14 @@ def _progress(progress, total: int):
 # ---------------------------------------------------------------------- one search, scored on a cluster
 def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]) -> list:
     """One task: the local scores of a chunk of (variable index, parent set) pairs, in order."""
-    from kdsl.search.structure import score_parent_set
+    from kdsl.search.local import score_parent_set
 
     cache: dict = {}
     return [score_parent_set(bound, spec, v_index, parents, cache) for v_index, parents in items]
 
 
 class ClusterScorer:
-    """Score a search's local-score layers on a Dask cluster (a :data:`kdsl.search.structure.Scorer`).
+    """Score a search's local-score layers on a Dask cluster (a :data:`kdsl.search.local.Scorer`).
 
     The bound data go to every worker once (``client.scatter``), on the
     first layer; each layer is cut into about ``tasks_per_thread`` chunks per

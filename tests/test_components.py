@@ -12,8 +12,10 @@ from test_search import spec_text
 import kdsl
 from kdsl.language.model import Template
 from kdsl.search.components import by_components, components
+from kdsl.search.exact import exact_best
+from kdsl.search.local import LocalScores, local_scores
 from kdsl.search.milp import candidate_sets
-from kdsl.search.structure import DP_PREFERRED_MAX, LocalScores, exact_best, local_scores, search
+from kdsl.search.run import DP_PREFERRED_MAX, search
 
 TABLE = Template(None, "X", (), "table")
 

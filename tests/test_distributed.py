@@ -20,7 +20,7 @@ from kdsl.distributed import ClusterScorer, Job, bind_counted, solve_many
 from kdsl.errors import DataError
 from kdsl.language.check import check
 from kdsl.language.syntax import parse
-from kdsl.search.structure import search
+from kdsl.search.run import search
 from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,9 @@ from kdsl.codes import formulas as codes
 from kdsl.language.model import Hypothesis, Mechanism, Template
 from kdsl.lengths.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
 from kdsl.mechanisms import regression, tables
-from kdsl.search.structure import exact_best, greedy, k_best, knowledge_rules, local_scores
+from kdsl.search.exact import exact_best, k_best
+from kdsl.search.greedy import greedy
+from kdsl.search.local import knowledge_rules, local_scores
 
 
 def random_knowledge(rng: np.random.Generator, d: int, n_env: int) -> dict:

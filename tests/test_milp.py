@@ -11,8 +11,10 @@ from test_search import spec_text
 import kdsl
 from kdsl.api import load
 from kdsl.errors import BudgetError
+from kdsl.search.exact import exact_best, k_best
+from kdsl.search.greedy import greedy
+from kdsl.search.local import StopSearch, local_scores
 from kdsl.search.milp import candidate_sets, solve_milp
-from kdsl.search.structure import StopSearch, exact_best, greedy, k_best, local_scores
 from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +106,7 @@ def test_a_stop_request_during_the_integer_program_keeps_the_best_so_far():
 
 
 def test_method_milp_without_highs_is_a_located_error(monkeypatch):
-    import kdsl.search.structure as search
+    import kdsl.search.run as search
 
     monkeypatch.setattr(search, "_highspy_available", lambda: False)
     text, data, _ = spec_text([2] * 3, 1, 20, seed=1, max_parents=1, top=1)

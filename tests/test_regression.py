@@ -15,7 +15,8 @@ from kdsl.errors import KdslError
 from kdsl.language.check import check
 from kdsl.language.syntax import parse
 from kdsl.mechanisms import regression
-from kdsl.search.structure import exact_best, local_scores
+from kdsl.search.exact import exact_best
+from kdsl.search.local import local_scores
 
 CODES = ("bic", "nml", "paper", "direct")
 

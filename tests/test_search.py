@@ -19,7 +19,9 @@ from kdsl.errors import BudgetError
 from kdsl.language.model import Hypothesis, Mechanism, Template
 from kdsl.lengths.score import program_profile
 from kdsl.present.render import solve_text
-from kdsl.search.structure import EdgeRules, exact_best, greedy, k_best, local_scores
+from kdsl.search.exact import exact_best, k_best
+from kdsl.search.greedy import greedy
+from kdsl.search.local import EdgeRules, local_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -349,7 +351,7 @@ def test_progress_callback_is_called():
 
 def test_a_stop_request_keeps_the_best_program_so_far():
     from kdsl.api import load
-    from kdsl.search.structure import StopSearch
+    from kdsl.search.local import StopSearch
     from kdsl.verdict.solver import solve_bound
 
     calls = []
@@ -401,13 +403,13 @@ def test_search_beyond_the_memory_budget_says_both_sizes_in_gib():
     result = kdsl.solve(spec, data={"frame": frame})
     # beyond the DP's budget; the kept parent sets (none: no parent shortens a variable here) split it into parts
     assert result.search["method"] == "exact dynamic program" and "26 independent parts" in result.search["why"]
-    from kdsl.search.structure import estimate
+    from kdsl.search.run import estimate
     needed = estimate(bound.model, bound.model.search)["dp_bytes"]
     assert f"needs {needed / 2**30:.1f} GiB, over the 4.0 GiB budget" in result.search["why"]
 
 
 def test_estimate_counts_the_dynamic_program_tables_over_the_other_variables():
-    from kdsl.search.structure import _dp_bytes
+    from kdsl.search.exact import _dp_bytes
     # one float64 cell per (variable, set of the other variables) and per (reuse class, set of the rest)
     assert _dp_bytes(10, [3]) - _dp_bytes(10, []) == 8 * 2**7
     assert _dp_bytes(20, []) > 8 * 20 * 2**19

@@ -17,7 +17,7 @@ from test_search import SMALL_SPECS, all_dags, spec_text
 
 import kdsl
 from kdsl.present.render import solve_text
-from kdsl.search.structure import local_scores
+from kdsl.search.local import local_scores
 from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -211,7 +211,7 @@ class SearchSpec:
     top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
     span: ast.Span | None = None
-    method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.structure.choose_method)
+    method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.run.choose_method)
     stability: int | None = None  # subsamples to re-solve (kdsl.verdict.stability); None: no stability run
     stability_seed: int = 0
     forbid: tuple[tuple[str, str], ...] = ()

@@ -1,2 +1,3 @@
-"""Structure search: local scores, the exact dynamic program, k-best and greedy (``structure``), and
-the integer program (``milp``)."""
+"""Structure search: local scores, edge rules and pruning bounds (``local``), the exact dynamic program and
+k-best (``exact``), greedy search (``greedy``), the integer program (``milp``), and running a search block
+(``run``)."""

@@ -7,7 +7,7 @@ sets is a subgraph of this graph, so each of its cycles would run inside one
 strongly connected component of it. Acyclicity is therefore a constraint on
 each component alone, with the parents outside a component free: the shortest
 program is the sum of each component's shortest, and each component is solved
-exactly by :func:`kdsl.search.structure.exact_best` over its own variables
+exactly by :func:`kdsl.search.exact.exact_best` over its own variables
 (each kept set seen only through its parents inside the component). A sparse
 problem of 20 variables may split into parts of 15 or fewer, whose dynamic
 programs are 2^5 times smaller; one component holding every variable gains
@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import math
 
+from kdsl.search.exact import exact_best
+from kdsl.search.local import LocalScores, Program, Progress
 from kdsl.search.milp import candidate_sets
-from kdsl.search.structure import LocalScores, Program, Progress, exact_best
 
 __all__ = ["components", "by_components"]
 

@@ -5,7 +5,7 @@ program is found as an integer program, the method of GOBNILP:
 
 * **candidates** (:func:`candidate_sets`): for every variable, and every
   reuse class as one unit, the scored parent sets of
-  :func:`kdsl.search.structure.local_scores` that are not dominated, i.e. fewer than
+  :func:`kdsl.search.local.local_scores` that are not dominated, i.e. fewer than
   ``top`` of their scored proper subsets are at most as long. A dominated set
   is never needed: in any DAG it can be swapped for that subset, which fits
   every DAG the set fits, without lengthening the program (for the ``top``
@@ -32,7 +32,7 @@ called proven when that gap is under :data:`PROOF_BITS`.
 ``highspy`` is an optional dependency (the ``milp`` extra), imported only when
 an integer program is solved.
 
->>> from kdsl.search.structure import LocalScores
+>>> from kdsl.search.local import LocalScores
 >>> from kdsl.language.model import Template
 >>> t = Template(None, "A", (), "table")
 >>> local = LocalScores(["A", "B"], [{0: (10.0, t, None), 2: (6.0, t, None)},
@@ -189,9 +189,10 @@ def order_search(cands: Candidates, d: int, start: list[int], seconds: float = 2
 
 
 def improve(local, cands: Candidates, start, deadline: float | None = None, seconds: float = HEURISTIC_SECONDS):
-    """A program at most as long as ``start`` (a :class:`kdsl.search.structure.Program`, possibly cyclic or None):
+    """A program at most as long as ``start`` (a :class:`kdsl.search.local.Program`, possibly cyclic or None):
     order-based search from its topological order, then the reuse classes that shorten the DAG found."""
-    from kdsl.search.structure import Program, _with_reuse
+    from kdsl.search.greedy import _with_reuse
+    from kdsl.search.local import Program
 
     d = len(local.variables)
     order = _topological_order(start.parents, d) if start is not None else list(range(d))
@@ -234,7 +235,7 @@ def _topological_order(parents: dict[int, int], d: int) -> list[int]:
 class MilpOutcome:
     """Programs found (shortest first, kdsl's lengths), the solver's lower bound and the gap of the best."""
 
-    programs: list  # of kdsl.search.structure.Program
+    programs: list  # of kdsl.search.local.Program
     proven: bool
     lower_bound: float
     gap: float
@@ -282,7 +283,7 @@ class _Model:
     def run(self, progress) -> bool:
         """Solve in HiGHS's thread, polling ``progress``; Ctrl-C or StopSearch cancels the run and sets ``stopped``
         (the solver keeps what it found so far). False when stopped before the run started."""
-        from kdsl.search.structure import _STOP
+        from kdsl.search.local import _STOP
 
         try:
             if progress is not None:
@@ -440,14 +441,14 @@ def solve_milp(local, top: int = 1, start=None, deadline: float | None = None,
                progress: Callable[[str, int, int], None] | None = None, heuristic_seconds: float = HEURISTIC_SECONDS) -> MilpOutcome:
     """The exact ``top`` shortest programs over the candidates, or the best found with its gap at ``deadline``.
 
-    ``start`` (a :class:`kdsl.search.structure.Program`) seeds the incumbent: the
+    ``start`` (a :class:`kdsl.search.local.Program`) seeds the incumbent: the
     order-based search starts from it, and every cyclic integer solution is
     repaired into a DAG that may replace it. The incumbent is not handed to
     HiGHS (``setSolution``): with highspy 1.16 the solution read back after
     such a run was the start, while the reported objective was the optimum's.
     The incumbent is what a stopped search returns, next to the lower bound.
     """
-    from kdsl.search.structure import _STOP, Program, _deadline_passed
+    from kdsl.search.local import _STOP, Program, _deadline_passed
 
     highspy = require_highspy()
     d = len(local.variables)

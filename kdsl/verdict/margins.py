@@ -3,7 +3,7 @@
 For each edge ``a -> b`` of the best program two alternatives are measured:
 the shortest program with no edge between ``a`` and ``b`` (*removal*) and
 the shortest with ``b -> a`` instead (*reversal*). With an exact search they
-are the search's best under one more edge rule (:class:`kdsl.search.structure.EdgeRules`),
+are the search's best under one more edge rule (:class:`kdsl.search.local.EdgeRules`),
 computed exactly from the local scores; declared hypotheses count too. With
 hypotheses only, the alternatives are the declared hypotheses lacking or
 reversing the edge (None when no hypothesis does). The edge's margin is the
@@ -33,7 +33,7 @@ from kdsl.verdict.result import TIE_TOLERANCE, WEAK_BITS, EdgeMargin, ProgramRes
 
 if TYPE_CHECKING:
     from kdsl.data.bind import BoundModel
-    from kdsl.search.structure import SearchOutcome
+    from kdsl.search.run import SearchOutcome
 
 __all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "SEARCH_PICKED", "NOT_A_CODE"]
 
@@ -126,7 +126,9 @@ def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: in
               reverse: bool) -> tuple[float, dict[str, int] | None]:
     """The search's best program without ``parent -> child`` (and without ``child -> parent``, or with it)."""
     from kdsl.lengths.score import program_profile
-    from kdsl.search.structure import EdgeRules, SearchOutcome, exact_best, outcome_hypotheses, tightened
+    from kdsl.search.exact import exact_best
+    from kdsl.search.local import EdgeRules, tightened
+    from kdsl.search.run import SearchOutcome, outcome_hypotheses
 
     local = outcome.local
     rules = (local.rules or EdgeRules.none(len(local.variables))).with_edge(parent, child, forbid=True)

@@ -115,7 +115,7 @@ def _symmetries(profile) -> tuple:
 
 def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
     """Edge sets of the DAGs as short as the search's best, found by covered-edge reversals."""
-    from kdsl.search.structure import tied_dags
+    from kdsl.search.run import tied_dags
 
     if not outcome.programs or not math.isfinite(outcome.programs[0].bits):
         return []
@@ -203,7 +203,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     outcome = None
     hidden_ties: list[set[tuple[str, str]]] = []
     if model.search is not None:
-        from kdsl.search.structure import outcome_hypotheses, search
+        from kdsl.search.run import outcome_hypotheses, search
 
         scorer = None
         if client is not None:
