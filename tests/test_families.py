@@ -116,8 +116,10 @@ def family_and_args(draw, domain):
         w = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=domain.size, max_size=domain.size)))
         w[draw(st.integers(0, domain.size - 1))] += 0.5
         args = list(w / w.sum())
-    else:
+    elif family == "uniform":
         args = []
+    else:
+        raise AssertionError(f"no argument generator for family {family}: add one here")
     return family, args
 
 

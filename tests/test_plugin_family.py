@@ -135,3 +135,14 @@ def test_registering_twice_is_an_error(zipf):
         rules = ()
     with pytest.raises(ValueError, match="1 arguments but 0 rules"):
         register_family(NoRules(), replace=True)
+
+
+def test_an_incomplete_family_cannot_be_made():
+    class NoDraw(Family):
+        name, arg_names, rules, description = "nodraw", ("s",), (POSITIVE,), "a family that forgot its sampler"
+
+        def ln_prob(self, params, x, domain):
+            return np.zeros(np.shape(x))
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoDraw()

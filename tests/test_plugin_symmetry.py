@@ -98,3 +98,11 @@ def test_unregistered_kind_is_a_located_error_with_a_suggestion():
         kdsl.load(SPEC.replace("= parity", "= reflekt"), data={"lab_frame": frame()})
     with pytest.raises(symmetries.UnknownSymmetryKindError, match="unknown symmetry kind 'parity'"):
         symmetries.get_symmetry_kind("parity")
+
+
+def test_an_incomplete_kind_cannot_be_made():
+    class NoOrbits(Invariance):
+        name, description = "blank", "an invariance that forgot its orbits"
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoOrbits()

@@ -34,6 +34,7 @@ and is handled elsewhere; it is not in :data:`FAMILIES`.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -242,7 +243,7 @@ COUNT = Rule(_is_count, "must be a non-negative integer", finite=True)
 # --------------------------------------------------------------------------
 
 
-class Family:
+class Family(ABC):
     """One distribution family: an entry of :data:`FAMILIES`.
 
     A family is a subclass setting the class attributes below and defining
@@ -297,16 +298,20 @@ class Family:
         return (UNIT,) * count if self.variadic else self.rules
 
     def check_together(self, arrays: list[np.ndarray]) -> None:
-        """A condition on the arguments together (each already valid alone); raise :class:`FamilyParameterError`."""
+        """A condition on the arguments together (each already valid alone); raise :class:`FamilyParameterError`.
 
+        None by default: most families' arguments are independent.
+        """
+        return None
+
+    @abstractmethod
     def ln_prob(self, params: list[np.ndarray], x: np.ndarray, domain: Domain) -> np.ndarray:
         """Natural log-probability of ``x`` (valid ``params``, broadcasting), ``-inf`` where impossible."""
-        raise NotImplementedError(f"family {self.name} defines no ln_prob")
 
+    @abstractmethod
     def draw(self, params: list[np.ndarray], shape: tuple[int, ...], domain: Domain,
              rng: np.random.Generator) -> np.ndarray:
         """Values of ``domain`` drawn consistently with :meth:`ln_prob` (params broadcast to ``shape``)."""
-        raise NotImplementedError(f"family {self.name} defines no draw")
 
 
 #: The registered families by name; :func:`register_family` adds one.
@@ -524,9 +529,9 @@ class _ScipyCount(Family):
     def draw(self, params, shape, domain, rng):
         return np.clip(np.asarray(self.draw_unclipped(params, shape, rng), dtype=np.int64), domain.lo, domain.hi)
 
+    @abstractmethod
     def draw_unclipped(self, params: list[np.ndarray], shape: tuple[int, ...], rng: np.random.Generator):
         """Integers from the family on its whole support (clipped to the domain by :meth:`draw`)."""
-        raise NotImplementedError(f"family {self.name} defines no draw_unclipped")
 
 
 class Bernoulli(_ScipyCount):

@@ -17,6 +17,7 @@ call :func:`register_symmetry_kind` (docs/architecture.md).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ __all__ = [
 Problem = tuple[int | None, str]
 
 
-class SymmetryKind:
+class SymmetryKind(ABC):
     """One kind of symmetry: an entry of :data:`SYMMETRY_KINDS`.
 
     ``reuses`` is False for a kind that makes a table invariant (it then
@@ -53,12 +54,12 @@ class SymmetryKind:
     description: str = ""
     reuses: bool = False
 
+    @abstractmethod
     def problem(self, symmetry: str, variables: Sequence[Variable]) -> Problem | None:
         """What is wrong with ``symmetry NAME on VARIABLES = KIND``, or None."""
-        raise NotImplementedError(f"symmetry kind {self.name} defines no problem check")
 
     def orbits(self, size: int) -> tuple[np.ndarray, int]:
-        """Orbit id (0..count-1) of each value code ``0..size-1``, and the number of orbits."""
+        """Orbit id (0..count-1) of each value code ``0..size-1``, and the number of orbits (invariance kinds)."""
         raise ValueError(f"symmetry kind {self.name} gives no invariance")
 
     def orbit_count(self, size: int) -> int:
@@ -75,6 +76,10 @@ class Invariance(SymmetryKind):
         if variables[0].is_real:
             return 0, f"{self.name} needs a discrete variable; {variables[0].name} is real"
         return None
+
+    @abstractmethod
+    def orbits(self, size: int) -> tuple[np.ndarray, int]:
+        """Orbit id (0..count-1) of each value code ``0..size-1``, and the number of orbits."""
 
 
 class Reflect(Invariance):
@@ -95,6 +100,8 @@ class Cyclic(Invariance):
 
 
 class Permute(SymmetryKind):
+    """Reuse: each variable after the first names its group element, the code's ``reference_bits(m)`` (log2 m!)."""
+
     name = "permute"
     description = "two or more variables with one domain may reuse one stored table"
     reuses = True
