@@ -13,7 +13,7 @@ text (X, Y in 0..17, 18 candidates, rate 20 t) and its released code (0..19,
 
 kdsl: for each truth, the (10 x M) cost matrix of X's template from
 ``kdsl.lengths.score.template_costs`` on the loaded spec (plus Y's, a constant), then
-``kdsl.sharing.optimal.best_selection_by_k`` (exact, every k at once).
+``kdsl.sharing.selection.best_selection_by_k`` (exact, every k at once).
 
 Reference approach (re-implemented here for measurement; the paper's released
 code is *not* vendored): each environment goes to the candidate nearest its
@@ -53,7 +53,7 @@ from _common import ROOT, fmt_s, machine, median, timed
 import kdsl
 from kdsl.distributed import local_cluster
 from kdsl.lengths.score import template_costs
-from kdsl.sharing.optimal import best_selection_by_k
+from kdsl.sharing.selection import best_selection_by_k
 
 sys.path.insert(0, str(ROOT / "examples"))
 paper = importlib.import_module("reproduce_paper")

@@ -56,10 +56,10 @@ def causallearn_phases(X: np.ndarray, max_parents: int, method: str) -> tuple[fl
 
 def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
     """Time the pieces of one free-table local score (the last variable given its first parents)."""
+    from kdsl import sharing
     from kdsl.language.model import Mechanism, Template
     from kdsl.lengths import score
     from kdsl.mechanisms import tables
-    from kdsl.sharing import optimal as sharing
 
     model = bound.model
     names = list(model.variables)

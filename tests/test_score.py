@@ -26,7 +26,7 @@ import kdsl
 from kdsl.codes import formulas as codes
 from kdsl.lengths.score import program_formula, program_profile
 from kdsl.mechanisms.families import Domain, log2_prob
-from kdsl.sharing.optimal import METHODS
+from kdsl.sharing.profiles import METHODS
 from kdsl.verdict.solver import solve_bound
 
 ROOT = Path(__file__).resolve().parent.parent

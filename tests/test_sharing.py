@@ -1,9 +1,8 @@
-"""Exactness of kdsl.sharing.optimal against brute force, tie-breaking, budgets."""
+"""Exactness of kdsl.sharing (selection, partitions) against brute force, tie-breaking, budgets."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 
 import numpy as np
@@ -12,11 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdsl.errors import BudgetError, KdslError
-from kdsl.sharing.optimal import (
+from kdsl.sharing import (
     best_coupled_selection,
     best_partition_by_k,
     best_selection_by_k,
-    best_selection_sorted,
     greedy_partition_by_k,
     least_partition_bits,
 )
@@ -156,7 +154,6 @@ def test_selection_docstring_example_and_auto():
     assert prof.bits.tolist() == [math.inf, 11.0, 4.0, 6.0]
     assert prof.assignment.tolist() == [[-1, -1, -1], [0, 0, 0], [0, 0, 2], [0, 1, 2]]
     assert prof.kmax == 3
-    json.dumps(prof.to_dict())
 
 
 @pytest.mark.parametrize("shape", [(2, 5), (5, 2), (1, 3), (3, 1)])
@@ -236,32 +233,7 @@ def test_g1_sized_selection():
     assert prof.method == "subset-dp" and prof.exact
     check_selection_assignment(cost, prof.bits, prof.assignment)
     assert prof.bits[2] < prof.bits[1]
-    # the statistic orders the environments: single crossing holds and the sorted DP is exact
-    sorted_prof = best_selection_sorted(cost, np.argsort(counts.sum(1), kind="stable"))
-    assert sorted_prof.exact
-    np.testing.assert_allclose(sorted_prof.bits, prof.bits, rtol=1e-12)
-    check_selection_assignment(cost, sorted_prof.bits, sorted_prof.assignment)
 
-
-def test_sorted_dp_flags_non_monge():
-    cost = np.array([[0.0, 5.0], [5.0, 0.0], [0.0, 5.0]])  # env order 0,1,2 is not single crossing
-    prof = best_selection_sorted(cost)
-    assert not prof.exact
-    assert prof.bits[2] >= best_selection_by_k(cost).bits[2]
-    check_selection_assignment(cost, prof.bits, prof.assignment)
-    with pytest.raises(KdslError):
-        best_selection_sorted(cost, [0, 0, 1])
-
-
-@SETTINGS
-@given(int_costs(max_n=5, max_m=4, inf_share=0.0))
-def test_sorted_dp_is_feasible_and_exact_when_monge(cost):
-    prof = best_selection_sorted(cost)
-    check_selection_assignment(cost, prof.bits, prof.assignment)
-    best = brute_selection(cost)[0]
-    assert np.all(prof.bits[np.isfinite(best)] >= best[np.isfinite(best)] - 1e-9)
-    if prof.exact:
-        np.testing.assert_array_equal(prof.bits, best)
 
 
 def test_selection_budget_and_validation():
@@ -420,7 +392,6 @@ def test_partition_example_and_budget():
     assert prof.partitions[1] == [[0, 1, 2]]
     assert prof.partitions[2] == [[0, 1], [2]]
     assert prof.partitions[3] == [[0], [1], [2]]
-    json.dumps(prof.to_dict())
     with pytest.raises(BudgetError, match="N=16"):
         best_partition_by_k(np.zeros(1 << 16))
     with pytest.raises(KdslError, match="2\\*\\*N"):

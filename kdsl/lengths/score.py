@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from kdsl import sharing
 from kdsl.codes import formulas as codes
 from kdsl.data.bind import BoundModel
 from kdsl.errors import BudgetError, ModelError
@@ -35,7 +36,6 @@ from kdsl.language.expr import numeric
 from kdsl.language.model import Hypothesis, Mechanism, Model, Template
 from kdsl.mechanisms import regression, tables
 from kdsl.mechanisms.families import FamilyParameterError, log2_prob
-from kdsl.sharing import optimal as sharing
 
 __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "ProgramTerms", "Term", "TERM_KINDS", "mechanism_profile",
            "length_breakdown", "program_profile", "program_terms", "reuse_profiles", "selection_weight"]

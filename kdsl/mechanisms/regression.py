@@ -18,7 +18,7 @@ Data bits are each value's cell probability at the variable's ``step``
 fitted noise scale is floored at one cell, so an exact fit or a constant
 column has a finite length. A group of environments that shares one fit
 shares its coefficients and noise, grouped exactly as tables are
-(:mod:`kdsl.sharing.optimal`).
+(:mod:`kdsl.sharing.partitions`).
 
 Parameter bits per fitted regression with ``r`` coefficients (the rank of
 its design, intercept included) on ``n`` rows:
@@ -64,11 +64,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kdsl import sharing
 from kdsl._lazy import lazy_module
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Template, Variable
 from kdsl.mechanisms import tables
-from kdsl.sharing import optimal as sharing
 
 sp = lazy_module("sympy")
 

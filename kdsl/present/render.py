@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kdsl.errors import KdslError
 from kdsl.lengths.score import TERM_KINDS
-from kdsl.sharing.optimal import METHODS
+from kdsl.sharing.profiles import METHODS
 from kdsl.verdict.result import EdgeMargin, ProgramResult, Reading, Result, finite_or_none
 
 __all__ = ["solve_text", "dot_text", "explain_text", "explain_json", "explained_programs", "Verdict", "verdict",
