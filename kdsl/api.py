@@ -85,8 +85,9 @@ def load(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filen
 def solve(source: str | os.PathLike, data: Mapping[str, Any] | None = None, filename: str | None = None, client=None):
     """Load a spec and score every hypothesis under its code.
 
-    With a ``dask.distributed`` ``client``, a search computes its local
-    scores on the client's cluster (the same numbers, bit for bit; see
+    With a ``dask.distributed.Client`` as ``client`` (a Client object, not
+    a scheduler address: ``client=Client("tcp://HOST:PORT")``; anything else
+    is a TypeError), a search computes its local scores on the client's cluster (the same numbers, bit for bit; see
     :mod:`kdsl.distributed`); for many specs see :func:`kdsl.solve_many`.
 
     Returns a :class:`~kdsl.verdict.result.Result` whose ``to_dict()`` is the JSON of

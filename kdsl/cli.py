@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -34,6 +35,20 @@ def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a number of workers (1 or more), got {text!r}")
     return int(text)
+
+
+#: ``--scheduler``: a Dask scheduler's address, ``tcp://HOST:PORT`` (or ``tls://``), or ``HOST:PORT``.
+_ADDRESS = re.compile(r"(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
+
+
+def _address(text: str) -> str:
+    match = _ADDRESS.fullmatch(text.strip())
+    if match is None or not 0 < int(match.group(1)) < 65536:
+        dashboard = " (http:// is the dashboard's address)" if text.startswith("http") else ""
+        raise argparse.ArgumentTypeError(
+            f"expected a Dask scheduler address tcp://HOST:PORT (or HOST:PORT), e.g. tcp://127.0.0.1:8786, "
+            f"got {text!r}{dashboard}")
+    return text.strip()
 
 
 def _seconds(text: str) -> float:
@@ -197,7 +212,7 @@ def _cluster(args):
         return
     try:
         client = Client(address, timeout="20s")
-    except OSError as err:
+    except (OSError, ValueError) as err:
         raise KdslError(f"cannot reach the Dask scheduler at {address}: {err}", file="<command line>") from None
     with client:
         yield client
@@ -336,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=_count, metavar="N",
                        help="run on a local Dask cluster of N worker processes: several specs are solved side by side, "
                             "one spec's search scores its parent sets there (needs kdsl[dask])")
-    where.add_argument("--scheduler", metavar="ADDRESS",
+    where.add_argument("--scheduler", type=_address, metavar="ADDRESS",
                        help="as --workers, on the existing Dask cluster at ADDRESS (e.g. tcp://host:8786)")
     p.add_argument("--stability", type=_runs, metavar="N",
                    help="also solve N seeded subsamples (half of each environment) and under every code, and "

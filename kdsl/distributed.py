@@ -86,6 +86,21 @@ def _portable(job: Job) -> Job:
     return replace(job, source=source, filename=filename, data=data)
 
 
+def check_client(client) -> None:
+    """Raise a TypeError unless ``client`` is None or a ``dask.distributed.Client`` (anything with ``submit``).
+
+    >>> check_client("tcp://127.0.0.1:8786")
+    Traceback (most recent call last):
+    ...
+    TypeError: client must be a dask.distributed.Client, got str 'tcp://127.0.0.1:8786'; for a scheduler address, \
+pass Client('tcp://127.0.0.1:8786')
+    """
+    if client is None or callable(getattr(client, "submit", None)):
+        return
+    hint = f"; for a scheduler address, pass Client({client!r})" if isinstance(client, str) else ""
+    raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__} {client!r:.60}{hint}")
+
+
 def run_job(job: Job, client=None) -> Result | KdslError:
     """Solve one job; its :class:`KdslError` is returned, not raised (a sweep goes on)."""
     from kdsl.api import load
@@ -106,9 +121,10 @@ def solve_many(jobs: Iterable[Job | str | os.PathLike | tuple], client=None, pro
     jobs:
         Each a spec path or spec text, a ``(source, data)`` tuple, or a :class:`Job`.
     client:
-        A ``dask.distributed.Client``: every job runs as one task on its
-        cluster (paths are made absolute; workers must see the same files).
-        None: the jobs run here, one after another.
+        A ``dask.distributed.Client`` (not an address: connect with
+        ``Client("tcp://HOST:PORT")`` first; anything else is a TypeError):
+        every job runs as one task on its cluster (paths are made absolute;
+        workers must see the same files). None: the jobs run here, one after another.
     progress:
         ``progress(stage, done, total)`` called as jobs finish, or True for
         a tqdm bar (a widget in a notebook); None for no display.
@@ -124,6 +140,7 @@ def solve_many(jobs: Iterable[Job | str | os.PathLike | tuple], client=None, pro
         outside kdsl's checks, e.g. a worker lost too often, the exception)
         for each one that did not.
     """
+    check_client(client)
     jobs = [_as_job(j) for j in jobs]
     report = _progress(progress, len(jobs))
     results: list[Result | Exception] = []

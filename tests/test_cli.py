@@ -265,3 +265,21 @@ def test_the_console_script_exits_at_once_with_its_output_flushed(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "kdsl.cli", "check", "missing.kdsl"], capture_output=True, text=True,
                          cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert bad.returncode == 2 and bad.stderr
+
+
+@pytest.mark.parametrize("address", ["localhost", "tcp://localhost", "nonsense", "http://127.0.0.1:8787",
+                                     "tcp://host:99999"])
+def test_a_scheduler_address_without_host_and_port_is_a_usage_error(address):
+    run = run_cli("solve", "examples/symmetry.kdsl", "--scheduler", address, cwd=ROOT)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "internal error" not in run.stderr
+    assert f"expected a Dask scheduler address tcp://HOST:PORT (or HOST:PORT), e.g. tcp://127.0.0.1:8786, " \
+           f"got '{address}'" in run.stderr
+    assert ("dashboard" in run.stderr) == address.startswith("http")
+
+
+def test_the_python_api_takes_a_client_object_not_an_address():
+    with pytest.raises(TypeError, match=r"client must be a dask.distributed.Client, got str 'tcp://x'; "
+                                        r"for a scheduler address, pass Client\('tcp://x'\)"):
+        kdsl.solve(ROOT / "examples" / "symmetry.kdsl", client="tcp://x")
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client, got int 3$"):
+        kdsl.solve_many(["examples/symmetry.kdsl"], client=3)

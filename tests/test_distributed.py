@@ -188,3 +188,15 @@ def test_cli_cluster_flags_are_checked(flags, message):
     run = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(EXAMPLES / "symmetry.kdsl"), *flags],
                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert run.returncode == 2 and message in run.stderr
+
+
+def test_every_docs_script_that_starts_a_cluster_guards_it_with_main():
+    """A local cluster's workers re-import the script that started it: an unguarded snippet fails when run as a file."""
+    import re
+
+    blocks = [b for doc in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+              for b in re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+              if "local_cluster(" in b or "LocalCluster(" in b]
+    assert blocks
+    for block in blocks:
+        assert 'if __name__ == "__main__":' in block, block

@@ -197,6 +197,10 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     check_scorable(model)
+    if client is not None:
+        from kdsl.distributed import check_client
+
+        check_client(client)
     cache: dict = {}
     hypotheses = list(model.hypotheses.values())
     search_info = None
