@@ -67,7 +67,7 @@ def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
     child, pvars = model.variables[var], [model.variables[p] for p in parents]
     counts = tables.count_tables(bound, child, pvars, None)
     pooled = tables.subset_counts(counts)
-    data, param, _ = tables.group_costs(pooled, model.code.name, model.code.precision)
+    data, param, _ = tables.group_costs(pooled, model.code)
     data[0] = param[0] = np.inf
     mech = Mechanism(var, Template(None, var, parents, "table"), False, model.spec.decls[0].span)
     n_env = len(bound.environments)
@@ -75,7 +75,7 @@ def local_score_parts(bound, max_parents: int, runs: int = 300) -> None:
         "score.table_local_bits (the whole local score, as a search computes it)": lambda: score.table_local_bits(bound, mech),
         "  tables.count_tables": lambda: tables.count_tables(bound, child, pvars, None),
         "  tables.subset_counts": lambda: tables.subset_counts(counts),
-        "  tables.group_costs": lambda: tables.group_costs(pooled, model.code.name, model.code.precision),
+        "  tables.group_costs": lambda: tables.group_costs(pooled, model.code),
         "  sharing.least_partition_bits (least total bits for every k)": lambda: sharing.least_partition_bits(data + param),
         "score.mechanism_profile (the full profile, built only for reported programs)":
             lambda: score.mechanism_profile(bound, mech),

@@ -13,6 +13,7 @@ in bits and selects the shortest.
 from __future__ import annotations
 
 from kdsl.api import load, solve
+from kdsl.codes import Code, get_code, register_code
 from kdsl.distributed import Job, solve_many
 from kdsl.errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
 from kdsl.language.syntax import parse
@@ -35,6 +36,9 @@ __all__ = [
     "load",
     "solve",
     "solve_many",
+    "Code",
+    "get_code",
+    "register_code",
     "Job",
     "KdslError",
     "SpecSyntaxError",

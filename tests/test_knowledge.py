@@ -16,7 +16,7 @@ from test_search import all_dags, spec_text
 import kdsl
 from kdsl.codes import formulas as codes
 from kdsl.language.model import Hypothesis, Mechanism, Template
-from kdsl.lengths.score import mechanism_profile, program_profile, selection_weight, table_local_bits, template_costs
+from kdsl.lengths.score import mechanism_profile, program_profile, table_local_bits, template_costs
 from kdsl.mechanisms import regression, tables
 from kdsl.search.exact import exact_best, k_best
 from kdsl.search.greedy import greedy
@@ -148,7 +148,7 @@ def test_targets_table_grouping_equals_brute_force_over_groupings_of_the_merged_
     text = text.replace("    top 3\n", "    top 3\n" + knowledge_lines(knowledge, names))
     bound = kdsl.load(text, data=data)
     model = bound.model
-    weight = selection_weight(code)
+    weight = kdsl.get_code(code).selection_weight
     mech = Mechanism("V1", Template(None, "V1", ("V0",), "table"), False, model.search.span)
     counts = tables.count_tables(bound, model.variables["V1"], [model.variables["V0"]])
     blocks = free_blocks(1, knowledge, n_env)
@@ -156,8 +156,8 @@ def test_targets_table_grouping_equals_brute_force_over_groupings_of_the_merged_
     for partition in set_partitions(list(range(n_env))):
         if not all(any(set(b) <= set(g) for g in partition) for b in blocks):
             continue  # splits environments the targets say share V1's mechanism
-        data_bits, param_bits, _ = tables.group_costs(np.stack([counts[g].sum(0) for g in partition]), code,
-                                                      model.code.precision)
+        data_bits, param_bits, _ = tables.group_costs(np.stack([counts[g].sum(0) for g in partition]),
+                                                      model.code)
         grouping = float(codes.evaluate(codes.grouping_bits(len(blocks), len(partition)), {}))
         best = min(best, float(data_bits.sum() + param_bits.sum()) + weight * grouping)
     profile = mechanism_profile(bound, mech)
@@ -187,7 +187,7 @@ def test_targets_template_selection_equals_brute_force_over_assignments_constant
     cost = template_costs(bound, template)
     shared = [e for e, hit in targets.items() if not hit]
     blocks = ([shared] if shared else []) + [[e] for e in range(n_env) if e not in shared]
-    weight = selection_weight(code)
+    weight = kdsl.get_code(code).selection_weight
     best = math.inf
     for choice in itertools.product(range(3), repeat=len(blocks)):
         k = len(set(choice))
@@ -316,10 +316,10 @@ def test_targets_regression_grouping_equals_brute_force_over_groupings_of_the_me
     targets = {e: bool(rng.random() < 0.5) for e in range(n_env) if rng.random() < 0.7}
     bound = kdsl.load(real_spec(n_env, targets, code, seed))
     mech = bound.model.hypotheses["h"].mechanism("Y")
-    block, _ = regression._regression_fits(bound, mech.template, code, bound.model.code.precision, 1)
+    block, _ = regression._regression_fits(bound, mech.template, bound.model.code, 1)
     shared = [e for e, hit in targets.items() if not hit]
     n_blocks = n_env - max(len(shared) - 1, 0)
-    weight = selection_weight(code)
+    weight = kdsl.get_code(code).selection_weight
     best = math.inf
     for partition in set_partitions(list(range(n_env))):
         if not any(set(shared) <= set(g) for g in partition):

@@ -64,8 +64,6 @@ def test_numeric_formulas_equal_their_sympy_forms():
                 regression.r_rank: r, regression.log2_bound: lr, regression.log2_tau0: lt}
         assert float(regression.gaussian_data_formula().evalf(subs=subs)) == pytest.approx(
             float(regression.gaussian_data_bits(n, res, math.log2(var), math.log2(step))), rel=1e-12)
-        assert float(regression.bic_parameter_formula().evalf(subs=subs)) == pytest.approx(
-            float(regression.bic_parameter_bits(r, n)), rel=1e-12)
         assert float(regression.nml_complexity_formula().evalf(subs=subs)) == pytest.approx(
             float(regression.nml_complexity_bits(n, r, lr, lt)), rel=1e-9, abs=1e-9)
         z = int(rng.integers(1, 10**6))

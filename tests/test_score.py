@@ -465,18 +465,17 @@ def test_formula_evaluates_to_total(path):
     bound = kdsl.load(path, data=EXAMPLE_DATA.get(path.stem))
     result = solve_bound(bound)
     assert result.programs
-    precision = bound.model.code.precision
     for hyp in bound.model.hypotheses.values():
         profile = program_profile(bound, hyp)
         k = profile.best_k()
         reported = result.program(hyp.name)
         assert k == reported.k
-        expr, values = program_formula(profile, k, len(bound.environments), precision)
+        expr, values = program_formula(profile, k, len(bound.environments))
         assert math.isclose(codes.evaluate(expr, values), reported.total_bits, rel_tol=0, abs_tol=TOL), hyp.name
         assert reported.formula
         for kk, (total, _) in profile.by_k.items():  # every finite k, not only the best
             if math.isfinite(total):
-                expr, values = program_formula(profile, kk, len(bound.environments), precision)
+                expr, values = program_formula(profile, kk, len(bound.environments))
                 assert math.isclose(codes.evaluate(expr, values), total, rel_tol=0, abs_tol=TOL), (hyp.name, kk)
 
 

@@ -530,21 +530,21 @@ def log2_multinomial_complexity(K: int, rows: int) -> float:  # noqa: N803
     return _ln_multinomial_complexity(values, rows_) / _LN2
 
 
-def nml_table_bits(K: int, counts_rows: int | Iterable[int]) -> float:  # noqa: N803
+def nml_table_bits(K: int, counts_rows: int | Iterable[int] | np.ndarray) -> float | np.ndarray:  # noqa: N803
     """NML parametric complexity of a table, in bits (factorized NML).
 
     Parameters
     ----------
     K : int
         Number of values of the child variable.
-    counts_rows : int or iterable of int
-        Rows of the data the multinomial is fitted on; an iterable gives the
-        rows of each parent configuration, and the bits are summed over them.
+    counts_rows : int, iterable of int, or array of int
+        Rows of the data the multinomial is fitted on; along the last axis,
+        the rows of each parent configuration, whose bits are summed.
 
     Returns
     -------
-    float
-        ``sum_j log2 C(K, rows_j)``.
+    float or numpy.ndarray
+        ``sum_j log2 C(K, rows_j)`` (an array over the leading axes of a 2-d or larger ``counts_rows``).
 
     Examples
     --------
@@ -552,10 +552,16 @@ def nml_table_bits(K: int, counts_rows: int | Iterable[int]) -> float:  # noqa: 
     1.0
     >>> nml_table_bits(2, [1, 1, 0])
     2.0
+    >>> nml_table_bits(2, np.array([[1, 1], [2, 0]])).round(4).tolist()  # C(2, 2) = 2.5
+    [2.0, 1.3219]
     """
-    if isinstance(counts_rows, Iterable) and not isinstance(counts_rows, (str, bytes)):
-        return math.fsum(log2_multinomial_complexity(K, r) for r in counts_rows)
-    return log2_multinomial_complexity(K, counts_rows)  # type: ignore[arg-type]
+    rows_ = np.asarray(counts_rows, dtype=float)
+    if not np.all(rows_ == np.rint(rows_)):
+        raise ValueError(f"rows must be whole numbers, not {counts_rows!r}")
+    values, inverse = np.unique(rows_.astype(np.int64), return_inverse=True)
+    lookup = np.array([log2_multinomial_complexity(K, int(v)) for v in values])
+    bits = lookup[inverse].reshape(rows_.shape)
+    return float(bits) if bits.ndim == 0 else (float(bits.sum()) if bits.ndim == 1 else bits.sum(-1))
 
 
 # ---------------------------------------------------------------------------

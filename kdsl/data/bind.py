@@ -135,7 +135,7 @@ class BoundModel:
         return {
             "model": m.name,
             "code": m.code.name,
-            "precision": m.code.precision if m.code.name in ("paper", "direct") else None,
+            "precision": m.code.table_precision,
             "variables": [{"name": v.name, "domain": v.describe(), "size": v.size} for v in m.variables.values()],
             "environments": [{"name": e.name, "rows": e.rows, "origin": e.origin} for e in self.environments],
             "templates": [

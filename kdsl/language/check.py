@@ -38,12 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from kdsl._lazy import lazy_module
+from kdsl.codes import DEFAULT_CODE, Code, code_names, get_code
 from kdsl.errors import SpecError
 from kdsl.language import ast
 from kdsl.language.expr import Scope, constant_value, names_in, numeric, to_sympy
 from kdsl.language.model import (
     SEARCH_METHODS,
-    CodeSpec,
     EnvSource,
     Hypothesis,
     Mechanism,
@@ -63,9 +63,8 @@ from kdsl.mechanisms.symmetries import SYMMETRY_KINDS, kind_names
 sympy = lazy_module("sympy")
 regression = lazy_module("kdsl.mechanisms.regression")  # its formulas are sympy's
 
-__all__ = ["check", "CODES"]
+__all__ = ["check"]
 
-CODES = ("paper", "direct", "bic", "nml")
 #: At most this many stability subsamples (each one a whole solve).
 MAX_STABILITY_RUNS = 1000
 #: Search lines that state background knowledge.
@@ -841,30 +840,31 @@ class _Checker:
             raise
 
     # ------------------------------------------------------------ code and search
-    def code(self) -> CodeSpec:
+    def code(self) -> Code:
+        """The code of the ``code`` line, from the registry (:func:`kdsl.codes.get_code`), with its options."""
         decls = self.of(ast.CodeDecl)
         if len(decls) > 1:
             raise self.error(decls[1], f"the code is already chosen at line {decls[0].span.line}; keep one `code` line")
         if not decls:
-            return CodeSpec()
+            return get_code(DEFAULT_CODE)
         decl = decls[0]
         name = decl.name.name
-        if name not in CODES:
-            raise self.error(decl.name, f"unknown code '{name}'; use {', '.join(CODES)}{_suggest(name, CODES)}")
-        precision = 8
-        seen = set()
+        if name not in code_names():
+            raise self.error(decl.name, f"unknown code '{name}'; use {', '.join(code_names())}"
+                                        f"{_suggest(name, code_names())}")
+        code = get_code(name)
+        values: dict[str, object] = {}
         for option in decl.options:
             oname = option.name.name
-            if oname in seen:
+            if oname in values:
                 raise self.error(option.name, f"option '{oname}' is given twice")
-            seen.add(oname)
-            if oname != "precision" or name != "paper":
-                allowed = "precision" if name == "paper" else "no options"
-                raise self.error(option.name, f"code {name} takes {allowed}; unknown option '{oname}'")
-            if not option.value.is_integer or not 1 <= option.value.value <= 52:
-                raise self.error(option.value, "precision is a whole number of bits from 1 to 52")
-            precision = int(option.value.value)
-        return CodeSpec(name, precision, decl.span)
+            if oname not in code.option_defaults:
+                raise self.error(option.name, code.unknown_option_message(oname))
+            try:
+                values[oname] = code.read_option(oname, option.value.value, option.value.text)
+            except ValueError as err:
+                raise self.error(option.value, str(err)) from None
+        return code.with_options(**values) if values else code
 
     def search(self) -> SearchSpec | None:
         decls = self.of(ast.SearchDecl)

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from kdsl._lazy import lazy_module
+from kdsl.codes.base import Code
 from kdsl.language import ast
 from kdsl.mechanisms.families import Domain
 from kdsl.mechanisms.symmetries import SymmetryKind, get_symmetry_kind
@@ -181,15 +182,6 @@ class Symmetry:
 
 
 @dataclass(frozen=True)
-class CodeSpec:
-    """The ``code`` line; a spec without one is scored under ``nml`` (``code paper`` reproduces the paper)."""
-
-    name: Literal["paper", "direct", "bic", "nml"] = "nml"
-    precision: int = 8
-    span: ast.Span | None = None
-
-
-@dataclass(frozen=True)
 class TargetsLine:
     """``targets ENV: V1, V2``: the variables environment ``env`` intervened on (empty for ``none``)."""
 
@@ -300,7 +292,7 @@ class Model:
     templates: dict[str, Template]
     symmetries: dict[str, Symmetry]
     hypotheses: dict[str, Hypothesis]
-    code: CodeSpec
+    code: Code  # the ``code`` line's code, with its options (the default code without one)
     search: SearchSpec | None
     base_dir: str | None = None
     spec: ast.Spec | None = field(default=None, repr=False)

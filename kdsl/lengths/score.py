@@ -30,6 +30,7 @@ import sympy as sp
 
 from kdsl import sharing
 from kdsl.codes import formulas as codes
+from kdsl.codes.base import Code
 from kdsl.data.bind import BoundModel
 from kdsl.errors import BudgetError, ModelError
 from kdsl.language.expr import numeric
@@ -38,7 +39,7 @@ from kdsl.mechanisms import regression, tables
 from kdsl.mechanisms.families import FamilyParameterError, log2_prob
 
 __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "ProgramTerms", "Term", "TERM_KINDS", "mechanism_profile",
-           "length_breakdown", "program_profile", "program_terms", "reuse_profiles", "selection_weight"]
+           "length_breakdown", "program_profile", "program_terms", "reuse_profiles"]
 
 #: Rows x candidates evaluated in one numpy call when building cost matrices.
 _CHUNK = 1 << 22
@@ -48,38 +49,8 @@ PARTITION_EXACT_MAX = 14
 PARTITION_EXACT_CELLS = 50_000_000
 
 
-#: A free slot's selection formula by code (``direct`` is ``N log M``, outside this table).
-_SELECTION_FORMULAS = {"paper": codes.compressed_selection_bits, "bic": codes.compressed_selection_bits,
-                       "nml": codes.prefix_selection_bits}
-
-
-@functools.cache
-def _numeric_formula(name: str):
-    """The numeric (lambdified, log-space) form of one of the code's formulas."""
-    if name in _SELECTION_FORMULAS:
-        return codes.lambdify_bits(_SELECTION_FORMULAS[name](), (codes.N, codes.M, codes.k))
-    if name == "grouping":
-        return codes.lambdify_bits(codes.grouping_bits(), (codes.N, codes.k))
-    if name == "structure":
-        return codes.lambdify_bits(codes.structure_bits(), (codes.d, codes.p))
-    if name == "reference":
-        return codes.lambdify_bits(codes.reference_bits(), (codes.m,))
-    raise KeyError(name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _grouping_bits(n_env: int, k: int) -> float:
-    return float(_numeric_formula("grouping")(n_env, k))
-
-
-@functools.lru_cache(maxsize=4096)
-def _structure_bits(code: str, d: int, n_parents: int) -> float:
-    return 0.0 if code == "bic" else float(_numeric_formula("structure")(d, n_parents))
-
-
-def selection_weight(code: str) -> int:
-    """How selection/grouping bits enter a program: ``2 l + 1`` under paper."""
-    return 2 if code == "paper" else 1
+def _grouping_bits(code: Code, n_env: int, k: int) -> float:
+    return code.bits("grouping_bits", n_env, k)
 
 
 @dataclass(frozen=True)
@@ -136,7 +107,7 @@ class ProgramProfile:
     """A program's shortest realisation for every total k."""
 
     hypothesis: Hypothesis
-    code: str
+    code: Code
     mechanisms: tuple[MechanismProfile, ...]
     by_k: dict[int, tuple[float, tuple[Choice, ...]]]  # k -> (total bits, one choice per mechanism)
     min_data: dict[int, float]
@@ -301,18 +272,16 @@ def _groups_of(assignment: list[tuple]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(g) for g in sorted(groups.values()))
 
 
-def _slot_selection_bits(code: str, n_env: int, size: int, k: int, fixed: bool) -> float:
+def _slot_selection_bits(code: Code, n_env: int, size: int, k: int, fixed: bool) -> float:
     if fixed:
-        return math.log2(size)
-    if code == "direct":
-        return n_env * math.log2(size)
-    return float(_numeric_formula(code)(n_env, size, k))
+        return code.bits("fixed_slot_bits", size)
+    return code.bits("slot_selection_bits", n_env, size, k)
 
 
-def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[dict, dict, bool, str]:
+def _template_profile(bound: BoundModel, mech: Mechanism, code: Code) -> tuple[dict, dict, bool, str]:
     template = mech.template
     n_env = len(bound.environments)
-    weight = selection_weight(code)
+    weight = code.selection_weight
     cost = template_costs(bound, template)
     if not template.slots:
         data = float(cost.sum())
@@ -348,7 +317,7 @@ def _template_profile(bound: BoundModel, mech: Mechanism, code: str) -> tuple[di
         ) from None
 
 
-def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: str, cost: np.ndarray, sizes: list[int],
+def _shared_template_profile(bound: BoundModel, mech: Mechanism, code: Code, cost: np.ndarray, sizes: list[int],
                              weight: int) -> tuple[dict, dict, bool, str]:
     """Each k's best selection, made over the blocks of environments the declared targets leave free to differ."""
     template = mech.template
@@ -410,23 +379,23 @@ class _TableSharing:
     method: str
 
 
-def _subset_costs(counts: np.ndarray, code: str, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _subset_costs(counts: np.ndarray, code: Code) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Data bits, parameter bits and rows of one table for every subset of environments (the empty one inf)."""
-    data, param, rows = tables.group_costs(tables.subset_counts(counts), code, precision)
+    data, param, rows = tables.group_costs(tables.subset_counts(counts), code)
     data[0] = param[0] = math.inf
     return data, param, rows
 
 
-def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, with_min_data: bool) -> _TableSharing:
+def _table_sharing(counts: np.ndarray, code: Code, fixed: bool, with_min_data: bool) -> _TableSharing:
     """Group the environments of ``counts[e, j, x]`` into shared tables, for every number of tables."""
     n_env = counts.shape[0]
     if fixed:
         pooled = counts.sum(0, keepdims=True)
-        data, param, rows = tables.group_costs(pooled, code, precision)
+        data, param, rows = tables.group_costs(pooled, code)
         return _TableSharing({1: ([list(range(n_env))], [data[0]], [param[0]], [rows[0]])}, None, True, "fixed")
-    constant_param = code in ("paper", "direct") or not with_min_data
+    constant_param = not code.table_parameters_vary or not with_min_data
     if n_env <= PARTITION_EXACT_MAX and (1 << n_env) * counts[0].size <= PARTITION_EXACT_CELLS:
-        data, param, rows = _subset_costs(counts, code, precision)
+        data, param, rows = _subset_costs(counts, code)
         total_prof = sharing.best_partition_by_k(data + param)
         # the least data bits per k (for the profile); the same partition when parameter bits do not vary by group
         data_prof = None if constant_param else sharing.best_partition_by_k(data)
@@ -443,7 +412,7 @@ def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, w
         return _TableSharing(best, least, True, "exact partition DP")
 
     def block_costs(members) -> tuple[float, float]:
-        d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code, precision)
+        d, p, _ = tables.group_costs(counts[list(members)].sum(0, keepdims=True), code)
         return float(d[0]), float(p[0])
 
     total_prof = sharing.greedy_partition_by_k(lambda g: sum(block_costs(g)), n_envs=n_env)
@@ -454,19 +423,19 @@ def _table_sharing(counts: np.ndarray, code: str, precision: int, fixed: bool, w
         if parts is None:
             continue
         pooled = np.stack([counts[list(g)].sum(0) for g in parts])
-        d, p, r = tables.group_costs(pooled, code, precision)
+        d, p, r = tables.group_costs(pooled, code)
         best[k] = ([list(g) for g in parts], list(d), list(p), list(r))
         if least is not None:
             least[k] = ([list(g) for g in data_prof.partitions[k]], float(data_prof.bits[k]))
     return _TableSharing(best, least, False, "greedy merging (heuristic)")
 
 
-def _block_table_sharing(counts: np.ndarray, blocks: tuple[tuple[int, ...], ...], code: str, precision: int,
-                         fixed: bool, with_min_data: bool) -> _TableSharing:
+def _block_table_sharing(counts: np.ndarray, blocks: tuple[tuple[int, ...], ...], code: Code, fixed: bool,
+                         with_min_data: bool) -> _TableSharing:
     """:func:`_table_sharing` over blocks of environments (each block's counts pooled), groups given as environments."""
     if len(blocks) == len(counts):
-        return _table_sharing(counts, code, precision, fixed, with_min_data)
-    shared = _table_sharing(_merge_rows(counts, blocks), code, precision, fixed, with_min_data)
+        return _table_sharing(counts, code, fixed, with_min_data)
+    shared = _table_sharing(_merge_rows(counts, blocks), code, fixed, with_min_data)
     best = {k: (_expand(groups, blocks), *rest) for k, (groups, *rest) in shared.best.items()}
     least = None if shared.least_data is None else {k: (_expand(groups, blocks), bits)
                                                     for k, (groups, bits) in shared.least_data.items()}
@@ -481,7 +450,7 @@ def _table_labels(groups: list[list[int]], n_env: int) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
+def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
                    with_min_data: bool = True) -> tuple[dict, dict, bool, str]:
     model = bound.model
     template = mech.template
@@ -491,27 +460,28 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     counts = tables.count_tables(bound, child, parents, symmetry)
     blocks = environment_blocks(bound, (mech.var,))
-    shared = _block_table_sharing(counts, blocks, code, precision, mech.fixed, with_min_data)
+    shared = _block_table_sharing(counts, blocks, code, mech.fixed, with_min_data)
     best, min_data = {}, {}
     for k, (groups, data, param, rows) in shared.best.items():
-        best[k] = Choice(k, float(sum(data)), _grouping_bits(len(blocks), k), float(sum(param)),
+        best[k] = Choice(k, float(sum(data)), _grouping_bits(code, len(blocks), k), float(sum(param)),
                          tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
                          group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env))
         min_data[k] = best[k].data_bits if shared.least_data is None else shared.least_data[k][1]
     return best, min_data, shared.exact, shared.method
 
 
-def _regression_profile(bound: BoundModel, mech: Mechanism, code: str, precision: int,
+def _regression_profile(bound: BoundModel, mech: Mechanism, code: Code,
                         with_min_data: bool) -> tuple[dict, dict | None, bool, str]:
     """A free mechanism of a real variable (:mod:`kdsl.mechanisms.regression`), as choices per k (no least data bits
     without ``with_min_data``)."""
     blocks = environment_blocks(bound, (mech.var,))
     rows, least, exact, method = regression.regression_profile(
-        bound, mech.template, code, precision, mech.fixed, _grouping_bits, selection_weight(code), with_min_data, blocks)
+        bound, mech.template, code, mech.fixed, functools.partial(_grouping_bits, code), code.selection_weight,
+        with_min_data, blocks)
     best = {}
     for k, (data, sel, param, groups, labels, group_rows) in rows.items():
         reason = None if math.isfinite(data + param) else (
-            f"{mech.template.describe()} for {mech.var} has no finite length under `code {code}`: a group of "
+            f"{mech.template.describe()} for {mech.var} has no finite length under `code {code.name}`: a group of "
             "environments has no more rows than coefficients")
         best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels, group_rows=group_rows,
                          impossible=reason, blocks=_blocks_count(blocks, len(bound.environments)))
@@ -529,36 +499,30 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     come from their profiles.
     """
     model = bound.model
-    code, precision = model.code.name, model.code.precision
+    code = model.code
     template = mech.template
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     blocks = environment_blocks(bound, (mech.var,))
     counts = _merge_rows(tables.count_tables(bound, model.variables[template.child], parents, symmetry), blocks)
     n_free = len(blocks)
-    weight = selection_weight(code)
-    structure = _structure_bits(code, len(model.variables), len(template.parents))
+    weight = code.selection_weight
+    structure = code.bits("structure_bits", len(model.variables), len(template.parents))
     if not mech.fixed and n_free <= sharing.PARTITION_ENUMERATE_MAX:
-        data, param, _ = _subset_costs(counts, code, precision)
+        data, param, _ = _subset_costs(counts, code)
         by_k = sharing.least_partition_bits(data + param)
-        return min(float(by_k[k]) + weight * _grouping_bits(n_free, k) for k in range(1, n_free + 1)) + structure
-    shared = _table_sharing(counts, code, precision, mech.fixed, with_min_data=False)
-    best = min(float(sum(data)) + weight * _grouping_bits(n_free, k) + float(sum(param))
+        return min(float(by_k[k]) + weight * _grouping_bits(code, n_free, k) for k in range(1, n_free + 1)) + structure
+    shared = _table_sharing(counts, code, mech.fixed, with_min_data=False)
+    best = min(float(sum(data)) + weight * _grouping_bits(code, n_free, k) + float(sum(param))
                for k, (_, data, param, _) in shared.best.items())
     return best + structure
 
 
-def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: str,
-                      precision: int) -> float:
+def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: Code) -> float:
     """Data bits of one member of a reuse class under the tables fitted to the whole class's counts."""
     total = 0.0
     for g in groups:
-        pooled = joint[g].sum(0)
-        if code in ("paper", "direct"):
-            probs = tables.quantized(pooled[None], precision)[0]
-        else:
-            totals = pooled.sum(-1, keepdims=True)
-            probs = np.divide(pooled, totals, out=np.zeros_like(pooled), where=totals > 0)
+        probs = code.table_probabilities(joint[g].sum(0)[None])[0]
         counted = member[g].sum(0)
         with np.errstate(divide="ignore"):
             total -= float(np.sum(counted[counted > 0] * np.log2(probs[counted > 0])))
@@ -575,7 +539,7 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     member its own data bits and structure bits.
     """
     model = bound.model
-    code, precision = model.code.name, model.code.precision
+    code = model.code
     symmetry = model.symmetries[mechanisms[0].template.symmetry]
     members = sorted(mechanisms, key=lambda m: symmetry.variables.index(m.var))
     owner = members[0]
@@ -584,28 +548,27 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     counts = {m.var: tables.count_tables(bound, model.variables[m.var], parents) for m in members}
     joint = np.sum(list(counts.values()), axis=0)
     blocks = environment_blocks(bound, tuple(m.var for m in members))
-    shared = _block_table_sharing(joint, blocks, code, precision, owner.fixed, with_min_data)
-    reference = float(_numeric_formula("reference")(len(symmetry.variables)))
-    d = len(model.variables)
-    structure = _structure_bits(code, d, len(owner.parents))
+    shared = _block_table_sharing(joint, blocks, code, owner.fixed, with_min_data)
+    reference = code.bits("reference_bits", len(symmetry.variables))
+    structure = code.bits("structure_bits", len(model.variables), len(owner.parents))
     order = tuple(m.var for m in members)
     out = []
     for mech in mechanisms:
         stores = mech.var == owner.var
         best, min_data = {}, {}
         for k, (groups, data, param, rows) in shared.best.items():
-            mine = _member_data_bits(counts[mech.var], joint, groups, code, precision)
+            mine = _member_data_bits(counts[mech.var], joint, groups, code)
             if not math.isfinite(float(sum(data))):
                 mine = math.inf if stores else 0.0
-            best[k] = Choice(k, mine, _grouping_bits(len(blocks), k) if stores else 0.0,
+            best[k] = Choice(k, mine, _grouping_bits(code, len(blocks), k) if stores else 0.0,
                              float(sum(param)) if stores else 0.0, tuple(tuple(g) for g in groups),
                              _table_labels(groups, n_env), group_rows=tuple(int(r) for r in rows),
                              reference_bits=0.0 if stores else reference, blocks=_blocks_count(blocks, n_env))
             if shared.least_data is None:
                 min_data[k] = best[k].data_bits
             else:
-                min_data[k] = _member_data_bits(counts[mech.var], joint, shared.least_data[k][0], code, precision)
-        if not with_min_data and code not in ("paper", "direct"):
+                min_data[k] = _member_data_bits(counts[mech.var], joint, shared.least_data[k][0], code)
+        if not with_min_data and code.table_parameters_vary:
             min_data = None
         out.append(MechanismProfile(mech.var, mech, structure, best, min_data, shared.exact, shared.method, order,
                                     len(symmetry.variables)))
@@ -621,18 +584,17 @@ def mechanism_profile(bound: BoundModel, mech: Mechanism, with_min_data: bool = 
     a search's local scores do not use it. ``min_data`` is then None.
     """
     model = bound.model
-    code = model.code.name
-    d = len(model.variables)
-    structure = _structure_bits(code, d, len(mech.parents))
+    code = model.code
+    structure = code.bits("structure_bits", len(model.variables), len(mech.parents))
     if mech.template.kind == "reuse":
         raise ValueError(f"{mech.var} reuses a table through '{mech.template.symmetry}': score its class with reuse_profiles")
     if mech.template.kind == "family":
         best, min_data, exact, method = _template_profile(bound, mech, code)
     elif mech.template.kind == "regression":
-        best, min_data, exact, method = _regression_profile(bound, mech, code, model.code.precision, with_min_data)
+        best, min_data, exact, method = _regression_profile(bound, mech, code, with_min_data)
     elif mech.template.kind in ("table", "invariant"):
-        best, min_data, exact, method = _table_profile(bound, mech, code, model.code.precision, with_min_data)
-        if not with_min_data and code not in ("paper", "direct"):
+        best, min_data, exact, method = _table_profile(bound, mech, code, with_min_data)
+        if not with_min_data and code.table_parameters_vary:
             min_data = None
     else:
         raise ValueError(f"{mech.var}: no length for a mechanism of kind {mech.template.kind!r}")
@@ -701,10 +663,10 @@ def program_profile(bound: BoundModel, hypothesis: Hypothesis,
     The variables of a reuse class share one k (their stored tables), so
     they enter the convolution together.
     """
-    code = bound.model.code.name
-    weight = selection_weight(code)
+    code = bound.model.code
+    weight = code.selection_weight
     mechs, units = _unit_profiles(bound, hypothesis, cache)
-    constant = (1.0 if code == "paper" else 0.0) + sum(m.structure_bits for m in mechs)
+    constant = code.constant_bits + sum(m.structure_bits for m in mechs)
     unit_totals = [{k: sum(mechs[i].best[k].local_bits(weight) for i in unit) for k in mechs[unit[0]].best}
                    for unit in units]
     unit_data = [{k: sum(mechs[i].min_data[k] for i in unit) for k in mechs[unit[0]].min_data} for unit in units]
@@ -739,13 +701,6 @@ class Term:
     kind: str
     expr: sp.Expr
 
-
-_REGRESSION_PARAMETERS = {
-    "bic": "1/2 log2 rows per coefficient and for the sd",
-    "nml": "the Gaussian-regression NML complexity and its bounds",
-    "paper": "each number as an Elias-coded exponent, sign and mantissa",
-    "direct": "each number as an Elias-coded exponent, sign and mantissa",
-}
 
 #: What each kind of term pays for, in words.
 TERM_KINDS = {
@@ -795,7 +750,7 @@ def _environments_symbol(symbol, var: str, n_env: int, blocks: int | None) -> sp
                                           f"environments whose declared targets exclude {var} count as one)")
 
 
-def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -> ProgramTerms:
+def program_terms(profile: ProgramProfile, k: int, n_env: int) -> ProgramTerms:
     """The terms of a program's length at total ``k``, the numbers to substitute and the symbols' meanings.
 
     Symbols: ``D_X`` (data bits of X), ``N`` (environments), per slot its
@@ -817,7 +772,7 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
 
     def selection(var: str, kind: str, expr: sp.Expr) -> None:
         # the paper wraps the program's selection bits l as 2 l + 1: each variable's share is wrap(l) - wrap(0)
-        wrapped = codes.paper_wrap(expr) - codes.paper_wrap(0) if code == "paper" else expr
+        wrapped = code.wrap_selection(expr) - code.wrap_selection(0)
         terms.append(Term(var, "model", kind, wrapped))
 
     slot_names = _slot_symbols(profile)
@@ -832,54 +787,43 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int, precision: int) -
                 name = slot_names[(var, slot.name)]
                 msym = symbol(f"M_{{{name}}}", slot.size, f"candidates in the codebook of slot {slot.name} of {var}")
                 if mp.mechanism.fixed:
-                    selection(var, "fixed selection", codes.Log2(msym))
+                    selection(var, "fixed selection", code.fixed_slot_bits(msym))
                     continue
                 ksym = symbol(f"k_{{{name}}}", kk, f"distinct candidates of slot {slot.name} the environments use")
                 n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
-                if code == "direct":
-                    selection(var, "direct selection", n_sym * codes.Log2(msym))
-                else:
-                    selection(var, "selection", _SELECTION_FORMULAS[code](n_sym, msym, ksym))
+                selection(var, code.selection_kind, code.slot_selection_bits(n_sym, msym, ksym))
         elif template.kind == "regression":
             n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
             ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct fits of {var} (groups of environments sharing one)")
-            selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
+            selection(var, "grouping", code.grouping_bits(n_sym, ksym))
             psym = symbol(f"P_{{{var}}}", choice.table_bits, f"parameter bits of {var}'s fits and the choices they "
-                          f"make ({_REGRESSION_PARAMETERS[code]}; docs/regression.md)")
+                          f"make ({code.regression_parameter_text}; docs/regression.md)")
             terms.append(Term(var, "model", "fits", psym))
         elif not mp.stores:
             msym = symbol(f"m_{{{template.symmetry}}}", mp.symmetry_size,
                           f"variables the permute symmetry {template.symmetry} acts on")
-            terms.append(Term(var, "model", "reference", codes.reference_bits(msym)))
+            terms.append(Term(var, "model", "reference", code.reference_bits(msym)))
         else:
             n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
             ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct tables of {var} (groups of environments sharing one)")
-            selection(var, "grouping", codes.grouping_bits(n_sym, ksym))
-            if code in ("paper", "direct"):
-                fsym = symbol(f"F_{{{var}}}", choice.table_bits / (2 * precision + 4) / max(choice.k, 1),
-                              f"free entries of one table of {var} ((values - 1) x parent configurations)")
-                nsym = symbol(codes.n, precision, "precision: bits of each stored probability (2n + 4 bits per entry)")
-                terms.append(Term(var, "model", "tables", ksym * codes.paper_table_bits(fsym, nsym)))
-            else:
-                how = "1/2 log2 rows per free parameter" if code == "bic" else "the multinomial NML complexity"
-                psym = symbol(f"P_{{{var}}}", choice.table_bits, f"parameter bits of {var}'s tables ({how})")
-                terms.append(Term(var, "model", "tables", psym))
-        if code != "bic":
+            selection(var, "grouping", code.grouping_bits(n_sym, ksym))
+            terms.append(Term(var, "model", "tables", code.table_term(symbol, var, ksym, choice.table_bits, choice.k)))
+        if code.structure_bits(codes.d, codes.p) != 0:
             dsym = symbol(codes.d, d, "number of variables")
             psym = symbol(f"p_{{{var}}}", len(mp.mechanism.parents), f"number of parents of {var}")
-            terms.append(Term(var, "model", "structure", codes.structure_bits(dsym, psym)))
-    if code == "paper":
-        terms.append(Term(None, "model", "prefix", codes.paper_wrap(0)))
+            terms.append(Term(var, "model", "structure", code.structure_bits(dsym, psym)))
+    if code.wrap_selection(0) != 0:
+        terms.append(Term(None, "model", "prefix", code.wrap_selection(0)))
     return ProgramTerms(tuple(terms), values, meanings)
 
 
-def program_formula(profile: ProgramProfile, k: int, n_env: int, precision: int) -> tuple[sp.Expr, dict]:
+def program_formula(profile: ProgramProfile, k: int, n_env: int) -> tuple[sp.Expr, dict]:
     """The symbolic length of a program at total ``k`` and the numbers to substitute (the sum of :func:`program_terms`)."""
-    terms = program_terms(profile, k, n_env, precision)
+    terms = program_terms(profile, k, n_env)
     return terms.expr, terms.values
 
 
-def length_breakdown(profile: ProgramProfile, k: int, n_env: int, precision: int) -> dict:
+def length_breakdown(profile: ProgramProfile, k: int, n_env: int) -> dict:
     """A program's length at total ``k`` as plain data: every symbol, every term in bits, and totals per variable.
 
     The one breakdown ``kdsl explain`` (text and ``--json``) and the HTML
@@ -890,7 +834,7 @@ def length_breakdown(profile: ProgramProfile, k: int, n_env: int, precision: int
     ``total_bits``; the variables' totals plus the program row add up to
     the total.
     """
-    terms = program_terms(profile, k, n_env, precision)
+    terms = program_terms(profile, k, n_env)
     _, choices = profile.by_k[k]
     rows = [{"owner": t.owner, "part": t.part, "kind": t.kind, "what": TERM_KINDS[t.kind], "formula": str(t.expr),
              "latex": sp.latex(t.expr), "bits": float(codes.evaluate(t.expr, terms.values))} for t in terms.terms]

@@ -23,7 +23,7 @@ shares its coefficients and noise, grouped exactly as tables are
 Parameter bits per fitted regression with ``r`` coefficients (the rank of
 its design, intercept included) on ``n`` rows:
 
-* ``bic``: ``(r + 1)/2 * log2 n`` (:func:`bic_parameter_bits`); not a code.
+* ``bic``: ``(r + 1)/2 * log2 n`` (:func:`kdsl.codes.formulas.bic_table_bits` of r + 1); not a code.
 * ``paper`` and ``direct``: every coefficient and the noise scale as a
   self-delimiting float (:func:`number_bits`): an Elias gamma code for the
   binary exponent, a sign bit and the declared precision's mantissa; the
@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -70,10 +71,14 @@ from kdsl.data.bind import BoundModel
 from kdsl.language.model import Template, Variable
 from kdsl.mechanisms import tables
 
+if TYPE_CHECKING:
+    from kdsl.codes.base import Code
+
 sp = lazy_module("sympy")
 
 __all__ = ["KINDS", "MAX_DEGREE", "DEFAULT_DEGREE", "RegressionKind", "free_templates", "regression_profile",
-           "gaussian_data_bits", "bic_parameter_bits", "nml_complexity_bits", "elias_gamma_bits", "number_bits",
+           "gaussian_data_bits", "nml_complexity_bits", "LeastSquares", "least_squares_noise", "quantised_fit_bits",
+           "nml_fit_bits", "elias_gamma_bits", "number_bits",
            "quantize", "histogram_bin_counts", "histogram_range"]
 
 #: The highest polynomial degree ``poly(D, ...)`` accepts, and the default D.
@@ -115,11 +120,6 @@ def gaussian_data_formula() -> sp.Expr:
     return n_rows / 2 * sp.log(2 * sp.pi * s2, 2) + rss / (2 * s2 * sp.log(2)) - n_rows * sp.log(step, 2)
 
 
-def bic_parameter_formula() -> sp.Expr:
-    """BIC's parameter bits: half log2 n per coefficient and one for the noise scale (not a code)."""
-    return (r_rank + 1) / 2 * sp.log(n_rows, 2)
-
-
 def elias_gamma_formula() -> sp.Expr:
     """Length of the Elias gamma code of a positive integer z (a complete prefix code)."""
     return 2 * sp.floor(sp.log(z_int, 2)) + 1
@@ -153,15 +153,6 @@ def gaussian_data_bits(n: np.ndarray, rss_: np.ndarray, log2_var: np.ndarray, lo
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(np.isinf(rss_), np.inf, np.exp2(np.log2(rss_) - log2_var))  # inf: beyond any float
     return n / 2 * (np.log2(2 * np.pi) + log2_var) + ratio / (2 * _LN2) - n * log2_step
-
-
-def bic_parameter_bits(r: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """:func:`bic_parameter_formula` in numpy.
-
-    >>> float(bic_parameter_bits(np.array(2.0), np.array(16.0)))
-    6.0
-    """
-    return (r + 1) / 2 * np.log2(n)
 
 
 def elias_gamma_bits(z: np.ndarray) -> np.ndarray:
@@ -307,8 +298,26 @@ class _Fits:
     rows: np.ndarray
 
 
+@dataclass(frozen=True)
+class LeastSquares:
+    """Least-squares fits of groups of environments (arrays over the groups with rows), before a code prices them.
+
+    ``gram`` and ``xty`` are the groups' pooled sufficient statistics, ``beta``
+    the fitted coefficients, ``rank`` the rank of each design and ``residual``
+    the residual sum of squares; ``scale`` maps the child into [-1, 1].
+    """
+
+    gram: np.ndarray
+    xty: np.ndarray
+    rows: np.ndarray
+    beta: np.ndarray
+    rank: np.ndarray
+    residual: np.ndarray
+    scale: _ChildScale
+
+
 def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.ndarray, scale: _ChildScale,
-                code: str, precision: int) -> _Fits:
+                code: Code) -> _Fits:
     """Fit one regression per group from pooled sufficient statistics (groups along the first axis)."""
     g = len(rows)
     data, param = np.full(g, np.inf), np.full(g, np.inf)
@@ -322,36 +331,53 @@ def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.nda
     inv = np.where(keep, 1.0 / np.where(keep, evals, 1.0), 0.0)
     beta = np.einsum("gij,gj,gkj,gk->gi", evecs, inv, evecs, b)
     rank = keep.sum(-1).astype(float)
-    log2_step = scale.log2_step
     res = np.maximum(c - np.einsum("gi,gi->g", beta, b), 0.0)  # the least-squares residual
-    if code in ("paper", "direct"):
-        rounded = _quantised_beta(beta, scale, precision)
-        delta = rounded - beta
-        with np.errstate(over="ignore", invalid="ignore"):  # RSS(b) = RSS(b-hat) + (b - b-hat)' S (b - b-hat)
-            extra = np.einsum("gi,gij,gj->g", delta, s, delta)
-        res = res + np.where(np.isnan(extra), np.inf, np.maximum(extra, 0.0))
-        beta = rounded
-    with np.errstate(over="ignore", invalid="ignore"):
-        fitted_ss = np.einsum("gi,gij,gj->g", beta, s, beta)
-    with np.errstate(divide="ignore"):
-        log2_var = np.maximum(np.log2(res / n), 2 * log2_step)  # the noise scale is at least one cell
-    if code in ("paper", "direct"):
-        log2_var = log2_var + 2 * np.log2(quantize(log2_var / 2 - log2_step, precision))
-        par = number_bits(_coefficient_log2_cells(beta, scale), precision).sum(-1) + number_bits(
-            log2_var / 2 - log2_step, precision, signed=False)
-    elif code == "bic":
-        par = bic_parameter_bits(rank, n)
-    elif code == "nml":
-        # the bounds, powers of two in cells^2: R at least the fitted values' mean square, tau0 at most the noise
-        log2_r = np.ceil(np.maximum(_log2_mean_square(fitted_ss, b[:, 0], n, scale.shift) - 2 * log2_step, 0.0))
-        log2_t0 = np.floor(np.maximum(log2_var - 2 * log2_step, 0.0))
-        par = nml_complexity_bits(n, rank, log2_r, log2_t0) + elias_gamma_bits(log2_r + 1) + elias_gamma_bits(
-            log2_t0 + 1)
-    else:
-        raise ValueError(f"unknown code {code!r}")
-    data[live] = gaussian_data_bits(n, res, log2_var, log2_step)
+    res, log2_var, par = code.regression_fit_bits(LeastSquares(s, b, n, beta, rank, res, scale))
+    data[live] = gaussian_data_bits(n, res, log2_var, scale.log2_step)
     param[live] = par
     return _Fits(data, param, rows)
+
+
+def _noise_log2_var(res: np.ndarray, rows: np.ndarray, log2_step: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log2(res / rows), 2 * log2_step)  # the noise scale is at least one cell
+
+
+def least_squares_noise(fit: LeastSquares) -> tuple[np.ndarray, np.ndarray]:
+    """The residual sum of squares of ``fit`` and log2 of its noise variance, floored at one cell."""
+    return fit.residual, _noise_log2_var(fit.residual, fit.rows, fit.scale.log2_step)
+
+
+def quantised_fit_bits(fit: LeastSquares, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual, log2 noise variance and parameter bits with every coefficient and the noise scale sent as a
+    self-delimiting float of ``precision`` mantissa bits (:func:`number_bits`): the data are coded with the
+    rounded values."""
+    log2_step = fit.scale.log2_step
+    rounded = _quantised_beta(fit.beta, fit.scale, precision)
+    delta = rounded - fit.beta
+    with np.errstate(over="ignore", invalid="ignore"):  # RSS(b) = RSS(b-hat) + (b - b-hat)' S (b - b-hat)
+        extra = np.einsum("gi,gij,gj->g", delta, fit.gram, delta)
+    res = fit.residual + np.where(np.isnan(extra), np.inf, np.maximum(extra, 0.0))
+    log2_var = _noise_log2_var(res, fit.rows, log2_step)
+    log2_var = log2_var + 2 * np.log2(quantize(log2_var / 2 - log2_step, precision))
+    par = number_bits(_coefficient_log2_cells(rounded, fit.scale), precision).sum(-1) + number_bits(
+        log2_var / 2 - log2_step, precision, signed=False)
+    return res, log2_var, par
+
+
+def nml_fit_bits(fit: LeastSquares) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual, log2 noise variance and the Gaussian-regression NML parameter bits (:func:`nml_complexity_bits`)."""
+    log2_step = fit.scale.log2_step
+    res, log2_var = least_squares_noise(fit)
+    with np.errstate(over="ignore", invalid="ignore"):
+        fitted_ss = np.einsum("gi,gij,gj->g", fit.beta, fit.gram, fit.beta)
+    # the bounds, powers of two in cells^2: R at least the fitted values' mean square, tau0 at most the noise
+    log2_r = np.ceil(np.maximum(_log2_mean_square(fitted_ss, fit.xty[:, 0], fit.rows, fit.scale.shift)
+                                - 2 * log2_step, 0.0))
+    log2_t0 = np.floor(np.maximum(log2_var - 2 * log2_step, 0.0))
+    par = nml_complexity_bits(fit.rows, fit.rank, log2_r, log2_t0) + elias_gamma_bits(log2_r + 1) + elias_gamma_bits(
+        log2_t0 + 1)
+    return res, log2_var, par
 
 
 def _log2_mean_square(fitted_ss: np.ndarray, total: np.ndarray, n: np.ndarray, shift: float) -> np.ndarray:
@@ -382,7 +408,7 @@ def _quantised_beta(beta: np.ndarray, scale: _ChildScale, precision: int) -> np.
     return out
 
 
-def _regression_fits(bound: BoundModel, template: Template, code: str, precision: int,
+def _regression_fits(bound: BoundModel, template: Template, code: Code,
                      degree: int) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits]]:
     """Per-block and all-subset fits of one regression of ``degree``."""
     model = bound.model
@@ -395,11 +421,11 @@ def _regression_fits(bound: BoundModel, template: Template, code: str, precision
 
     def block(members: list[int]) -> _Fits:
         return _fit_groups(gram[members].sum(0)[None], xty[members].sum(0)[None], yty[members].sum(0)[None],
-                           rows[members].sum(0)[None], scale, code, precision)
+                           rows[members].sum(0)[None], scale, code)
 
     def subsets() -> _Fits:
         return _fit_groups(tables.subset_counts(gram), tables.subset_counts(xty), tables.subset_counts(yty),
-                           tables.subset_counts(rows), scale, code, precision)
+                           tables.subset_counts(rows), scale, code)
 
     return block, subsets
 
@@ -442,14 +468,14 @@ def _range_bits(bound: BoundModel, child: Variable, cells: float) -> float:
     return float(elias_gamma_bits(_zigzag(np.array(float(first))) + 1) + elias_gamma_bits(np.array(cells)))
 
 
-def _histogram_fits(bound: BoundModel, template: Template, code: str, precision: int,
+def _histogram_fits(bound: BoundModel, template: Template, code: Code,
                     bins: int) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits], float]:
     child = bound.model.variables[template.child]
     counts, width, cells = histogram_bin_counts(bound, child, bins)
     extra = _range_bits(bound, child, cells) + float(elias_gamma_bits(np.array(bins)))
 
     def costs(pooled: np.ndarray) -> _Fits:
-        data, param, rows = tables.group_costs(pooled, code, precision)
+        data, param, rows = tables.group_costs(pooled, code)
         return _Fits(data + rows * math.log2(width), param, rows)
 
     return (lambda members: costs(counts[members].sum(0)[None])), (lambda: costs(tables.subset_counts(counts))), extra
@@ -533,7 +559,7 @@ def _share_blocks(blocks: tuple[tuple[int, ...], ...], block: Callable[[list[int
     return SharedFits(best, shared.least_data, shared.exact, shared.method)
 
 
-def _variants(bound: BoundModel, template: Template, code: str, precision: int):
+def _variants(bound: BoundModel, template: Template, code: Code):
     """(choice bits, block fit, all-subset fits) for every variant the code may choose (degree or bins)."""
     if template.family == "histogram":
         child = bound.model.variables[template.child]
@@ -542,21 +568,21 @@ def _variants(bound: BoundModel, template: Template, code: str, precision: int):
         if not math.isfinite(cells):
             return  # no variant: the mechanism has no finite length
         for bins in _histogram_candidates(cells, rows):
-            block, subsets, extra = _histogram_fits(bound, template, code, precision, bins)
+            block, subsets, extra = _histogram_fits(bound, template, code, bins)
             yield extra, block, subsets, f"{bins} bins"
         return
     if template.family == "poly":
         numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
         degrees = range(1, template.degree + 1) if numeric else (1,)
         for degree in degrees:
-            block, subsets = _regression_fits(bound, template, code, precision, degree)
+            block, subsets = _regression_fits(bound, template, code, degree)
             yield math.log2(template.degree), block, subsets, f"degree {degree}"
         return
-    block, subsets = _regression_fits(bound, template, code, precision, 1)
+    block, subsets = _regression_fits(bound, template, code, 1)
     yield 0.0, block, subsets, ""
 
 
-def regression_profile(bound: BoundModel, template: Template, code: str, precision: int, fixed: bool,
+def regression_profile(bound: BoundModel, template: Template, code: Code, fixed: bool,
                        grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True,
                        blocks: tuple[tuple[int, ...], ...] | None = None):
     """Every k's shortest realisation of a free real mechanism: ``{k: (data, grouping, parameter+choice bits,
@@ -571,7 +597,7 @@ def regression_profile(bound: BoundModel, template: Template, code: str, precisi
     best: dict[int, tuple] = {}
     least: dict[int, float] = {}
     exact, method = True, ""
-    for extra, block, subsets, what in _variants(bound, template, code, precision):
+    for extra, block, subsets, what in _variants(bound, template, code):
         shared = _share_blocks(blocks, block, subsets, fixed, with_min_data)
         exact = exact and shared.exact
         method = shared.method

@@ -7,20 +7,27 @@ configurations under the symmetry instead of the configurations themselves.
 Counts for every subset of environments come from one pass over subsets, so
 rows are never re-read per candidate grouping.
 
+>>> from kdsl.codes import get_code
 >>> counts = np.array([[[3, 1]], [[0, 4]]])          # two environments, no parents, K = 2
->>> data, param, rows = group_costs(subset_counts(counts), "bic", 8)
+>>> data, param, rows = group_costs(subset_counts(counts), get_code("bic"))
 >>> [round(float(x), 3) for x in data[1:]]           # masks {e0}, {e1}, {e0, e1}
 [3.245, 0.0, 7.635]
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Symmetry, Variable
 
-__all__ = ["orbit_index", "count_tables", "subset_counts", "group_costs", "quantized"]
+if TYPE_CHECKING:
+    from kdsl.codes.base import Code
+
+__all__ = ["orbit_index", "count_tables", "subset_counts", "group_costs", "quantized", "quantized_data_bits",
+           "mle_data_bits"]
 
 
 def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, int]:
@@ -164,55 +171,44 @@ def _data_bits(counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return terms.reshape(counts.shape[0], -1).sum(-1)
 
 
-def _mle_bits(counts: np.ndarray) -> np.ndarray:
+def quantized_data_bits(pooled: np.ndarray, precision: int, rows: np.ndarray) -> np.ndarray:
+    """Data bits of each pooled count table ``pooled[g, j, x]`` under its :func:`quantized` table.
+
+    >>> quantized_data_bits(np.array([[[3.0, 1.0]]]), 2, np.array([4.0])).round(3).tolist()
+    [3.245]
+    """
+    data = _quantized_data_bits(pooled, precision, rows) if isinstance(pooled, np.ndarray) else None
+    return _data_bits(pooled, quantized(pooled, precision)) if data is None else data
+
+
+def mle_data_bits(counts: np.ndarray) -> np.ndarray:
+    """Data bits of each count table ``counts[g, j, x]`` under its maximum-likelihood table.
+
+    >>> mle_data_bits(np.array([[[2.0, 2.0]], [[4.0, 0.0]]])).tolist()
+    [4.0, 0.0]
+    """
     totals = counts.sum(-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(counts > 0, counts / np.where(totals > 0, totals, 1), 1.0)
     return _data_bits(counts, p)
 
 
-def _nml_bits(totals: np.ndarray, k: int) -> np.ndarray:
-    values, inverse = np.unique(totals.astype(np.int64), return_inverse=True)
-    from kdsl.codes.formulas import log2_multinomial_complexity  # sympy and scipy: imported only for the nml code
-
-    lookup = np.array([log2_multinomial_complexity(k, int(v)) for v in values])
-    return lookup[inverse].reshape(totals.shape).sum(-1)
-
-
-def group_costs(pooled: np.ndarray, code: str, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cost of storing one table for each pooled count table.
+def group_costs(pooled: np.ndarray, code: Code) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost of storing one table for each pooled count table, as ``code`` prices it.
 
     Parameters
     ----------
     pooled:
         ``pooled[g, j, x]`` counts of each candidate group g (e.g. every subset).
     code:
-        ``paper`` or ``direct`` (quantized table, ``(2n+4)`` bits per free entry),
-        ``bic`` (maximum likelihood, ``½ log2 rows`` per free parameter) or
-        ``nml`` (maximum likelihood plus the multinomial parametric complexity
-        of each parent configuration).
+        The code (:meth:`~kdsl.codes.base.Code.table_data_bits` and
+        :meth:`~kdsl.codes.base.Code.table_parameter_bits`).
 
     Returns
     -------
     data_bits, parameter_bits, rows:
         Arrays over g. Groups with no rows get ``inf`` data bits.
     """
-    j, k = pooled.shape[1], pooled.shape[2]
-    free = (k - 1) * j
     rows = pooled.reshape(pooled.shape[0], -1).sum(-1)
-    if code in ("paper", "direct"):
-        data = _quantized_data_bits(pooled, precision, rows) if isinstance(pooled, np.ndarray) else None
-        if data is None:
-            data = _data_bits(pooled, quantized(pooled, precision))
-        param = np.full(pooled.shape[0], float((2 * precision + 4) * free))
-    elif code == "bic":
-        data = _mle_bits(pooled)
-        with np.errstate(divide="ignore"):
-            param = 0.5 * free * np.log2(np.where(rows > 0, rows, 1.0))
-    elif code == "nml":
-        data = _mle_bits(pooled)
-        param = _nml_bits(pooled.sum(-1), k)
-    else:
-        raise ValueError(f"unknown code {code!r}")
-    data = np.where(rows > 0, data, np.inf)
-    return data, param, rows
+    data = np.where(rows > 0, code.table_data_bits(pooled, rows), np.inf)
+    return data, code.table_parameter_bits(pooled, rows), rows

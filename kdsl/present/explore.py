@@ -66,20 +66,25 @@ except ImportError as err:  # pragma: no cover - exercised without the extra
     raise ImportError("kdsl's widgets need the notebook extra: pip install 'kdsl[notebook]'") from err
 
 from kdsl.api import load, read_source
+from kdsl.codes import DEFAULT_CODE, code_names, get_code
+from kdsl.codes.quantized import QuantizedTablesCode
 from kdsl.data.bind import subsample
 from kdsl.errors import KdslError
 from kdsl.language import ast
-from kdsl.language.check import CODES
-from kdsl.language.model import CodeSpec
 from kdsl.language.syntax import parse
 from kdsl.present.widgets import _figure, _png, _png_width, ranking_html
 from kdsl.verdict.result import Result
 from kdsl.verdict.solver import check_scorable, solve_bound
 
-__all__ = ["explore", "Explorer", "rewrite_spec", "spec_settings", "CODES"]
+__all__ = ["explore", "Explorer", "rewrite_spec", "spec_settings"]
 
 
-_DEFAULT_PRECISION = CodeSpec().precision
+_DEFAULT_PRECISION = QuantizedTablesCode.precision
+
+
+def _takes_precision(code: str) -> bool:
+    """Whether the code named ``code`` takes a ``precision`` option."""
+    return "precision" in get_code(code).option_defaults
 
 
 class _StopRequestedError(Exception):
@@ -146,7 +151,7 @@ def spec_settings(text: str, filename: str | None = None) -> dict[str, Any]:
                 if (isinstance(node, ast.Index) and node.target.name in lists
                         and any(isinstance(x, ast.Name) and x.id == "env" for x in _walk(node.index))):
                     limit = min(limit, lists[node.target.name]) if limit is not None else lists[node.target.name]
-    code, precision = CodeSpec().name, _DEFAULT_PRECISION
+    code, precision = DEFAULT_CODE, _DEFAULT_PRECISION
     for decl in spec.decls:
         if isinstance(decl, ast.CodeDecl):
             code = decl.name.name
@@ -164,7 +169,7 @@ def rewrite_spec(text: str, *, n: int | None = None, environments: int | None = 
     ``n``: every simulate block's samples per environment; ``environments``:
     the count of every ranged block ``envs e0..eK`` (keeping its first name);
     ``code`` and ``precision``: the ``code`` line (added at the end when the
-    spec has none; precision is written only for ``paper``). ``None`` leaves
+    spec has none; precision is written only for a code taking it). ``None`` leaves
     a setting as written. Nothing in the text is evaluated.
     """
     spec = parse(text, filename or "<explore>")
@@ -190,7 +195,7 @@ def rewrite_spec(text: str, *, n: int | None = None, environments: int | None = 
         current = spec_settings(text, filename)
         name = code if code is not None else current["code"]
         prec = precision if precision is not None else current["precision"]
-        line = f"code {name}" + (f"(precision = {int(prec)})" if name == "paper" else "")
+        line = get_code(name).with_options(**({"precision": int(prec)} if _takes_precision(name) else {})).source()
         if decls:
             s = decls[0].span
             edits.append((_at(starts, s.line, s.column), _at(starts, s.end_line, s.end_column), line))
@@ -254,8 +259,8 @@ class Explorer(widgets.VBox):
             value=envs or 1, min=1, max=limit if limit is not None else max(2 * (envs or 1), 10),
             description="environments", disabled=envs is None, **slider)
         self.precision_slider = widgets.IntSlider(value=start["precision"], min=1, max=24, description="precision (paper)",
-                                                  disabled=start["code"] != "paper", **slider)
-        self.code_buttons = widgets.ToggleButtons(options=list(CODES), value=start["code"],
+                                                  disabled=not _takes_precision(start["code"]), **slider)
+        self.code_buttons = widgets.ToggleButtons(options=list(code_names()), value=start["code"],
                                                   description="code", style={"description_width": "150px", "button_width": "70px"})
         self.stop_button = widgets.Button(description="Stop", button_style="warning", disabled=True,
                                           tooltip="interrupt the solve; keep the last finished result")
@@ -285,7 +290,7 @@ class Explorer(widgets.VBox):
         code = self.code_buttons.value
         return {"n": self.n_slider.value, "seed": None if self.simulated else self.seed_slider.value,
                 "environments": None if self.env_slider.disabled else self.env_slider.value,
-                "code": code, "precision": self.precision_slider.value if code == "paper" else None}
+                "code": code, "precision": self.precision_slider.value if _takes_precision(code) else None}
 
     def spec_text(self, settings: Mapping[str, Any] | None = None) -> str:
         """The spec text for ``settings`` (default: the controls' values)."""
@@ -294,7 +299,7 @@ class Explorer(widgets.VBox):
                             precision=s.get("precision"), code=s.get("code"), filename=self.filename)
 
     def _on_code(self, change) -> None:
-        self.precision_slider.disabled = change["new"] != "paper"
+        self.precision_slider.disabled = not _takes_precision(change["new"])
 
     # ---------------------------------------------------------------- running
     def update(self, change=None) -> None:

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Mechanism, Model, SearchSpec, Template
-from kdsl.lengths.score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, selection_weight, table_local_bits
+from kdsl.lengths.score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, table_local_bits
 from kdsl.mechanisms.regression import free_templates
 
 __all__ = [
@@ -207,32 +207,13 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
     return out
 
 
-def _parameter_floor(model: Model, k: int, j: int, min_rows: int) -> float:
-    """The fewest parameter bits one stored table of a ``k``-valued child over ``j`` configurations can cost.
-
-    ``paper``/``direct``: (2n+4) bits per free entry; ``bic``: ½ log2(rows) per
-    free entry, with a group's rows at least those of the smallest non-empty
-    environment; any other code (``nml``, whose cost depends on the counts): 0.
-
-    >>> from kdsl.language.model import CodeSpec
-    >>> class M: code = CodeSpec("bic")
-    >>> _parameter_floor(M, 3, 4, 1024)
-    40.0
-    """
-    free = (k - 1) * j
-    if model.code.name in ("paper", "direct"):
-        return float((2 * model.code.precision + 4) * free)
-    if model.code.name == "bic":
-        return 0.5 * free * math.log2(max(min_rows, 1))
-    return 0.0
-
-
 def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...], structure: float,
                        min_rows: int = 1) -> float:
     """No table for ``var`` given ``parents`` (or a superset) is shorter than this.
 
     Data bits are never negative and a table's parameter bits grow with its
-    number of parent configurations (:func:`_parameter_floor`); for invariant
+    number of parent configurations (:meth:`kdsl.codes.base.Code.table_parameter_floor`, at least
+    ``min_rows`` rows: those of the smallest non-empty environment); for invariant
     tables the configurations are counted by orbits, so each parent counts
     with its fewest orbits under any listed symmetry.
     """
@@ -247,7 +228,7 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
             if p in sym.variables and not sym.rule.reuses:
                 size = min(size, sym.rule.orbit_count(model.variables[p].size))
         j *= size
-    return structure + _parameter_floor(model, k, j, min_rows)
+    return structure + model.code.table_parameter_floor(k, j, min_rows)
 
 
 LocalEntry = tuple[float, Template, "MechanismProfile | None"]
@@ -271,7 +252,7 @@ def score_parent_set(bound: BoundModel, spec: SearchSpec, v_index: int, parents:
     """
     model = bound.model
     var = list(model.variables)[v_index]
-    weight = selection_weight(model.code.name)
+    weight = model.code.selection_weight
     fixed = not spec.shifts
     best: LocalEntry | None = None
     for template in _candidates(model, spec, var, parents):
@@ -377,7 +358,7 @@ def local_scores(
                         cache.setdefault((names[v_index], best[1], fixed), best[2])
                 if only_tables[v_index] and parents:
                     mine = entries[v_index]
-                    structure = _structure_bits(model, len(parents))
+                    structure = _structure_floor(model, len(parents), max_p)
                     bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure, _min_rows(bound))
                     if _dominated([mine[q][0] for q in (*_proper_submasks(mask), mask) if q in mine], bound_bits, top):
                         pruned[v_index].add(mask)
@@ -427,13 +408,24 @@ def tightened(bound: BoundModel, spec: SearchSpec, local: LocalScores, rules: Ed
     return LocalScores(local.variables, entries, local.complete, reuse, rules)
 
 
+def _structure_floor(model: Model, n_parents: int, max_p: int) -> float:
+    """The fewest structure bits of any parent set of at least ``n_parents`` (and at most ``max_p``) parents.
+
+    Structure bits need not grow with the parent set (``log2 C(d - 1, p)``
+    falls past the middle), so a bound for every superset takes the least.
+    """
+    d = len(model.variables)
+    return min(model.code.bits("structure_bits", d, p) for p in range(n_parents, max(max_p, n_parents) + 1))
+
+
 def _reuse_lower_bound(model: Model, members: tuple[str, ...], parents: tuple[str, ...], reference: float,
-                       min_rows: int = 1) -> float:
-    """No reuse class of ``members`` with ``parents`` (or a superset) is shorter than this (one stored table)."""
+                       min_rows: int, max_p: int) -> float:
+    """No reuse class of ``members`` with ``parents`` (or a superset of at most ``max_p``) is shorter than this
+    (one stored table)."""
     r = len(members)
     j = math.prod(model.variables[p].size for p in parents)
-    return (r * _structure_bits(model, len(parents)) + (r - 1) * reference
-            + _parameter_floor(model, model.variables[members[0]].size, j, min_rows))
+    return (r * _structure_floor(model, len(parents), max_p) + (r - 1) * reference
+            + model.code.table_parameter_floor(model.variables[members[0]].size, j, min_rows))
 
 
 def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: float | None,
@@ -447,14 +439,14 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
     model = bound.model
     names = list(model.variables)
     index = {v: i for i, v in enumerate(names)}
-    weight = selection_weight(model.code.name)
+    weight = model.code.selection_weight
     fixed = not spec.shifts
     out = []
     for name, members in reuse_classes(model, spec):
         if only is not None and not any(index[v] in only for v in members):
             continue
         scores = ReuseScores(name, tuple(index[v] for v in members))
-        reference = math.log2(math.factorial(len(model.symmetries[name].variables)))
+        reference = model.code.bits("reference_bits", len(model.symmetries[name].variables))
         others = [u for u in names if u not in members and model.variables[u].is_discrete]
         pruned: set[int] = set()
         for size in range(max_p + 1):
@@ -476,7 +468,7 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 bits = min(sum(p.best[k].local_bits(weight) for p in profiles) for k in profiles[0].best)
                 scores.entries[mask] = (bits + sum(p.structure_bits for p in profiles), profiles)
                 if parents:
-                    bound_bits = _reuse_lower_bound(model, members, parents, reference, _min_rows(bound))
+                    bound_bits = _reuse_lower_bound(model, members, parents, reference, _min_rows(bound), max_p)
                     if _dominated([scores.best(q) for q in (*proper, mask)], bound_bits, top):
                         pruned.add(mask)
         out.append(scores)
@@ -501,10 +493,3 @@ def _proper_submasks(mask: int):
         if sub == 0:
             return
         sub = (sub - 1) & mask
-
-
-def _structure_bits(model: Model, n_parents: int) -> float:
-    if model.code.name == "bic":
-        return 0.0
-    d = len(model.variables)
-    return math.log2(d) + math.log2(math.comb(d - 1, n_parents))

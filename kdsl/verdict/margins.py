@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from kdsl.codes import get_code
 from kdsl.language.model import Template
 from kdsl.verdict.equivalence import compelled_edges
 from kdsl.verdict.result import TIE_TOLERANCE, WEAK_BITS, EdgeMargin, ProgramResult, Reading, tie_tolerance
@@ -39,8 +40,8 @@ __all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "
 
 #: Why a margin against a search's program has no probability reading.
 SEARCH_PICKED = "the alternative was picked by a search among many DAGs after seeing the data"
-#: Why a margin under bic has no probability reading.
-NOT_A_CODE = "bic is not a code length"
+#: Why a margin under a code that gives no code lengths (``bic``) has no probability reading, given its name.
+NOT_A_CODE = "{} is not a code length"
 
 
 def reading(bits: float | None, code: str, picked: str | None = None, tolerance: float = TIE_TOLERANCE) -> Reading:
@@ -61,7 +62,7 @@ def reading(bits: float | None, code: str, picked: str | None = None, tolerance:
     if bits <= tolerance:
         return Reading(bits, "tie", None, f"within the tie tolerance ({tolerance:.3g} bits)")
     strength = "weak" if bits < WEAK_BITS else "clear"
-    why = NOT_A_CODE if code == "bic" else picked
+    why = picked if get_code(code).is_prefix_code else NOT_A_CODE.format(code)
     return Reading(bits, strength, None if why else 2.0 ** -bits, why)
 
 

@@ -9,7 +9,7 @@ import sympy as sp
 
 from kdsl.data.bind import BoundModel
 from kdsl.errors import SpecError
-from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms, selection_weight
+from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms
 from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
 from kdsl.verdict.result import ProgramResult, Result, finite_or_none, tie_tolerance
 from kdsl.verdict.stability import stability as run_stability
@@ -46,7 +46,7 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         k_any = min(profile.by_k)
         _, choices = profile.by_k[k_any]
         data = sum(c.data_bits for c in choices)
-        weight = selection_weight(bound.model.code.name)
+        weight = bound.model.code.selection_weight
         model_bits = profile.constant_bits + sum(weight * c.selection_bits + c.table_bits + c.reference_bits
                                                  for c in choices)
         return ProgramResult(
@@ -57,14 +57,13 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         )
     total, choices = profile.by_k[k]
     data = sum(c.data_bits for c in choices)
-    precision = bound.model.code.precision
-    terms = program_terms(profile, k, len(envs), precision)
+    terms = program_terms(profile, k, len(envs))
     expr = terms.expr
     return ProgramResult(
         name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
         _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
         sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
-        breakdown=length_breakdown(profile, k, len(envs), precision), violations=violations,
+        breakdown=length_breakdown(profile, k, len(envs)), violations=violations,
     )
 
 

@@ -32,9 +32,10 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from kdsl.codes import BUILTIN_CODES, get_code
+from kdsl.codes.base import Code
 from kdsl.data.bind import BoundModel, subsample
 from kdsl.errors import KdslError
-from kdsl.language.check import CODES
 
 __all__ = ["stability", "DEFAULT_FRACTION"]
 
@@ -51,6 +52,11 @@ def _features(result) -> tuple[set[str], set[str], set[str]]:
     orientations = {f"{a} -> {b}" for a, b in best.edges}
     targets = {v for v, groups in best.shifts.items() if len(groups) > 1}
     return edges, orientations, targets
+
+
+def _switched(current: Code, other: Code) -> Code:
+    """``other``, keeping the options of ``current`` it also takes (so ``paper(precision = 12)`` stays at 12)."""
+    return other.with_options(**{k: v for k, v in current.options().items() if k in other.option_defaults})
 
 
 def _frequencies(counts: Counter, runs: int) -> dict[str, float]:
@@ -81,8 +87,8 @@ def stability(bound: BoundModel, runs: int, seed: int = 0, fraction: float = DEF
         counts["best"][result.best or "(none)"] += 1
     codes: dict[str, dict[str, Any]] = {}
     model = bound.model
-    for code in CODES:
-        other = BoundModel(replace(model, code=replace(model.code, name=code)), bound.environments)
+    for code in BUILTIN_CODES:
+        other = BoundModel(replace(model, code=_switched(model.code, get_code(code))), bound.environments)
         try:
             result = solve_bound(other, margins=False, stability=0)
         except KdslError as err:
