@@ -25,7 +25,8 @@ from kdsl.language.check import check
 from kdsl.language.model import Hypothesis, Mechanism, Template
 from kdsl.lengths.score import mechanism_profile, program_profile, reuse_profiles
 from kdsl.mechanisms import tables
-from kdsl.search.structure import exact_best, k_best, local_scores
+from kdsl.search.exact import exact_best, k_best
+from kdsl.search.local import local_scores
 
 NmlCode = type(kdsl.get_code("nml"))
 
