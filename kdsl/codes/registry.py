@@ -9,20 +9,22 @@ so a code registered from Python is usable in specs at once.
 >>> kdsl.register_code(kdsl.get_code("bic"))
 Traceback (most recent call last):
 ...
-ValueError: a code named 'bic' is already registered; pass replace=True to replace it
+ValueError: a code named 'bic' is already registered (replace=True replaces it)
 """
 
 from __future__ import annotations
 
+from kdsl._registry import Registry
 from kdsl.codes.base import Code
 from kdsl.codes.bic import BicCode
 from kdsl.codes.direct import DirectCode
 from kdsl.codes.nml import NmlCode
 from kdsl.codes.paper import PaperCode
 
-__all__ = ["BUILTIN_CODES", "DEFAULT_CODE", "get_code", "register_code", "code_names"]
+__all__ = ["CODES", "BUILTIN_CODES", "DEFAULT_CODE", "get_code", "register_code", "code_names"]
 
-_REGISTRY: dict[str, Code] = {}
+#: The registered codes by name; :func:`register_code` adds one.
+CODES: Registry[Code] = Registry("code", KeyError)
 
 #: The code of a spec without a ``code`` line.
 DEFAULT_CODE = "nml"
@@ -42,23 +44,17 @@ def register_code(code: Code, replace: bool = False) -> Code:
         raise TypeError(f"register_code takes a kdsl.Code instance, not {code!r}")
     if not code.name or not code.name.isidentifier():
         raise ValueError(f"a code's name must be an identifier, not {code.name!r}")
-    if code.name in _REGISTRY and not replace:
-        raise ValueError(f"a code named {code.name!r} is already registered; pass replace=True to replace it")
-    _REGISTRY[code.name] = code
-    return code
+    return CODES.add(code.name, code, replace)
 
 
 def get_code(name: str) -> Code:
     """The code registered as ``name`` (with its default options); KeyError listing the names if none."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"no code named {name!r}; the codes are {', '.join(code_names())}") from None
+    return CODES.entry(name)
 
 
 def code_names() -> tuple[str, ...]:
     """Every registered code's name, the built-in ones first."""
-    return tuple(_REGISTRY)
+    return tuple(CODES)
 
 
 for _code in (PaperCode(), DirectCode(), BicCode(), NmlCode()):
