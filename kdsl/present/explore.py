@@ -261,6 +261,7 @@ class Explorer(widgets.VBox):
         self.precision_slider = widgets.IntSlider(value=start["precision"], min=1, max=24, description="precision (paper)",
                                                   disabled=not _takes_precision(start["code"]), **slider)
         self.code_buttons = widgets.ToggleButtons(options=list(code_names()), value=start["code"],
+                                                  tooltips=[get_code(name).description for name in code_names()],
                                                   description="code", style={"description_width": "150px", "button_width": "70px"})
         self.stop_button = widgets.Button(description="Stop", button_style="warning", disabled=True,
                                           tooltip="interrupt the solve; keep the last finished result")
