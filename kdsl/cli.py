@@ -106,46 +106,6 @@ def _spec_path(path: str):
     return p
 
 
-def format_summary(summary: dict) -> str:
-    """The text that ``kdsl check`` prints for a valid spec."""
-    precision = f", precision {summary['precision']}" if summary.get("precision") else ""
-    out = [f"model {summary['model']}: ok (code {summary['code']}{precision})"]
-    variables = summary["variables"]
-    out.append(f"variables ({len(variables)}):")
-    width = max((len(v["name"]) for v in variables), default=1)
-    for v in variables:
-        size = f"{v['size']} values" if v["size"] is not None else "continuous"
-        out.append(f"  {v['name']:<{width}}  {v['domain']}  ({size})")
-    envs = summary["environments"]
-    total = sum(e["rows"] for e in envs)
-    out.append(f"environments ({len(envs)}, {total} rows):")
-    width = max((len(e["name"]) for e in envs), default=1)
-    for e in envs:
-        out.append(f"  {e['name']:<{width}}  {e['rows']:>6} rows  {e['origin']}")
-    if summary["templates"]:
-        out.append(f"templates ({len(summary['templates'])}):")
-        for t in summary["templates"]:
-            head = f"{t['name']}({t['child']}" + (" | " + ", ".join(t["parents"]) if t["parents"] else "") + ")"
-            slots = ", ".join(f"{k}: {n} candidates" for k, n in t["slots"].items())
-            out.append(f"  {head} = {t['rhs']}" + (f"   where {slots}" if slots else ""))
-    if summary["symmetries"]:
-        out.append(f"symmetries ({len(summary['symmetries'])}):")
-        for s in summary["symmetries"]:
-            out.append(f"  {s['name']} on {', '.join(s['on'])} = {s['kind']}")
-    if summary["hypotheses"]:
-        out.append(f"hypotheses ({len(summary['hypotheses'])}):")
-        for h in summary["hypotheses"]:
-            edges = ", ".join(f"{a} -> {b}" for a, b in h["edges"]) or "no edges"
-            out.append(f"  {h['name']}: {edges}")
-    if summary["search"] is not None:
-        mp = summary["search"]["max_parents"]
-        top = summary["search"]["top"]
-        out.append(f"search: every DAG{'' if mp is None else f' with at most {mp} parent' + ('s' if mp != 1 else '')}"
-                   + ("" if top is None else f", top {top}")
-                   + ("" if summary["search"].get("method") is None else f", method {summary['search']['method']}"))
-    return "\n".join(out)
-
-
 def cmd_check(args) -> int:
     bound = _load(args, args.file)
     for warning in bound.model.warnings:
@@ -155,7 +115,9 @@ def cmd_check(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(format_summary(summary))
+        from kdsl.present.format import summary_text
+
+        print(summary_text(summary))
     return EXIT_OK
 
 
@@ -254,50 +216,30 @@ def _solve_many(args, client) -> list:
     return [job if isinstance(job, KdslError) else next(solved) for job in jobs]
 
 
-def _solve_formats() -> dict:
-    """``kdsl solve --format``: each output format's renderer of one Result (``--json`` is ``--format json``)."""
-    from kdsl.present.render import dot_text, solve_text
-
-    return {"text": solve_text, "json": lambda r: json.dumps(r.to_dict(), indent=2, allow_nan=False), "dot": dot_text}
-
-
-#: The names ``--format`` accepts, in the order shown.
-SOLVE_FORMATS = ("text", "json", "dot")
-
-
 def cmd_solve(args) -> int:
+    from kdsl.present.formats import get_format
+
     if len(args.file) > 1 and args.stability is not None:
         raise KdslError("--stability works on one spec at a time, not a sweep", file="<command line>")
-    if args.json:
-        args.format = "json"
-    render = _solve_formats()[args.format]
+    fmt = get_format("json" if args.json else args.format)
     with _cluster(args) as client:
         if len(args.file) == 1:
-            print(render(_solve(args, args.file[0], client)))
+            print(fmt.solve(_solve(args, args.file[0], client)))
             return EXIT_OK
         results = _solve_many(args, client)
     failed = [r for r in results if isinstance(r, Exception)]
-    if args.format == "json":
-        print(json.dumps([_sweep_entry(file, r) for file, r in zip(args.file, results)], indent=2, allow_nan=False))
+    if fmt.sweep is not None:
+        print(fmt.sweep(list(zip(args.file, results))))
     else:
         for file, result in zip(args.file, results):
-            print(f"{'// ' if args.format == 'dot' else ''}== {file} ==", flush=True)
+            print(fmt.comment.format(f"== {file} =="), flush=True)
             if isinstance(result, Exception):
                 print(str(result) if isinstance(result, KdslError) else _internal(result), file=sys.stderr, flush=True)
             else:
-                print(render(result), flush=True)
+                print(fmt.solve(result), flush=True)
     if any(not isinstance(r, KdslError) for r in failed):
         return EXIT_INTERNAL
     return EXIT_SPEC if failed else EXIT_OK
-
-
-def _sweep_entry(file: str, result) -> dict:
-    """A spec's place in ``kdsl solve A B --json``: its result, or ``{"file", "error"}``."""
-    if isinstance(result, KdslError):
-        return {"file": file, "error": result.to_dict()}
-    if isinstance(result, Exception):
-        return {"file": file, "error": {"kind": type(result).__name__, "message": str(result)}}
-    return result.to_dict()
 
 
 def _internal(err: BaseException) -> str:
@@ -306,21 +248,28 @@ def _internal(err: BaseException) -> str:
 
 
 def cmd_explain(args) -> int:
-    from kdsl.present.render import explain_json, explain_text, explained_programs
+    from kdsl.present.formats import get_format
+    from kdsl.present.render import explained_programs
 
+    fmt = get_format("json" if args.json else args.format)
     result = _solve(args, args.file)
     try:
         explained_programs(result, args.program)
     except KdslError as err:
         raise KdslError(err.message, file=args.file) from None
-    if args.json:
-        print(json.dumps(explain_json(result, args.program), indent=2, allow_nan=False))
-    else:
-        print(explain_text(result, args.program))
+    print(fmt.explain(result, args.program))
     return EXIT_OK
 
 
+def _format_help(explain: bool) -> str:
+    from kdsl.present.formats import format_names, get_format
+
+    return "; ".join(f"{name}: {get_format(name).help}" for name in format_names(explain))
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from kdsl.present.formats import format_names
+
     parser = argparse.ArgumentParser(
         prog="kdsl", description="Find causal and symmetric structure by compression."
     )
@@ -343,8 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve, many=True)
     p.add_argument("--json", action="store_true",
                    help="print the result as one JSON object (several specs: a JSON array, in the order given)")
-    p.add_argument("--format", choices=SOLVE_FORMATS, default="text",
-                   help="text (the ranking), json (as --json) or dot (the best program's graph as Graphviz text)")
+    p.add_argument("--format", choices=format_names(), default="text", help=_format_help(False))
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
     where = p.add_mutually_exclusive_group()
@@ -361,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "bits per variable", cmd_explain)
     p.add_argument("--program", action="append", metavar="NAME",
                    help="explain this program (repeatable; default: the best and the runner-up)")
-    p.add_argument("--json", action="store_true", help="print the same breakdown as JSON")
+    p.add_argument("--json", action="store_true", help="print the same breakdown as JSON (as --format json)")
+    p.add_argument("--format", choices=format_names(explain=True), default="text", help=_format_help(True))
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="as for solve")
     return parser
 

@@ -54,7 +54,7 @@ def test_covariate_shift_selects_the_causal_program():
     causal = result.program("causal")
     # the invariant effect mechanism is shared by every environment, the cause's is not
     assert len(causal.shifts["Y"]) == 1
-    assert len(causal.shifts["X"]) == causal.mechanisms["X"]["distinct"] > 1
+    assert len(causal.shifts["X"]) == causal.mechanisms["X"].distinct > 1
 
 
 def test_gaussian_directions_total_separates_what_data_alone_does_not():
@@ -88,8 +88,8 @@ def test_sensors_reuse_one_table_for_the_twin_sensors_only():
     result = kdsl.solve(ROOT / "examples" / "sensors.kdsl")
     best = result.program("search-1")
     assert set(best.edges) == {("L", "A"), ("L", "B"), ("L", "C")}
-    assert best.mechanisms["B"]["reuse"]["shared_by"] == ["A", "B"]
-    assert "reuse" not in best.mechanisms["C"]
+    assert best.mechanisms["B"].reuse.shared_by == ("A", "B")
+    assert best.mechanisms["C"].reuse is None
     assert len(best.shifts["L"]) > 1 and all(len(best.shifts[v]) == 1 for v in "ABC")
     # the search's program is the hand-written `shared` one, bit for bit, and beats `separate`
     assert best.total_bits == pytest.approx(result.program("shared").total_bits, abs=1e-9)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kdsl.present.html import changed_variables, graph_layout, mimebundle, program_svg, result_html
-from kdsl.verdict.result import ProgramResult, Result
+from kdsl.present.format import changed_variables
+from kdsl.present.html import graph_layout, mimebundle, program_svg, result_html
+from kdsl.verdict.result import MechanismResult, ProgramResult, Result
 
 ROOT = Path(__file__).resolve().parent.parent
 KDSL_PARENT = Path(__import__("kdsl").__file__).resolve().parent.parent
@@ -165,7 +166,7 @@ def _program(name, edges=(), shifts=None, total=3.0, reason=None, k=1, symmetrie
     finite = math.isfinite(total)
     return ProgramResult(
         name, total, 1.0 if finite else math.inf, total - 1.0 if finite else math.inf, k, tuple(edges),
-        {v: {"template": "table"} for v in variables}, shifts or {}, symmetries, (),
+        {v: MechanismResult("table", "table", (), False, 1, 0.0, {}, "exact") for v in variables}, shifts or {}, symmetries, (),
         "x" if finite else "", "x" if finite else "", {}, reason=reason,
     )
 

@@ -337,5 +337,5 @@ def test_targets_keep_real_environments_together_past_the_exact_grouping():
     merged = {f"e{e}" for e in range(13)}
     for program in result.programs:
         assert any(merged <= set(g) for g in program.shifts["Y"])
-        assert program.mechanisms["Y"]["method"] == "exact partition DP"
+        assert program.mechanisms["Y"].method == "exact partition DP"
         assert {s["symbol"]: s["value"] for s in program.breakdown["symbols"]}["N_{Y}"] == 4

@@ -217,8 +217,8 @@ assert plain.data_bits <= best.data_bits                    # the free table fit
 assert plain.model_bits - best.model_bits == 2 * (2 * 8 + 4)  # ... but two more entries cost (2n+4) bits each
 assert best.total_bits < plain.total_bits
 assert winner.symmetries == () and folded_excess > 100
-assert found.mechanisms["B"]["reuse"]["shared_by"] == ["A", "B"]   # A and B share one table ...
-assert "reuse" not in found.mechanisms["C"]                       # ... C keeps its own
+assert found.mechanisms["B"].reuse.shared_by == ("A", "B")   # A and B share one table ...
+assert found.mechanisms["C"].reuse is None                 # ... C keeps its own
 assert saving > 100
 assert saved_at_12 == 2 * (2 * 12 + 4)
 assert uses_mirror == {3000: True, 300000: False}

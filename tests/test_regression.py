@@ -155,7 +155,7 @@ def test_classes_narrow_the_free_mechanisms():
     data = _chain(100, 2)
     spec = _spec(["X", "Y"], 0.01, "search {\n classes histogram\n}")
     result = kdsl.solve(spec, data={"d": {"X": data["X"], "Y": data["Y"]}})
-    assert {m["rhs"] for m in result.programs[0].mechanisms.values()} == {"histogram"}
+    assert {m.rhs for m in result.programs[0].mechanisms.values()} == {"histogram"}
     with pytest.raises(KdslError, match="unknown class 'linaer'"):
         kdsl.solve(spec.replace("classes histogram", "classes linaer"), data={"d": data})
 
@@ -170,7 +170,7 @@ def test_poly_finds_a_curve_that_linear_misses():
     for code in CODES:
         result = kdsl.solve(_spec(["X", "Y"], 0.01, body, code), data={"d": {"X": x, "Y": y}})
         assert result.programs[-1].name == "line", code
-        assert "degree 2" in result.programs[0].mechanisms["Y"]["by_environment"]["a"]
+        assert "degree 2" in result.programs[0].mechanisms["Y"].by_environment["a"]
 
 
 # ---------------------------------------------------------------------- scale invariance
@@ -266,7 +266,7 @@ def test_explain_shows_a_regression_term():
     text = result.programs[0].formula_text
     assert "P_{Y}" in text and "D_{Y}" in text
     values = result.programs[0].formula_values
-    assert values["P_{Y}"] > 0 and values["D_{Y}"] == pytest.approx(result.programs[0].mechanisms["Y"]["data_bits"])
+    assert values["P_{Y}"] > 0 and values["D_{Y}"] == pytest.approx(result.programs[0].mechanisms["Y"].data_bits)
 
 
 def test_edges_between_discrete_and_real_variables_are_not_reported_as_causes():

@@ -191,7 +191,7 @@ code {code}
     assert [row["k"] for row in result.program("hf").to_dict()["profile"]] == [1]
 
     # the reported assignment achieves the reported length
-    labels = program.mechanisms["X"]["by_environment"]
+    labels = program.mechanisms["X"].by_environment
     chosen = [values.index(min(values, key=lambda v: abs(v - float(labels[env.name].split("=")[1]))))
               for env in bound.environments]
     k = len(set(chosen))
@@ -487,7 +487,7 @@ def check_breakdown(program) -> None:
     assert math.isclose(math.fsum(parts), program.total_bits, rel_tol=1e-12, abs_tol=TOL), program.name
     assert math.isclose(math.fsum(t["bits"] for t in b["terms"]), program.total_bits, rel_tol=1e-12, abs_tol=TOL)
     for v in b["variables"]:
-        assert math.isclose(v["data_bits"], program.mechanisms[v["variable"]]["data_bits"], abs_tol=TOL)
+        assert math.isclose(v["data_bits"], program.mechanisms[v["variable"]].data_bits, abs_tol=TOL)
         assert v["method"] in METHODS, v["method"]
     assert math.isclose(math.fsum(v["model_bits"] for v in b["variables"]) + b["program"]["model_bits"],
                         program.model_bits, rel_tol=1e-12, abs_tol=TOL)

@@ -130,7 +130,7 @@ def test_sorting_the_ranking_keeps_the_selection(regimes):
 def test_per_environment_bits_are_drawn_when_recorded(regimes):
     program = regimes.program("forward")
     envs = [e["name"] for e in regimes.environments]
-    mechanisms = {var: {**m, "data_bits_by_environment": {e: m["data_bits"] / len(envs) for e in envs}}
+    mechanisms = {var: dataclasses.replace(m, data_bits_by_environment={e: m.data_bits / len(envs) for e in envs})
                   for var, m in program.mechanisms.items()}
     result = dataclasses.replace(regimes, programs=(dataclasses.replace(program, mechanisms=mechanisms),
                                                     regimes.program("backward")))

@@ -52,7 +52,7 @@ the same factor changes no length (tested).
 ... }
 ... code bic
 ... ''')
->>> r.programs[0].mechanisms["Y"]["rhs"]
+>>> r.programs[0].mechanisms["Y"].rhs
 'linear(X)'
 """
 

@@ -32,7 +32,28 @@ from html import escape
 from typing import Any
 
 from kdsl._lazy import lazy_module
-from kdsl.present.render import Verdict, _cause_text, margin_rows, reading_text, search_state, stability_rows, verdict
+from kdsl.present.format import (
+    ALL_SHARED,
+    ARROW_HTML,
+    COLORS,
+    FONT,
+    INFINITY_HTML,
+    MONO,
+    TIE_WORDS,
+    Verdict,
+    bits_text,
+    causes_text,
+    changed_variables,
+    delta_text,
+    edges_text,
+    groups_text,
+    margin_rows,
+    reading_text,
+    search_state,
+    stability_causes,
+    stability_rows,
+    verdict,
+)
 from kdsl.verdict.result import ProgramResult, Result
 
 nx = lazy_module("networkx")
@@ -45,38 +66,22 @@ __all__ = [
     "formula_html",
     "breakdown_html",
     "graph_layout",
-    "changed_variables",
     "mimebundle",
     "margins_html",
     "stability_html",
-    "COLORS",
+    "esc",
+    "explain_html",
+    "edges_label",
+    "table_html",
 ]
 
-#: The palette (also for widgets that want to match the static HTML).
-COLORS = {
-    "model": "#4c78a8",  # model bits
-    "data": "#9ecae9",  # data bits
-    "best": "#fff3c4",  # best row
-    "changed_fill": "#fdd0a2",
-    "changed_stroke": "#d94801",
-    "node_fill": "#f0f0f0",
-    "node_stroke": "#555555",
-    "edge": "#444444",
-    "text": "#222222",
-    "muted": "#666666",
-}
-
-_FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
-_MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace"
-
-
-def _e(value: Any) -> str:
+def esc(value: Any) -> str:
     """Escape for text and for double- or single-quoted attributes."""
     return escape(str(value), quote=True)
 
 
 def _bits(x: float | None) -> str:
-    return "\u221e" if x is None or not math.isfinite(x) else f"{x:.2f}"
+    return bits_text(x, INFINITY_HTML)
 
 
 def _num(x: float) -> str:
@@ -85,16 +90,6 @@ def _num(x: float) -> str:
 
 
 # ---------------------------------------------------------------------- facts
-def changed_variables(program: ProgramResult) -> dict[str, list[list[str]]]:
-    """Variables whose environments fall into more than one shift group.
-
-    >>> p = ProgramResult("p", 1.0, 0.5, 0.5, 1, (), {}, {"X": [["a"], ["b"]], "Y": [["a", "b"]]}, (), (), "", "", {})
-    >>> changed_variables(p)
-    {'X': [['a'], ['b']]}
-    """
-    return {var: groups for var, groups in program.shifts.items() if len(groups) > 1}
-
-
 def _variables(program: ProgramResult) -> list[str]:
     """The program's variables, in declaration order where known."""
     out: list[str] = []
@@ -104,12 +99,9 @@ def _variables(program: ProgramResult) -> list[str]:
     return out
 
 
-def _groups_text(groups: list[list[str]]) -> str:
-    return " | ".join(", ".join(g) for g in groups)
-
-
-def _edges_text(p: ProgramResult) -> str:
-    return ", ".join(f"{a}\u2192{b}" for a, b in p.edges) or "(none)"
+def edges_label(p: ProgramResult) -> str:
+    """A program's edges as the HTML shows them: ``A → B, ...`` (unescaped)."""
+    return edges_text(p.edges, f" {ARROW_HTML} ")
 
 
 # ---------------------------------------------------------------------- table
@@ -131,7 +123,7 @@ def bits_bar_html(program: ProgramResult, scale: float, width: int = 160) -> str
     data_px = max(0, round(total_px) - model_px)
     title = f"model {_bits(program.model_bits)} bits + data {_bits(program.data_bits)} bits"
     return (
-        f'<div class="kdsl-bar" title="{_e(title)}" style="display:flex;height:10px;width:{width}px">'
+        f'<div class="kdsl-bar" title="{esc(title)}" style="display:flex;height:10px;width:{width}px">'
         f'<div class="kdsl-bar-model" style="width:{model_px}px;background:{COLORS["model"]}"></div>'
         f'<div class="kdsl-bar-data" style="width:{data_px}px;background:{COLORS["data"]}"></div>'
         "</div>"
@@ -141,8 +133,8 @@ def bits_bar_html(program: ProgramResult, scale: float, width: int = 160) -> str
 def _sharing_html(p: ProgramResult) -> str:
     changed = changed_variables(p)
     if not changed:
-        return f'<span style="color:{COLORS["muted"]}">all environments share every mechanism</span>'
-    return "<br>".join(f"<b>{_e(var)}</b>: {_e(_groups_text(groups))}" for var, groups in changed.items())
+        return f'<span style="color:{COLORS["muted"]}">{ALL_SHARED}</span>'
+    return "<br>".join(f"<b>{esc(var)}</b>: {esc(groups_text(groups, ', '))}" for var, groups in changed.items())
 
 
 def ranking_html(result: Result) -> str:
@@ -156,40 +148,39 @@ def ranking_html(result: Result) -> str:
              ("data", "right"), ("bits: model + data", "left"), ("k", "right"), ("edges", "left"),
              ("shared mechanisms", "left")]
     out = ['<table class="kdsl-ranking" style="border-collapse:collapse;font-size:12px;margin:4px 0">', "<thead><tr>"]
-    out += [f"<th {th.format(align)}>{_e(h)}</th>" for h, align in heads]
+    out += [f"<th {th.format(align)}>{esc(h)}</th>" for h, align in heads]
     out.append("</tr></thead><tbody>")
     td = 'style="text-align:{};padding:2px 8px;vertical-align:top"'
     for rank, p in enumerate(result.programs, 1):
         is_best = best is not None and p.name == best.name
         classes = ["kdsl-program"] + (["kdsl-best"] if is_best else []) + (["kdsl-tie"] if p.name in ties else [])
         style = f' style="background:{COLORS["best"]};color:#000;font-weight:600"' if is_best or p.name in ties else ""
-        delta = (f"+{p.total_bits - best.total_bits:.2f}" if best is not None and p.finite and p is not best
-                 else ("0" if p is best else "\u2013"))
+        delta = delta_text(result.delta_bits(p), p is best, "\u2013")
         badge = ""
         if is_best:
             badge = " \u2605"
         if p.name in ties:
-            badge += ' <span title="tie within 1e-9 bits + 1e-12 of the length" style="font-weight:400">(tie)</span>'
+            badge += ' <span title="tie {TIE_WORDS}" style="font-weight:400">(tie)</span>'
         if p.same_as is not None:
-            badge += f' <span title="the very same program" style="font-weight:400">= <code>{_e(p.same_as)}</code></span>'
+            badge += f' <span title="the very same program" style="font-weight:400">= <code>{esc(p.same_as)}</code></span>'
         cells = [
             (str(rank), "right"),
-            (f"<code>{_e(p.name)}</code>{badge}", "left"),
+            (f"<code>{esc(p.name)}</code>{badge}", "left"),
             (_bits(p.total_bits), "right"),
             (delta, "right"),
             (_bits(p.model_bits), "right"),
             (_bits(p.data_bits), "right"),
             (bits_bar_html(p, scale), "left"),
             ("\u2013" if p.k is None else str(p.k), "right"),
-            (_e(_edges_text(p)), "left"),
+            (esc(edges_label(p)), "left"),
             (_sharing_html(p), "left"),
         ]
-        out.append(f'<tr class="{" ".join(classes)}" data-program="{_e(p.name)}"{style}>')
+        out.append(f'<tr class="{" ".join(classes)}" data-program="{esc(p.name)}"{style}>')
         out += [f"<td {td.format(align)}>{cell}</td>" for cell, align in cells]
         out.append("</tr>")
         if p.reason:
             out.append(f'<tr class="kdsl-reason"><td></td><td colspan="{len(heads) - 1}" style="padding:0 8px 4px;'
-                       f'color:{COLORS["muted"]}">infinite length: {_e(p.reason)}</td></tr>')
+                       f'color:{COLORS["muted"]}">infinite length: {esc(p.reason)}</td></tr>')
     out.append("</tbody></table>")
     legend = (f'<div style="font-size:11px;color:{COLORS["muted"]}">bars: '
               f'<span style="display:inline-block;width:10px;height:10px;background:{COLORS["model"]}"></span> model bits '
@@ -198,18 +189,15 @@ def ranking_html(result: Result) -> str:
     return "".join(out) + legend
 
 
-ARROW = "\u2192"
-
-
 def table_html(rows: list[tuple[str, ...]], left: set[int], css: str) -> str:
     """A small table from rows of text (the first row is the header)."""
     th = f'style="padding:1px 8px;border-bottom:1px solid {COLORS["muted"]};text-align:{{}}"'
     td = 'style="padding:1px 8px;text-align:{}"'
     out = [f'<table class="{css}" style="border-collapse:collapse;font-size:12px;margin:2px 0 4px 12px"><tr>']
-    out += [f"<th {th.format('left' if j in left else 'right')}>{_e(c)}</th>" for j, c in enumerate(rows[0])]
+    out += [f"<th {th.format('left' if j in left else 'right')}>{esc(c)}</th>" for j, c in enumerate(rows[0])]
     out.append("</tr>")
     for row in rows[1:]:
-        out.append("<tr>" + "".join(f"<td {td.format('left' if j in left else 'right')}>{_e(c)}</td>"
+        out.append("<tr>" + "".join(f"<td {td.format('left' if j in left else 'right')}>{esc(c)}</td>"
                                     for j, c in enumerate(row)) + "</tr>")
     return "".join(out) + "</table>"
 
@@ -221,22 +209,22 @@ def _verdict_html(result: Result) -> str:
         out.append("<div><b>no program has a finite length</b></div>")
     else:
         if v.ties:
-            out.append(f"<div><b>tie</b> between {_e(', '.join(v.ties))} (within 1e-9 bits + 1e-12 of the length)</div>")
-        out.append(f"<div>best: <b><code>{_e(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {_e(v.best_k)})</div>")
+            out.append(f"<div><b>tie</b> between {esc(', '.join(v.ties))} ({TIE_WORDS})</div>")
+        out.append(f"<div>best: <b><code>{esc(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {esc(v.best_k)})</div>")
         if v.runner_up is not None and v.runner_up_reading is not None:
-            out.append(f'<div class="kdsl-runner-up">margin over <code>{_e(v.runner_up)}</code>: '
-                       f"{_e(reading_text(v.runner_up_reading))}</div>")
-        out.append(f"<div>algorithmic causes: {_e(_cause_text(v, ARROW))}</div>")
+            out.append(f'<div class="kdsl-runner-up">margin over <code>{esc(v.runner_up)}</code>: '
+                       f"{esc(reading_text(v.runner_up_reading))}</div>")
+        out.append(f"<div>algorithmic causes: {esc(causes_text(v, ARROW_HTML))}</div>")
         if v.symmetries:
-            out.append(f"<div>symmetries: {_e('; '.join(v.symmetries))}</div>")
+            out.append(f"<div>symmetries: {esc('; '.join(v.symmetries))}</div>")
         out.append(margins_html(v))
         if v.stability:
             out.append(stability_html(v.stability))
     if v.search_method is not None:
-        out.append(f"<div>search: {_e(v.search_method)} ({search_state(v.search_proven, v.search_gap)})</div>")
+        out.append(f"<div>search: {esc(v.search_method)} ({search_state(v.search_proven, v.search_gap)})</div>")
     if result.notes:
         out.append('<ul class="kdsl-notes" style="margin:4px 0;padding-left:20px">')
-        out += [f"<li>note: {_e(n)}</li>" for n in result.notes]
+        out += [f"<li>note: {esc(n)}</li>" for n in result.notes]
         out.append("</ul>")
     return f'<div class="kdsl-verdict" style="margin:4px 0">{"".join(out)}</div>'
 
@@ -245,9 +233,9 @@ def margins_html(v: Verdict) -> str:
     """The edge-margin table of a verdict, and why each direction that is not forced holds."""
     if not v.edges:
         return ""
-    out = [f"<div>edge margins (bits; against {_e(v.margin_basis)}):</div>",
+    out = [f"<div>edge margins (bits; against {esc(v.margin_basis)}):</div>",
            table_html(margin_rows(v), {0, 4, 5}, "kdsl-margins")]
-    out += [f'<div style="margin-left:12px;font-size:12px">{_e(m.parent)} {ARROW} {_e(m.child)}: {_e(m.why)}</div>'
+    out += [f'<div style="margin-left:12px;font-size:12px">{esc(m.parent)} {ARROW_HTML} {esc(m.child)}: {esc(m.why)}</div>'
             for m in v.edges if m.orientation in ("shifts", "parameters")]
     return "".join(out)
 
@@ -255,13 +243,11 @@ def margins_html(v: Verdict) -> str:
 def stability_html(stability: dict) -> str:
     """The stability frequencies (over subsamples) and the verdict under every code, as a small table."""
     fraction = f"{stability['fraction']:g}"
-    head = (f"<div>stability over {_e(stability['runs'])} subsamples of {_e(fraction)} "
-            f"of each environment (seed {_e(stability['seed'])}):</div>")
-    codes = []
-    for code, row in stability["codes"].items():
-        causes = ", ".join(f"{a} \u2192 {b}" for a, b in row["causes"]) or "none"
-        codes.append(f'<div style="margin-left:12px;font-size:12px">under <code>{_e(code)}</code>: best '
-                     f"<code>{_e(row['best'])}</code>, causes {_e(causes)}</div>")
+    head = (f"<div>stability over {esc(stability['runs'])} subsamples of {esc(fraction)} "
+            f"of each environment (seed {esc(stability['seed'])}):</div>")
+    codes = [f'<div style="margin-left:12px;font-size:12px">under <code>{esc(code)}</code>: best '
+             f"<code>{esc(best)}</code>, causes {esc(causes)}</div>"
+             for code, best, causes in stability_causes(stability, ARROW_HTML)]
     table = table_html(stability_rows(stability), {0, 1}, "kdsl-stability-table")
     return f'<div class="kdsl-stability">{head}{table}{"".join(codes)}</div>'
 
@@ -273,12 +259,12 @@ def formula_html(program: ProgramResult) -> str:
     substituted in a collapsible block."""
     if not program.formula:
         reason = f": {program.reason}" if program.reason else ""
-        return f'<div class="kdsl-formula" style="color:{COLORS["muted"]}">no formula (infinite length{_e(reason)})</div>'
+        return f'<div class="kdsl-formula" style="color:{COLORS["muted"]}">no formula (infinite length{esc(reason)})</div>'
     values = ", ".join(f"{k} = {v:.6g}" for k, v in sorted(program.formula_values.items()))
     return (
-        f'<div class="kdsl-formula" style="overflow-x:auto">$$L = {_e(program.formula)}$$</div>'
+        f'<div class="kdsl-formula" style="overflow-x:auto">$$L = {esc(program.formula)}$$</div>'
         f'<details style="font-size:12px"><summary>formula as text, and the numbers</summary>'
-        f'<pre style="white-space:pre-wrap;{_MONO}">length = {_e(program.formula_text)}\nwhere  {_e(values)}\n'
+        f'<pre style="white-space:pre-wrap;{MONO}">length = {esc(program.formula_text)}\nwhere  {esc(values)}\n'
         f"       = {_bits(program.total_bits)} bits (model {_bits(program.model_bits)} + data {_bits(program.data_bits)})"
         "</pre></details>"
         f'<details style="font-size:12px"><summary>term by term: bits per variable, each term, the legend</summary>'
@@ -321,14 +307,14 @@ def breakdown_html(program: ProgramResult) -> str:
     rows.append(("(program)", b["program"]["model_bits"], b["program"]["data_bits"], b["program"]["total_bits"],
                  "terms of no variable"))
     most = max(r[3] for r in rows)
-    per_var = [[f"<code>{_e(name)}</code>", _bits(model), _bits(data), f"<b>{_bits(total)}</b>",
-                _stacked_bar(model, data, most), f'<span style="color:{COLORS["muted"]}">{_e(how)}</span>']
+    per_var = [[f"<code>{esc(name)}</code>", _bits(model), _bits(data), f"<b>{_bits(total)}</b>",
+                _stacked_bar(model, data, most), f'<span style="color:{COLORS["muted"]}">{esc(how)}</span>']
                for name, model, data, total, how in rows]
     per_var.append(["total", _bits(program.model_bits), _bits(program.data_bits), f"<b>{_bits(b['total_bits'])}</b>",
                     "", ""])
-    terms = [[_e(t["owner"] or "(program)"), _e(t["part"]), f'<span title="{_e(t["what"])}">{_e(t["kind"])}</span>',
-              _bits(t["bits"]), f"<code>{_e(t['formula'])}</code>"] for t in b["terms"]]
-    legend = [[f"<code>{_e(s['symbol'])}</code>", f"{s['value']:.6g}", _e(s["meaning"])] for s in b["symbols"]]
+    terms = [[esc(t["owner"] or "(program)"), esc(t["part"]), f'<span title="{esc(t["what"])}">{esc(t["kind"])}</span>',
+              _bits(t["bits"]), f"<code>{esc(t['formula'])}</code>"] for t in b["terms"]]
+    legend = [[f"<code>{esc(s['symbol'])}</code>", f"{s['value']:.6g}", esc(s["meaning"])] for s in b["symbols"]]
     return (
         '<div class="kdsl-breakdown">'
         f'<div style="font-size:12px">bits per variable (<span style="color:{COLORS["model"]}">&#9632;</span> model, '
@@ -463,7 +449,7 @@ def program_svg(result: Result, name: str | None = None) -> str:
         left = f"{_num(base[0] - uy * half)},{_num(base[1] + ux * half)}"
         right = f"{_num(base[0] + uy * half)},{_num(base[1] - ux * half)}"
         parts.append(
-            f'<g class="kdsl-edge" data-source="{_e(a)}" data-target="{_e(b)}"><title>{_e(a)} \u2192 {_e(b)}</title>'
+            f'<g class="kdsl-edge" data-source="{esc(a)}" data-target="{esc(b)}"><title>{esc(a)} {ARROW_HTML} {esc(b)}</title>'
             f'<path d="{d}" fill="none" stroke="{COLORS["edge"]}" stroke-width="1.5"/>'
             f'<polygon class="kdsl-arrowhead" points="{tip} {left} {right}" fill="{COLORS["edge"]}"/></g>'
         )
@@ -475,25 +461,25 @@ def program_svg(result: Result, name: str | None = None) -> str:
         stroke = COLORS["changed_stroke"] if is_changed else COLORS["node_stroke"]
         dash = ' stroke-dasharray="5,3"' if symmetric.get(v) else ""
         classes = "kdsl-node" + (" kdsl-changed" if is_changed else "") + (" kdsl-symmetric" if symmetric.get(v) else "")
-        mech = p.mechanisms.get(v, {})
-        tip = f"{v} ~ {mech.get('template', '?')}"
+        mech = p.mechanisms.get(v)
+        tip = f"{v} ~ {mech.template if mech is not None else '?'}"
         if is_changed:
-            tip += f"; environments in {len(changed[v])} groups: {_groups_text(changed[v])}"
+            tip += f"; environments in {len(changed[v])} groups: {groups_text(changed[v], ', ')}"
         elif v in p.shifts:
             tip += "; one mechanism in every environment"
         if symmetric.get(v):
             tip += f"; symmetry {symmetric[v]}"
         name_y = cy + (-2 if labels[v] else 4.5)
         parts.append(
-            f'<g class="{classes}" data-variable="{_e(v)}"><title>{_e(tip)}</title>'
+            f'<g class="{classes}" data-variable="{esc(v)}"><title>{esc(tip)}</title>'
             f'<rect x="{_num(cx - w / 2)}" y="{_num(cy - node_h / 2)}" width="{_num(w)}" height="{_num(node_h)}" rx="8" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{2.5 if is_changed else 1.2}"{dash}/>'
             f'<text x="{_num(cx)}" y="{_num(name_y)}" text-anchor="middle" font-size="{font:g}" fill="{COLORS["text"]}" '
-            f'font-weight="600">{_e(v)}</text>'
+            f'font-weight="600">{esc(v)}</text>'
         )
         if labels[v]:
             parts.append(f'<text x="{_num(cx)}" y="{_num(cy + 13)}" text-anchor="middle" font-size="{small:g}" '
-                         f'fill="{COLORS["text"]}">{_e(labels[v])}</text>')
+                         f'fill="{COLORS["text"]}">{esc(labels[v])}</text>')
         parts.append("</g>")
 
     # legend
@@ -513,20 +499,36 @@ def program_svg(result: Result, name: str | None = None) -> str:
         dash = ' stroke-dasharray="3,2"' if kind == "symmetric" else ""
         legend.append(f'<rect x="{_num(margin)}" y="{_num(y - 9)}" width="16" height="11" rx="3" fill="{fill}" '
                       f'stroke="{stroke}" stroke-width="{2 if kind == "changed" else 1}"{dash}/>'
-                      f'<text x="{_num(margin + 22)}" y="{_num(y)}">{_e(text)}</text>')
+                      f'<text x="{_num(margin + 22)}" y="{_num(y)}">{esc(text)}</text>')
     legend.append("</g>")
     total_w = max(graph_w, margin + 22 + max(_text_width(t, 11) for _, t in items) + margin)
     total_h = legend_y + (len(items) - 1) * 17 + margin
-    label = f"graph of program {name}: " + (_edges_text(p) if p.edges else "no edges")
+    label = f"graph of program {name}: " + (edges_label(p) if p.edges else "no edges")
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="kdsl-graph" data-program="{_e(name)}" width="{_num(total_w)}" '
-        f'height="{_num(total_h)}" viewBox="0 0 {_num(total_w)} {_num(total_h)}" role="img" aria-label="{_e(label)}" '
-        f'style="{_FONT};max-width:100%;height:auto">'
-        f"<title>{_e(label)}</title>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="kdsl-graph" data-program="{esc(name)}" width="{_num(total_w)}" '
+        f'height="{_num(total_h)}" viewBox="0 0 {_num(total_w)} {_num(total_h)}" role="img" aria-label="{esc(label)}" '
+        f'style="{FONT};max-width:100%;height:auto">'
+        f"<title>{esc(label)}</title>"
         f'<rect x="0" y="0" width="{_num(total_w)}" height="{_num(total_h)}" rx="6" fill="#ffffff"/>'
         + (f'<g transform="translate(0,{_num(shift)})">' if shift > 0 else "<g>") + "".join(parts) + "</g>"
         + "".join(legend) + "</svg>"
     )
+
+
+# ---------------------------------------------------------------------- explain
+def explain_html(result: Result, names=None) -> str:
+    """What ``kdsl explain --format html`` prints: per program (default: the best and the runner-up) its
+    length, its formula, and the breakdown term by term (:func:`formula_html`)."""
+    from kdsl.present.render import explained_programs
+
+    out = [f'<div class="kdsl-explain" style="{FONT};font-size:13px;line-height:1.4">'
+           f"<div>code <code>{esc(result.code)}</code>; lengths in bits</div>"]
+    for p in explained_programs(result, names):
+        k = "" if p.k is None else f", k = {p.k}"
+        out.append(f'<div class="kdsl-explained" data-program="{esc(p.name)}" style="margin-top:6px"><div>program '
+                   f"<b><code>{esc(p.name)}</code></b>: {_bits(p.total_bits)} bits (model {_bits(p.model_bits)} + data "
+                   f"{_bits(p.data_bits)}){k}</div>{formula_html(p)}</div>")
+    return "".join(out) + "</div>"
 
 
 # ---------------------------------------------------------------------- whole
@@ -534,23 +536,23 @@ def _header_html(result: Result) -> str:
     rows = sum(int(e.get("rows", 0)) for e in result.environments)
     envs = ", ".join(f"{e.get('name')} ({e.get('rows')})" for e in result.environments)
     return (
-        f'<div class="kdsl-header"><b>kdsl</b> model <code>{_e(result.model)}</code>, code <code>{_e(result.code)}</code>, '
+        f'<div class="kdsl-header"><b>kdsl</b> model <code>{esc(result.model)}</code>, code <code>{esc(result.code)}</code>, '
         f"{len(result.environments)} environments, {rows} rows"
         f'<details style="font-size:12px;display:inline-block;margin-left:8px"><summary>environments</summary>'
-        f"{_e(envs)}</details></div>"
+        f"{esc(envs)}</details></div>"
     )
 
 
 def result_html(result: Result) -> str:
     """The whole result as one HTML fragment (no scripts, inline styles only)."""
-    out = [f'<div class="kdsl-result" style="{_FONT};font-size:13px;line-height:1.4">', _header_html(result),
+    out = [f'<div class="kdsl-result" style="{FONT};font-size:13px;line-height:1.4">', _header_html(result),
            ranking_html(result), _verdict_html(result)]
     if result.best is not None:
         best = result.program(result.best)
-        out.append(f'<div class="kdsl-best-program" style="margin-top:6px"><div>graph of <code>{_e(best.name)}</code>'
+        out.append(f'<div class="kdsl-best-program" style="margin-top:6px"><div>graph of <code>{esc(best.name)}</code>'
                    " (changed mechanisms marked)</div>")
         out.append(program_svg(result, best.name))
-        out.append(f"<div>length of <code>{_e(best.name)}</code> (bits):</div>")
+        out.append(f"<div>length of <code>{esc(best.name)}</code> (bits):</div>")
         out.append(formula_html(best))
         out.append("</div>")
     out.append("</div>")
@@ -564,11 +566,11 @@ def mimebundle(result: Result, include=None, exclude=None) -> dict[str, Any]:
     still renders as text (with a warning). ``include`` / ``exclude`` filter
     the MIME types as IPython asks.
     """
-    from kdsl.present.render import solve_text
+    from kdsl.present.formats import get_format
 
-    bundle: dict[str, Any] = {"text/plain": solve_text(result)}
+    bundle: dict[str, Any] = {"text/plain": get_format("text").solve(result)}
     try:
-        bundle["text/html"] = result_html(result)
+        bundle["text/html"] = get_format("html").solve(result)
     except Exception as err:  # pragma: no cover - a bug must not hide the text rendering
         warnings.warn(f"kdsl: could not render the result as HTML ({type(err).__name__}: {err})", stacklevel=2)
     bundle["application/json"] = result.to_dict()

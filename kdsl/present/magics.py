@@ -2,15 +2,18 @@
 
 Load with ``%load_ext kdsl``; then
 
-``%%kdsl [--out NAME] [--check] [--json]``
+``%%kdsl [--out NAME] [--check] [--json] [--format NAME]``
     The cell body is a spec. ``env X from name`` / ``envs from name by col``
     take ``name`` from the notebook's namespace (a DataFrame, a dict of
     arrays, or a CSV path); relative CSV paths resolve against the working
     directory. Without ``--out`` the :class:`~kdsl.verdict.result.Result` is the
     cell's value (shown as a table, a graph and a formula); ``--out NAME``
     stores it in ``NAME`` instead. ``--check`` only validates and prints the
-    summary (``--out`` then stores the bound model). ``--json`` shows the JSON
-    (of the result, or with ``--check`` of the summary).
+    summary (``--out`` then stores the bound model). ``--format NAME`` shows
+    the result in one of the output formats of :mod:`kdsl.present.formats`
+    (``text``, ``json``, ``dot``, ``html``, ``latex`` and any registered one),
+    also with ``--out``; ``--json`` is ``--format json`` (with ``--check``:
+    the summary as JSON).
 
 ``%kdsl explain NAME``
     Each program's symbolic length for the result stored in ``NAME``.
@@ -41,12 +44,13 @@ except ImportError as _err:  # pragma: no cover - exercised only without IPython
         "kdsl's notebook magics need IPython; install the notebook extra: pip install 'kdsl[notebook]'"
     ) from _err
 
-from kdsl.cli import format_summary
 from kdsl.data.bind import BoundModel, bind
 from kdsl.errors import KdslError, SpecError
 from kdsl.language import ast
 from kdsl.language.check import check
 from kdsl.language.syntax import parse
+from kdsl.present.format import summary_text
+from kdsl.present.formats import OutputFormat, format_names, get_format, mime_bundle
 from kdsl.present.render import explain_text
 from kdsl.verdict.result import Result
 
@@ -114,6 +118,19 @@ def _show_json(obj: dict) -> None:
     display({"application/json": obj, "text/plain": json.dumps(obj, indent=2)}, raw=True)
 
 
+def _cell_format(args) -> OutputFormat | None:
+    """The output format a cell's flags ask for (``--json`` is ``--format json``), or None: the cell's value."""
+    name = "json" if args.json else args.format
+    if name is None:
+        return None
+    if args.check and name not in ("text", "json"):
+        raise UsageError(f"--check shows the spec's summary, as text or json, not as {name}")
+    try:
+        return get_format(name)
+    except KdslError:
+        raise UsageError(f"no output format named {name!r}; the formats are: {', '.join(format_names())}") from None
+
+
 @magics_class
 class KdslMagics(Magics):
     """``%%kdsl`` and ``%kdsl``."""
@@ -124,8 +141,10 @@ class KdslMagics(Magics):
               help="store the Result (with --check, the bound model) in NAME instead of showing it")
     @argument("--check", action="store_true", help="only check the spec and its data; print the summary")
     @argument("--json", action="store_true", help="show the JSON (of the result, or of the summary with --check)")
+    @argument("--format", metavar="NAME", default=None,
+              help="show the result in this output format (text, json, dot, html, latex, or a registered one)")
     def kdsl_cell(self, line: str, cell: str):
-        """Run the cell as a kdsl spec: ``%%kdsl [--out NAME] [--check] [--json]``."""
+        """Run the cell as a kdsl spec: ``%%kdsl [--out NAME] [--check] [--json] [--format NAME]``."""
         try:
             args = parse_argstring(self.kdsl_cell, line)
         except UsageError as err:
@@ -133,6 +152,7 @@ class KdslMagics(Magics):
             raise UsageError(f"{err}; usage: %%kdsl {options}") from None
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"--out needs a Python name, got {args.out!r}")
+        fmt = _cell_format(args)
         ns = self.shell.user_ns
         if args.out is not None:
             ns.pop(args.out, None)  # a failed cell leaves no stale result behind
@@ -144,13 +164,13 @@ class KdslMagics(Magics):
             ns[args.out] = value
         if isinstance(value, BoundModel):
             summary = value.summary()
-            if args.json:
+            if fmt is not None and fmt.name == "json":
                 _show_json(summary)
             else:
-                print(format_summary(summary))
+                print(summary_text(summary))
             return None
-        if args.json:
-            _show_json(value.to_dict())
+        if fmt is not None:
+            display(mime_bundle(fmt, fmt.solve(value)), raw=True)
             return None
         return None if args.out is not None else value
 

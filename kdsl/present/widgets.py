@@ -30,10 +30,8 @@ tabs.
 
 from __future__ import annotations
 
-import html
 import io
 import math
-from typing import Any
 
 try:
     import ipywidgets as widgets
@@ -41,7 +39,19 @@ try:
 except ImportError as err:  # pragma: no cover - exercised without the extra
     raise ImportError("kdsl's widgets need the notebook extra: pip install 'kdsl[notebook]'") from err
 
-from kdsl.present.html import breakdown_html
+from kdsl.present.format import (
+    ARROW_HTML,
+    COLORS,
+    FONT,
+    INFINITY_HTML,
+    PALETTE,
+    bits_text,
+    delta_text,
+    edges_text,
+    latex_number,
+    verdict,
+)
+from kdsl.present.html import breakdown_html, edges_label, esc, margins_html, program_svg, stability_html
 from kdsl.verdict.result import ProgramResult, Result
 
 __all__ = ["ResultView", "TAB_TITLES", "SORT_KEYS", "bits_png", "shift_map_html", "ranking_html", "length_html", "graph_html"]
@@ -52,26 +62,11 @@ TAB_TITLES = ("ranking", "bits", "graph", "shifts", "length")
 #: Sort keys of the ranking: label -> ProgramResult attribute.
 SORT_KEYS = {"total": "total_bits", "model": "model_bits", "data": "data_bits", "k": "k", "name": "name"}
 
-#: Group colours (matplotlib's tab10, then tab10 lightened) for the shift map.
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-)
-
-_MODEL_COLOUR = "#4c78a8"  # kdsl.present.html.COLORS["model"]
-_FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px"
+_FONT = f"{FONT};font-size:13px"
 
 
 def _bits(x: float | None) -> str:
-    return "∞" if x is None or not math.isfinite(x) else f"{x:.2f}"
-
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _edges_text(p: ProgramResult) -> str:
-    return ", ".join(f"{a} → {b}" for a, b in p.edges) or "(no edges)"
+    return bits_text(x, INFINITY_HTML)
 
 
 def _sort_value(p: ProgramResult, key: str):
@@ -91,16 +86,15 @@ def sorted_programs(result: Result, key: str = "total") -> list[ProgramResult]:
 def per_environment_data_bits(program: ProgramResult) -> dict[str, dict[str, float]] | None:
     """``{var: {env: bits}}`` if every mechanism records its data bits by environment, else ``None``.
 
-    The solver reports each mechanism's data bits summed over environments
-    (``mechanisms[var]["data_bits"]``); a per-environment split is shown only
-    when a mechanism carries ``data_bits_by_environment``.
+    The solver splits each mechanism's data bits by environment
+    (``MechanismResult.data_bits_by_environment``) where its data bits are
+    a sum over rows; the chart shows the split when every variable has one.
     """
     out = {}
     for var, mech in program.mechanisms.items():
-        by_env = mech.get("data_bits_by_environment")
-        if not isinstance(by_env, dict):
+        if mech.data_bits_by_environment is None:
             return None
-        out[var] = {env: float(b) if b is not None else math.inf for env, b in by_env.items()}
+        out[var] = dict(mech.data_bits_by_environment)
     return out or None
 
 
@@ -115,21 +109,20 @@ def ranking_html(result: Result, key: str = "total", selected: str | None = None
         marks = " ★" if p.name == result.best else (" =" if p.name in result.ties else "")
         rank = next(i for i, q in enumerate(result.programs, 1) if q.name == p.name)
         if p.same_as is not None:
-            marks += f" = {_esc(p.same_as)}"
-        delta = result.delta_bits(p)
-        cells = (rank, _esc(p.name) + marks, _bits(p.total_bits), "–" if delta is None else f"+{delta:.2f}",
-                 _bits(p.model_bits), _bits(p.data_bits), "–" if p.k is None else p.k, _esc(_edges_text(p)))
+            marks += f" = {esc(p.same_as)}"
+        cells = (rank, esc(p.name) + marks, _bits(p.total_bits), delta_text(result.delta_bits(p), p.name == result.best, "–"),
+                 _bits(p.model_bits), _bits(p.data_bits), "–" if p.k is None else p.k, esc(edges_label(p)))
         tds = "".join(f"<td style='padding:2px 8px;text-align:{'left' if j in (1, 7) else 'right'}'>{c}</td>"
                       for j, c in enumerate(cells))
-        rows.append(f"<tr class='kdsl-program' data-program='{_esc(p.name)}' style='{style}'>{tds}</tr>")
-    causes = ", ".join(f"{a} → {b}" for a, b in result.causes) or "none"
-    envs = ", ".join(f"{_esc(e['name'])} ({e['rows']})" for e in result.environments)
-    notes = "".join(f"<li>{_esc(n)}</li>" for n in result.notes)
-    summary = (f"<div><b>model</b> {_esc(result.model)} &nbsp; <b>code</b> {_esc(result.code)} &nbsp; "
-               f"<b>best</b> {_esc(result.best)} &nbsp; <b>algorithmic causes</b> {_esc(causes)}</div>"
+        rows.append(f"<tr class='kdsl-program' data-program='{esc(p.name)}' style='{style}'>{tds}</tr>")
+    causes = edges_text(result.causes, f" {ARROW_HTML} ", "none")
+    envs = ", ".join(f"{esc(e['name'])} ({e['rows']})" for e in result.environments)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
+    summary = (f"<div><b>model</b> {esc(result.model)} &nbsp; <b>code</b> {esc(result.code)} &nbsp; "
+               f"<b>best</b> {esc(result.best)} &nbsp; <b>algorithmic causes</b> {esc(causes)}</div>"
                f"<div><b>environments</b> (rows): {envs}</div>")
     if result.ties and len(result.ties) > 1:
-        summary += f"<div><b>ties</b>: {_esc(', '.join(result.ties))}</div>"
+        summary += f"<div><b>ties</b>: {esc(', '.join(result.ties))}</div>"
     table = (f"<table class='kdsl-ranking' style='border-collapse:collapse'><thead><tr>{head}</tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")
     return (f"<div class='kdsl-view' style=\"{_FONT}\">{summary}{table}{_verdict_tables(result)}"
@@ -138,9 +131,6 @@ def ranking_html(result: Result, key: str = "total", selected: str | None = None
 
 def _verdict_tables(result: Result) -> str:
     """The edge margins and, when computed, the stability frequencies (kdsl.present.html's tables)."""
-    from kdsl.present.html import margins_html, stability_html
-    from kdsl.present.render import verdict
-
     v = verdict(result)
     return margins_html(v) + (stability_html(v.stability) if v.stability else "")
 
@@ -163,7 +153,7 @@ def shift_map_html(result: Result, name: str) -> str:
     head = ("<th style='padding:2px 6px;text-align:left'>variable</th><th style='padding:2px 6px' "
             "title='distinct stored mechanisms'>stored</th><th style='padding:2px 6px' title='distinct candidates used (k)'>k</th>")
     head += "".join(
-        f"<th style='padding:2px 6px'>{_esc(e)}</th>" for e in envs)
+        f"<th style='padding:2px 6px'>{esc(e)}</th>" for e in envs)
     rows = []
     for var, mech in program.mechanisms.items():
         groups = _groups(program, var, envs)
@@ -171,50 +161,33 @@ def shift_map_html(result: Result, name: str) -> str:
         for env in envs:
             g = groups[env]
             colour = PALETTE[g % len(PALETTE)] if g >= 0 else "#ffffff"
-            label = _esc(mech.get("by_environment", {}).get(env, ""))
+            label = esc(mech.by_environment.get(env, ""))
             cells.append(f"<td class='kdsl-shift' data-group='{g + 1}' title='{label}' "
                          f"style='background:{colour};color:#fff;text-align:center;padding:2px 6px;"
                          f"border:1px solid #fff'>{g + 1 if g >= 0 else '–'}</td>")
-        template = _esc(mech.get("template", ""))
-        rows.append(f"<tr><td style='padding:2px 6px'><b>{_esc(var)}</b> <small>{template}</small></td>"
+        template = esc(mech.template)
+        rows.append(f"<tr><td style='padding:2px 6px'><b>{esc(var)}</b> <small>{template}</small></td>"
                     f"<td style='text-align:center'>{len(program.shifts.get(var, [])) or ''}</td>"
-                    f"<td style='text-align:center'>{mech.get('distinct', '')}</td>"
+                    f"<td style='text-align:center'>{mech.distinct}</td>"
                     f"{''.join(cells)}</tr>")
-    return (f"<div class='kdsl-view' style=\"{_FONT}\"><div><b>{_esc(name)}</b>: which stored mechanism each environment uses "
+    return (f"<div class='kdsl-view' style=\"{_FONT}\"><div><b>{esc(name)}</b>: which stored mechanism each environment uses "
             "(same number and colour = one shared mechanism)</div>"
             f"<table class='kdsl-shift-map' style='border-collapse:collapse'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def _fallback_svg(program: ProgramResult) -> str:  # pragma: no cover - used only if kdsl.present.html is missing
-    return f"<pre>{_esc(_edges_text(program))}</pre>"
-
-
 def graph_html(result: Result, name: str) -> str:
     """The selected program's DAG (changed mechanisms marked) and its shift groups per variable."""
     program = result.program(name)
-    try:
-        from kdsl.present.html import program_svg
-    except ImportError:  # pragma: no cover - kdsl.present.html ships with kdsl
-        svg = _fallback_svg(program)
-    else:
-        svg = program_svg(result, name)
+    svg = program_svg(result, name)
     items = []
     for var, groups in program.shifts.items():
-        parts = " | ".join("{" + ", ".join(_esc(e) for e in g) + "}" for g in groups)
+        parts = " | ".join("{" + ", ".join(esc(e) for e in g) + "}" for g in groups)
         shifted = "shifts" if len(groups) > 1 else "invariant"
-        items.append(f"<li><b>{_esc(var)}</b> ({shifted}, {len(groups)} stored): {parts}</li>")
-    sym = "".join(f"<li>{_esc(s.get('var'))}: symmetry {_esc(s.get('symmetry'))}</li>" for s in program.symmetries)
-    return (f"<div class='kdsl-view kdsl-graph' style=\"{_FONT}\"><div><b>{_esc(name)}</b>: {_esc(_edges_text(program))}</div>{svg}"
+        items.append(f"<li><b>{esc(var)}</b> ({shifted}, {len(groups)} stored): {parts}</li>")
+    sym = "".join(f"<li>{esc(s.get('var'))}: symmetry {esc(s.get('symmetry'))}</li>" for s in program.symmetries)
+    return (f"<div class='kdsl-view kdsl-graph' style=\"{_FONT}\"><div><b>{esc(name)}</b>: {esc(edges_label(program))}</div>{svg}"
             f"<ul>{''.join(items)}{sym}</ul></div>")
-
-
-def _latex_number(x: float) -> str:
-    if not math.isfinite(x):
-        return r"\infty"
-    if float(x).is_integer():
-        return str(int(x))
-    return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.2f}"
 
 
 def length_html(result: Result, name: str) -> str:
@@ -222,17 +195,17 @@ def length_html(result: Result, name: str) -> str:
     (:func:`kdsl.present.html.breakdown_html`: bits per variable, each term, the legend)."""
     p = result.program(name)
     if not p.formula:
-        reason = _esc(p.reason or "no finite length")
-        return f"<div class='kdsl-view' style=\"{_FONT}\"><b>{_esc(name)}</b>: no finite length ({reason})</div>"
-    values = ",\\quad ".join(f"{sym} = {_latex_number(v)}" for sym, v in p.formula_values.items())
+        reason = esc(p.reason or "no finite length")
+        return f"<div class='kdsl-view' style=\"{_FONT}\"><b>{esc(name)}</b>: no finite length ({reason})</div>"
+    values = ",\\quad ".join(f"{sym} = {latex_number(v)}" for sym, v in p.formula_values.items())
     return (f"<div class='kdsl-view kdsl-length' style=\"{_FONT}\">"
-            f"<div><b>{_esc(name)}</b> (code {_esc(result.code)}, k = {p.k})</div>"
+            f"<div><b>{esc(name)}</b> (code {esc(result.code)}, k = {p.k})</div>"
             f"<div>$$L = {p.formula}$$</div>"
             f"<div>with $${values}$$</div>"
             f"<div>$$L = \\underbrace{{{p.model_bits:.2f}}}_{{\\text{{model}}}} + "
             f"\\underbrace{{{p.data_bits:.2f}}}_{{\\text{{data}}}} = {p.total_bits:.2f}\\ \\text{{bits}}$$</div>"
             f"{breakdown_html(p)}"
-            f"<details><summary>plain text</summary><pre>{_esc(p.formula_text)}</pre></details></div>")
+            f"<details><summary>plain text</summary><pre>{esc(p.formula_text)}</pre></details></div>")
 
 
 # ----------------------------------------------------------------------------- the bar chart
@@ -275,9 +248,9 @@ def bits_png(result: Result, selected: str | None = None) -> tuple[bytes, str]:
     for y, name in enumerate(names):
         p = result.program(name)
         edge = "black" if name == selected else "none"
-        ax.barh(y, p.model_bits, color=_MODEL_COLOUR, edgecolor=edge, linewidth=2)
+        ax.barh(y, p.model_bits, color=COLORS["model"], edgecolor=edge, linewidth=2)
         left = p.model_bits
-        split = {var: m.get("data_bits") for var, m in p.mechanisms.items()}
+        split = {var: m.data_bits for var, m in p.mechanisms.items()}
         if all(isinstance(b, (int, float)) and math.isfinite(b) for b in split.values()) and split:
             for var, b in split.items():
                 ax.barh(y, b, left=left, color=colour[var], edgecolor=edge, linewidth=2)
@@ -286,7 +259,7 @@ def bits_png(result: Result, selected: str | None = None) -> tuple[bytes, str]:
             ax.barh(y, p.data_bits, left=left, color="#999999", edgecolor=edge, linewidth=2)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=_MODEL_COLOUR, label="model bits")] + [Patch(color=colour[v], label=f"data bits: {v}") for v in variables]
+    handles = [Patch(color=COLORS["model"], label="model bits")] + [Patch(color=colour[v], label=f"data bits: {v}") for v in variables]
     ax.set_yticks(range(len(names)), [f"▶ {n}" if n == selected else n for n in names])
     ax.set_xlabel("bits")
     ax.set_title(f"{result.model}: model + data bits per program")
@@ -419,7 +392,7 @@ class ResultView(widgets.Tab):
         png, note = bits_png(self.result, name)
         self.bits_image.value = png
         self.bits_image.width = str(_png_width(png))
-        self.bits_note.value = f"<div style=\"{_FONT}\"><small>{_esc(note)}</small></div>"
+        self.bits_note.value = f"<div style=\"{_FONT}\"><small>{esc(note)}</small></div>"
         self.graph.value = graph_html(self.result, name)
         self.shift_map.value = shift_map_html(self.result, name)
         self.length.value = length_html(self.result, name)

@@ -67,7 +67,7 @@ def reading(bits: float | None, code: str, picked: str | None = None, tolerance:
 
 
 def _signature(p: ProgramResult) -> tuple:
-    mechanisms = tuple(sorted((v, m["rhs"], tuple(m["parents"]), bool(m.get("reuse"))) for v, m in p.mechanisms.items()))
+    mechanisms = tuple(sorted((v, m.rhs, m.parents, m.reuse is not None) for v, m in p.mechanisms.items()))
     return frozenset(p.edges), mechanisms, tuple(sorted((v, tuple(map(tuple, g))) for v, g in p.shifts.items()))
 
 
@@ -108,7 +108,7 @@ def _adjacent(p: ProgramResult, a: str, b: str) -> bool:
 
 
 def _distinct(p: ProgramResult) -> dict[str, int]:
-    return {v: int(m["distinct"]) for v, m in p.mechanisms.items()}
+    return {v: m.distinct for v, m in p.mechanisms.items()}
 
 
 class _Alternative:

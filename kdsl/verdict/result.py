@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ProgramResult", "Result", "EdgeMargin", "Reading", "finite_or_none", "TIE_TOLERANCE", "TIE_RELATIVE",
-           "tie_tolerance", "WEAK_BITS"]
+__all__ = ["ProgramResult", "MechanismResult", "Reuse", "Result", "EdgeMargin", "Reading", "finite_or_none",
+           "TIE_TOLERANCE", "TIE_RELATIVE", "tie_tolerance", "WEAK_BITS"]
 
 #: Programs whose lengths differ by less than this many bits are ties.
 TIE_TOLERANCE = 1e-9
@@ -35,6 +35,88 @@ def finite_or_none(value: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class Reuse:
+    """A table several variables share through a symmetry: who stores it, who reuses it, at what price.
+
+    ``symmetry`` names the declared symmetry; ``stored_by`` is the variable
+    whose bits include the stored table; ``shared_by`` every variable of the
+    class, ``stored_by`` first; ``reference_bits`` what this variable pays to
+    name the group element it applies to the stored table.
+    """
+
+    symmetry: str
+    stored_by: str
+    shared_by: tuple[str, ...]
+    reference_bits: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"symmetry": self.symmetry, "stored_by": self.stored_by, "shared_by": list(self.shared_by),
+                "reference_bits": self.reference_bits}
+
+
+@dataclass(frozen=True)
+class MechanismResult:
+    """How one variable is described by a program, across every environment.
+
+    Attributes
+    ----------
+    template:
+        The named template, or the right-hand side when the mechanism has no
+        name (``table(rain)``).
+    rhs:
+        The right-hand side as written, e.g. ``table(rain)``.
+    parents:
+        The variables the mechanism reads.
+    fixed:
+        True when one mechanism serves every environment (``fixed``).
+    distinct:
+        How many distinct mechanisms (tables, slot values) it stores.
+    data_bits:
+        The bits of this variable's values over every environment (inf when
+        the data are impossible under it).
+    by_environment:
+        Per environment, what it uses: ``"table i"`` or the chosen slot
+        values (``"t=0.1"``); empty for a mechanism without parameters.
+    method:
+        How the sharing was found (see :data:`kdsl.sharing.optimal.METHODS`).
+    distinct_by_slot:
+        For a template with slots: the distinct values per slot, else None.
+    reuse:
+        For a member of a reuse class: the shared table (:class:`Reuse`), else None.
+    data_bits_by_environment:
+        Per environment, the bits of its rows under the mechanism its group
+        uses; they add up to ``data_bits``. None where not split (see
+        docs/language.md, "What a run returns").
+    """
+
+    template: str
+    rhs: str
+    parents: tuple[str, ...]
+    fixed: bool
+    distinct: int
+    data_bits: float
+    by_environment: dict[str, str]
+    method: str
+    distinct_by_slot: dict[str, int] | None = None
+    reuse: Reuse | None = None
+    data_bits_by_environment: dict[str, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of one entry of ``mechanisms`` (docs/language.md, "What a run returns")."""
+        out: dict[str, Any] = {"template": self.template, "rhs": self.rhs, "parents": list(self.parents),
+                               "fixed": self.fixed, "distinct": self.distinct,
+                               "data_bits": finite_or_none(self.data_bits),
+                               "by_environment": dict(self.by_environment), "method": self.method}
+        if self.distinct_by_slot is not None:
+            out["distinct_by_slot"] = dict(self.distinct_by_slot)
+        if self.reuse is not None:
+            out["reuse"] = self.reuse.to_dict()
+        if self.data_bits_by_environment is not None:
+            out["data_bits_by_environment"] = {env: finite_or_none(b) for env, b in self.data_bits_by_environment.items()}
+        return out
+
+
+@dataclass(frozen=True)
 class ProgramResult:
     """One scored program (a hypothesis, or a program found by search)."""
 
@@ -44,7 +126,7 @@ class ProgramResult:
     data_bits: float
     k: int | None
     edges: tuple[tuple[str, str], ...]
-    mechanisms: dict[str, dict[str, Any]]
+    mechanisms: dict[str, MechanismResult]  # per variable, in declaration order
     shifts: dict[str, list[list[str]]]
     symmetries: tuple[dict[str, str], ...]
     profile: tuple[dict[str, Any], ...]
@@ -69,7 +151,7 @@ class ProgramResult:
             "data_bits": finite_or_none(self.data_bits),
             "k": self.k,
             "edges": [list(e) for e in self.edges],
-            "mechanisms": self.mechanisms,
+            "mechanisms": {var: m.to_dict() for var, m in self.mechanisms.items()},
             "shifts": self.shifts,
             "symmetries": list(self.symmetries),
             "profile": [
@@ -108,7 +190,7 @@ class ProgramResult:
         graph = nx.DiGraph(name=self.name, total_bits=self.total_bits, model_bits=self.model_bits,
                            data_bits=self.data_bits, k=self.k)
         for var, mechanism in self.mechanisms.items():
-            attrs = {key: value for key, value in mechanism.items() if key not in ("parents", "by_environment")}
+            attrs = {key: value for key, value in mechanism.to_dict().items() if key not in ("parents", "by_environment")}
             graph.add_node(var, **attrs, shifts=self.shifts.get(var, []))
         graph.add_edges_from(self.edges)
         return graph

@@ -11,7 +11,7 @@ from kdsl.data.bind import BoundModel
 from kdsl.errors import SpecError
 from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms
 from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
-from kdsl.verdict.result import ProgramResult, Result, finite_or_none, tie_tolerance
+from kdsl.verdict.result import MechanismResult, ProgramResult, Result, Reuse, finite_or_none, tie_tolerance
 from kdsl.verdict.stability import stability as run_stability
 
 __all__ = ["solve_bound", "program_result", "check_scorable", "NEAR_TIE_BITS"]
@@ -78,25 +78,18 @@ def _infinite_part(profile: ProgramProfile, choices, model_bits: float) -> str:
     return "the length is infinite"
 
 
-def _mechanisms(profile, choices, envs) -> dict:
+def _mechanisms(profile, choices, envs) -> dict[str, MechanismResult]:
     out = {}
     for mp, choice in zip(profile.mechanisms, choices):
-        entry = {
-            "template": _mechanism_name(profile, mp),
-            "rhs": mp.template.describe(),
-            "parents": list(mp.mechanism.parents),
-            "fixed": mp.mechanism.fixed,
-            "distinct": choice.k,
-            "data_bits": choice.data_bits if math.isfinite(choice.data_bits) else None,
-            "by_environment": {env: label for env, label in zip(envs, choice.labels)},
-            "method": mp.method,
-        }
-        if choice.slot_k:
-            entry["distinct_by_slot"] = {s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)}
+        reuse = None
         if mp.shares:
-            entry["reuse"] = {"symmetry": mp.template.symmetry, "stored_by": mp.shares[0], "shared_by": list(mp.shares),
-                              "reference_bits": choice.reference_bits}
-        out[mp.var] = entry
+            reuse = Reuse(mp.template.symmetry, mp.shares[0], tuple(mp.shares), choice.reference_bits)
+        out[mp.var] = MechanismResult(
+            template=_mechanism_name(profile, mp), rhs=mp.template.describe(), parents=tuple(mp.mechanism.parents),
+            fixed=mp.mechanism.fixed, distinct=choice.k, data_bits=choice.data_bits,
+            by_environment=dict(zip(envs, choice.labels)), method=mp.method,
+            distinct_by_slot={s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)} if choice.slot_k else None,
+            reuse=reuse)
     return out
 
 
