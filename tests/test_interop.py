@@ -67,3 +67,88 @@ def test_format_registry_and_json_alias():
     assert json.loads(by_flag.stdout) == json.loads(by_format.stdout)
     bad = _cli("solve", "examples/symmetry.kdsl", "--format", "svg")
     assert bad.returncode == 2 and "choose from 'text', 'json', 'dot', 'html', 'latex'" in bad.stderr
+
+
+# ------------------------------------------------------------------ to_pgmpy
+REGIMES = ROOT / "examples" / "two_regimes.kdsl"
+
+
+def _regime_frames() -> dict:
+    """The two_regimes example's data read straight from its CSV files, one DataFrame per environment."""
+    pd = pytest.importorskip("pandas")
+    data = ROOT / "examples" / "data"
+    frames = {"observed": pd.read_csv(data / "rain_observed.csv"), "seeded": pd.read_csv(data / "rain_seeded.csv")}
+    more = pd.read_csv(data / "rain_more.csv")
+    frames.update({regime: rows.drop(columns="regime") for regime, rows in more.groupby("regime", sort=False)})
+    return frames
+
+
+def _conditional(frame, var: str, parents: list[str]) -> dict[tuple, tuple[int, float]]:
+    """Per (var value, *parent values) seen in ``frame``: its count and P(var value | parent values)."""
+    joint = frame.groupby([var, *parents]).size()
+    given = frame.groupby(parents).size() if parents else None
+    out = {}
+    for key, n in joint.items():
+        key = key if isinstance(key, tuple) else (key,)
+        total = len(frame) if given is None else given[key[1] if len(parents) == 1 else key[1:]]
+        out[key] = (int(n), n / total)
+    return out
+
+
+@pytest.mark.parametrize("code", ["nml", "bic"])
+def test_to_pgmpy_cpds_are_the_groups_pooled_frequencies(code, monkeypatch):
+    pytest.importorskip("pgmpy")
+    import pandas as pd
+
+    monkeypatch.chdir(REGIMES.parent)
+    result = kdsl.solve(REGIMES.read_text().replace("code paper", f"code {code}"))
+    program = result.program("forward")
+    networks = program.to_pgmpy()
+    frames = _regime_frames()
+    assert list(networks) == [e["name"] for e in result.environments] == list(frames)
+    for env, network in networks.items():
+        assert set(network.edges) == {("rain", "wet")}
+        for var, parents in (("rain", []), ("wet", ["rain"])):
+            group = next(g for g in program.shifts[var] if env in g)
+            cpd = network.get_cpds(var)
+            pooled = _conditional(pd.concat([frames[e] for e in group]), var, parents)
+            for values, (_, frequency) in pooled.items():
+                assert cpd.get_value(**dict(zip([var, *parents], values))) == pytest.approx(frequency, rel=1e-12)
+            # the environment's own rows cost their bits under that CPD, as its data_bits_by_environment says
+            own = _conditional(frames[env], var, parents)
+            bits = -sum(n * math.log2(cpd.get_value(**dict(zip([var, *parents], values))))
+                        for values, (n, _) in own.items())
+            assert program.mechanisms[var].data_bits_by_environment[env] == pytest.approx(bits, rel=1e-12)
+    # environments that share a mechanism share its CPD; a changed mechanism differs across its groups
+    assert program.shifts["wet"] == [list(frames)]
+    assert networks["observed"].get_cpds("wet") == networks["seeded"].get_cpds("wet")
+    assert networks["observed"].get_cpds("rain") != networks["seeded"].get_cpds("rain")
+
+
+def test_to_pgmpy_spreads_an_invariant_table_over_each_orbit():
+    pytest.importorskip("pgmpy")
+    result = kdsl.solve(ROOT / "examples" / "symmetry.kdsl")
+    best = result.program(result.best)
+    assert best.symmetries == ({"var": "Y", "symmetry": "mirror", "use": "invariance"},)
+    (network,) = best.to_pgmpy().values()
+    cpd = network.get_cpds("Y")
+    for x in range(5):  # mirror reflects X: x and 4 - x share a column
+        for y in (0, 1):
+            assert cpd.get_value(Y=y, X=x) == cpd.get_value(Y=y, X=4 - x)
+    assert cpd.get_value(Y=1, X=0) > cpd.get_value(Y=1, X=2)  # the data: P(Y=1) = 0.1 + 0.2 |X - 2|
+
+
+def test_to_pgmpy_refuses_what_a_table_cannot_express():
+    with pytest.raises(ValueError, match="is a real variable"):
+        kdsl.solve(ROOT / "examples" / "gaussian_directions.kdsl").programs[0].to_pgmpy()
+    covariate = kdsl.solve(ROOT / "examples" / "covariate_shift.kdsl")
+    with pytest.raises(ValueError, match=r"is described by .*, not a table"):
+        covariate.programs[0].to_pgmpy()
+
+
+def test_to_pgmpy_imports_pgmpy_only_when_called():
+    code = ("import sys, kdsl; r = kdsl.solve('examples/symmetry.kdsl'); assert 'pgmpy' not in sys.modules; "
+            "r.programs[0].to_pgmpy(); assert 'pgmpy' in sys.modules")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=300)
+    assert run.returncode == 0, run.stderr

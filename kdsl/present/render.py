@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from kdsl.errors import KdslError
 from kdsl.lengths.score import TERM_KINDS
-from kdsl.present.format import (
-    TIE_WORDS,
-    bits_text,
-    causes_text,
-    delta_text,
-    edges_text,
-    groups_text,
-    margin_rows,
-    reading_text,
-    search_state,
-    sharing_text,
-    stability_causes,
-    stability_rows,
-    verdict,
-)
+from kdsl.present import format as fmt
 from kdsl.sharing.profiles import METHODS
 from kdsl.verdict.result import ProgramResult, Result, finite_or_none
 
@@ -39,13 +25,13 @@ def _ruled_table(rows: list[tuple[str, ...]], left: set[int]) -> list[str]:
 
 
 def solve_text(result: Result) -> str:
-    """The ranked table that ``kdsl solve`` prints, the verdict, and how decisive it is."""
-    v = verdict(result)
+    """The ranked table that ``kdsl solve`` prints, the fmt.verdict, and how decisive it is."""
+    v = fmt.verdict(result)
     rows = [("program", "total", "\u0394 best", "model", "data", "k", "edges", "shared mechanisms")]
     for p, delta, same in zip(result.programs, v.deltas, v.same_as):
         name = p.name if same is None else f"{p.name} = {same}"
-        rows.append((name, bits_text(p.total_bits), delta_text(delta, p.name == v.best), bits_text(p.model_bits),
-                     bits_text(p.data_bits), "-" if p.k is None else str(p.k), edges_text(p.edges), sharing_text(p)))
+        rows.append((name, fmt.bits_text(p.total_bits), fmt.delta_text(delta, p.name == v.best), fmt.bits_text(p.model_bits),
+                     fmt.bits_text(p.data_bits), "-" if p.k is None else str(p.k), fmt.edges_text(p.edges), fmt.sharing_text(p)))
     n_env, n_rows = len(result.environments), sum(e["rows"] for e in result.environments)
     lines = [f"model {result.model}, code {result.code}, "
              f"{n_env} environment{'s' if n_env != 1 else ''}, {n_rows} row{'s' if n_rows != 1 else ''}"]
@@ -54,17 +40,17 @@ def solve_text(result: Result) -> str:
         lines.append("no program has a finite length")
     else:
         if v.ties:
-            lines.append(f"tie between {', '.join(v.ties)} ({TIE_WORDS})")
-        lines.append(f"best: {v.best} ({bits_text(v.best_bits)} bits, k = {v.best_k})")
+            lines.append(f"tie between {', '.join(v.ties)} ({fmt.TIE_WORDS})")
+        lines.append(f"best: {v.best} ({fmt.bits_text(v.best_bits)} bits, k = {v.best_k})")
         if v.runner_up is not None and v.runner_up_reading is not None:
-            lines.append(f"margin over {v.runner_up}: {reading_text(v.runner_up_reading)}")
-        lines.append(f"algorithmic causes: {causes_text(v)}")
+            lines.append(f"margin over {v.runner_up}: {fmt.reading_text(v.runner_up_reading)}")
+        lines.append(f"algorithmic causes: {fmt.causes_text(v)}")
         if v.symmetries:
             lines.append(f"symmetries: {'; '.join(v.symmetries)}")
         if v.edges:
             lines.append(f"edge margins (bits to the shortest program without the edge, or with it reversed; "
                          f"against {v.margin_basis}):")
-            lines += ["  " + line for line in _ruled_table(margin_rows(v), {0, 4, 5})]
+            lines += ["  " + line for line in _ruled_table(fmt.margin_rows(v), {0, 4, 5})]
             lines += [f"  {m.parent}->{m.child}: {m.why}" for m in v.edges if m.orientation in ("shifts", "parameters")]
         if v.stability:
             lines += stability_lines(v.stability)
@@ -72,7 +58,7 @@ def solve_text(result: Result) -> str:
         if p.reason:
             lines.append(f"{p.name}: infinite length: {p.reason}")
     if v.search_method is not None:
-        lines.append(f"search: {v.search_method} ({search_state(v.search_proven, v.search_gap)})")
+        lines.append(f"search: {v.search_method} ({fmt.search_state(v.search_proven, v.search_gap)})")
         if v.search_why:
             lines.append(f"method chosen: {v.search_why}")
         if v.search_candidates is not None and v.search_scored is not None:
@@ -83,11 +69,11 @@ def solve_text(result: Result) -> str:
 
 
 def stability_lines(stability: dict) -> list[str]:
-    """The stability block of ``kdsl solve``: frequencies over subsamples, and the verdict under every code."""
+    """The stability block of ``kdsl solve``: frequencies over subsamples, and the fmt.verdict under every code."""
     lines = [f"stability over {stability['runs']} subsamples of {stability['fraction']:g} of each environment "
              f"(seed {stability['seed']}):"]
-    lines += ["  " + line for line in _ruled_table(stability_rows(stability), {0, 1})]
-    lines += [f"  under {code}: best {best}, causes {causes}" for code, best, causes in stability_causes(stability)]
+    lines += ["  " + line for line in _ruled_table(fmt.stability_rows(stability), {0, 1})]
+    lines += [f"  under {code}: best {best}, causes {causes}" for code, best, causes in fmt.stability_causes(stability)]
     return lines
 def _dot_id(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -112,12 +98,12 @@ def dot_text(result: Result) -> str:
         lines.append('  label="no program has a finite length";')
         return "\n".join([*lines, "}"])
     best = result.program(result.best)
-    title = f"{result.model}: program {best.name}, {bits_text(best.total_bits)} bits (code {result.code})"
+    title = f"{result.model}: program {best.name}, {fmt.bits_text(best.total_bits)} bits (code {result.code})"
     lines.append(f"  label={_dot_id(title)};")
     for var in best.mechanisms:
         groups = best.shifts.get(var, [])
         if len(groups) > 1:
-            label = _dot_id(f"{var}\n{groups_text(groups)}").replace("\n", "\\n")
+            label = _dot_id(f"{var}\n{fmt.groups_text(groups)}").replace("\n", "\\n")
             lines.append(f"  {_dot_id(var)} [shape=box, label={label}];")
         else:
             lines.append(f"  {_dot_id(var)};")
@@ -165,15 +151,15 @@ def _breakdown_text(p: ProgramResult) -> list[str]:
     out += _table([(s["symbol"], "=", f"{s['value']:.6g}", s["meaning"]) for s in b["symbols"]], {2})
     out.append("  terms in bits (model terms say what the program stores; data terms what the data cost under it):")
     rows = [("variable", "part", "pays for", "bits", "formula")]
-    rows += [(t["owner"] or "(program)", t["part"], t["kind"], bits_text(t["bits"]), t["formula"]) for t in b["terms"]]
+    rows += [(t["owner"] or "(program)", t["part"], t["kind"], fmt.bits_text(t["bits"]), t["formula"]) for t in b["terms"]]
     out += _table(rows, {3})
     out.append("  per variable (model + data = total):")
     most = max([v["total_bits"] for v in b["variables"]] + [b["program"]["total_bits"]])
-    rows = [(v["variable"], bits_text(v["model_bits"]), "+", bits_text(v["data_bits"]), "=", bits_text(v["total_bits"]),
+    rows = [(v["variable"], fmt.bits_text(v["model_bits"]), "+", fmt.bits_text(v["data_bits"]), "=", fmt.bits_text(v["total_bits"]),
              _bar(v["total_bits"], most)) for v in b["variables"]]
-    rows.append(("(program)", bits_text(b["program"]["model_bits"]), "+", bits_text(b["program"]["data_bits"]), "=",
-                 bits_text(b["program"]["total_bits"]), _bar(b["program"]["total_bits"], most)))
-    rows.append(("total", bits_text(p.model_bits), "+", bits_text(p.data_bits), "=", bits_text(b["total_bits"]), ""))
+    rows.append(("(program)", fmt.bits_text(b["program"]["model_bits"]), "+", fmt.bits_text(b["program"]["data_bits"]), "=",
+                 fmt.bits_text(b["program"]["total_bits"]), _bar(b["program"]["total_bits"], most)))
+    rows.append(("total", fmt.bits_text(p.model_bits), "+", fmt.bits_text(p.data_bits), "=", fmt.bits_text(b["total_bits"]), ""))
     out += _table(rows, {1, 3, 5})
     return out
 
@@ -205,8 +191,8 @@ def explain_text(result: Result, names: list[str] | None = None) -> str:
     for p in explained_programs(result, names):
         k = "" if p.k is None else f", k = {p.k}"
         out.append("")
-        out.append(f"program {p.name}: {bits_text(p.total_bits)} bits "
-                   f"(model {bits_text(p.model_bits)} + data {bits_text(p.data_bits)}){k}")
+        out.append(f"program {p.name}: {fmt.bits_text(p.total_bits)} bits "
+                   f"(model {fmt.bits_text(p.model_bits)} + data {fmt.bits_text(p.data_bits)}){k}")
         if p.reason:
             out.append(f"  infinite: {p.reason}")
             continue
@@ -223,7 +209,7 @@ def explain_text(result: Result, names: list[str] | None = None) -> str:
         for mech in p.mechanisms.values():
             if mech.method not in methods:
                 methods.append(mech.method)
-        table = ", ".join(f"k={r['k']}: {bits_text(r['total_bits'])}" for r in p.profile)
+        table = ", ".join(f"k={r['k']}: {fmt.bits_text(r['total_bits'])}" for r in p.profile)
         out.append(f"  shortest length with exactly k distinct mechanisms: {table}")
     if kinds:
         out.append("")
@@ -270,7 +256,7 @@ def latex_text(result: Result, names: list[str] | None = None) -> str:
         if not p.formula:
             rows.append(head + f"\\infty \\quad \\text{{({_latex_escape(p.reason or 'no finite length')})}}")
         else:
-            rows.append(head + f"{p.formula} = {bits_text(p.total_bits)}")
+            rows.append(head + f"{p.formula} = {fmt.bits_text(p.total_bits)}")
     lines = [f"% kdsl: model {result.model}, code {result.code}; lengths in bits", "\\begin{align*}",
              " \\\\\n".join(rows), "\\end{align*}"]
     return "\n".join(line for line in lines if line)

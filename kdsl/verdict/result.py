@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["ProgramResult", "MechanismResult", "Reuse", "Result", "EdgeMargin", "Reading", "finite_or_none",
            "TIE_TOLERANCE", "TIE_RELATIVE", "tie_tolerance", "WEAK_BITS"]
@@ -85,8 +88,16 @@ class MechanismResult:
         For a member of a reuse class: the shared table (:class:`Reuse`), else None.
     data_bits_by_environment:
         Per environment, the bits of its rows under the mechanism its group
-        uses; they add up to ``data_bits``. None where not split (see
-        docs/language.md, "What a run returns").
+        uses; they add up to ``data_bits`` (up to float rounding). None for
+        a free mechanism of a real variable.
+    values:
+        The variable's values (its labels, or lo..hi); None for a real variable.
+    table_by_environment:
+        For a table mechanism: per environment, the conditional table it
+        uses, ``table[p1, ..., pn, x]`` = P(x-th value | parents' values), as
+        the code stores it (quantized under ``paper`` and ``direct``,
+        maximum likelihood otherwise); environments that share a mechanism
+        share one table. None for any other mechanism. Not in ``to_dict()``.
     """
 
     template: str
@@ -100,6 +111,8 @@ class MechanismResult:
     distinct_by_slot: dict[str, int] | None = None
     reuse: Reuse | None = None
     data_bits_by_environment: dict[str, float] | None = None
+    values: tuple[int | str, ...] | None = None
+    table_by_environment: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of one entry of ``mechanisms`` (docs/language.md, "What a run returns")."""
@@ -194,6 +207,53 @@ class ProgramResult:
             graph.add_node(var, **attrs, shifts=self.shifts.get(var, []))
         graph.add_edges_from(self.edges)
         return graph
+
+
+    def to_pgmpy(self) -> dict[str, Any]:
+        """The program as fitted pgmpy Bayesian networks, one per environment (pgmpy is imported only here).
+
+        Returns ``{environment: pgmpy.models.DiscreteBayesianNetwork}``, in
+        the result's environment order. Each network has the program's
+        edges and one ``TabularCPD`` per variable: the conditional table the
+        variable's mechanism uses in that environment
+        (``MechanismResult.table_by_environment``), fitted to the pooled
+        counts of the environment's group. So environments that share a
+        mechanism get equal CPDs for it, and a variable whose mechanism
+        changed gets one CPD per group. The tables are the ones the code
+        stores: maximum likelihood under ``nml`` and ``bic`` (uniform for a
+        parent configuration never seen), quantized to the code's precision
+        under ``paper`` and ``direct``. State names are the variables'
+        values (labels, or integers).
+
+        Raises :class:`ValueError` naming the variable when a variable is
+        real, or its mechanism is not a table (a template with slots, a
+        free mechanism of a real variable): pgmpy's tabular CPDs cannot
+        express them.
+        """
+        unexpressed = [(var, m) for var, m in self.mechanisms.items() if m.table_by_environment is None]
+        if unexpressed:
+            var, m = unexpressed[0]
+            what = "a real variable" if m.values is None else f"described by {m.rhs}, not a table"
+            raise ValueError(f"to_pgmpy needs every mechanism to be a table over discrete variables; {var} is {what}")
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
+
+        envs = next(iter(self.mechanisms.values())).table_by_environment if self.mechanisms else {}
+        networks = {}
+        for env in envs:
+            network = DiscreteBayesianNetwork()
+            network.add_nodes_from(self.mechanisms)
+            network.add_edges_from((parent, var) for var, m in self.mechanisms.items() for parent in m.parents)
+            for var, m in self.mechanisms.items():
+                table = m.table_by_environment[env]
+                cards = [len(self.mechanisms[p].values) for p in m.parents]
+                states = {var: list(m.values), **{p: list(self.mechanisms[p].values) for p in m.parents}}
+                network.add_cpds(TabularCPD(var, len(m.values), table.reshape(-1, len(m.values)).T,
+                                            evidence=list(m.parents) or None, evidence_card=cards or None,
+                                            state_names=states))
+            network.check_model()
+            networks[env] = network
+        return networks
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import sympy as sp
 
 from kdsl.data.bind import BoundModel
 from kdsl.errors import SpecError
+from kdsl.lengths.fitted import environment_data_bits, environment_tables
 from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms
 from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
 from kdsl.verdict.result import MechanismResult, ProgramResult, Result, Reuse, finite_or_none, tie_tolerance
@@ -27,8 +28,12 @@ def _mechanism_name(profile, mech_profile) -> str:
     return template.name if template.name else template.describe()
 
 
-def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None = None) -> ProgramResult:
-    """Turn a program's profile into its reported form (at its shortest k)."""
+def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None = None,
+                   costs: dict | None = None) -> ProgramResult:
+    """Turn a program's profile into its reported form (at its shortest k).
+
+    ``costs`` caches the per-environment costs of templates across the programs of one result.
+    """
     envs = bound.names
     hyp = profile.hypothesis
     k = profile.best_k()
@@ -51,7 +56,7 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
                                                  for c in choices)
         return ProgramResult(
             name or hyp.name, math.inf, model_bits, data, None, tuple(hyp.edges),
-            _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile),
+            _mechanisms(bound, profile, choices, costs), _shifts(profile, choices, envs), _symmetries(profile),
             tuple(rows), "", "", {}, reason=_infinite_part(profile, choices, model_bits), exact=profile.exact,
             violations=violations,
         )
@@ -61,7 +66,7 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
     expr = terms.expr
     return ProgramResult(
         name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
-        _mechanisms(profile, choices, envs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
+        _mechanisms(bound, profile, choices, costs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
         sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
         breakdown=length_breakdown(profile, k, len(envs)), violations=violations,
     )
@@ -78,18 +83,24 @@ def _infinite_part(profile: ProgramProfile, choices, model_bits: float) -> str:
     return "the length is infinite"
 
 
-def _mechanisms(profile, choices, envs) -> dict[str, MechanismResult]:
+def _mechanisms(bound: BoundModel, profile, choices, costs: dict | None = None) -> dict[str, MechanismResult]:
+    envs = bound.names
     out = {}
     for mp, choice in zip(profile.mechanisms, choices):
         reuse = None
         if mp.shares:
             reuse = Reuse(mp.template.symmetry, mp.shares[0], tuple(mp.shares), choice.reference_bits)
+        split = environment_data_bits(bound, mp, choice, costs)
+        fitted = environment_tables(bound, mp, choice)
+        var = bound.model.variables[mp.var]
         out[mp.var] = MechanismResult(
             template=_mechanism_name(profile, mp), rhs=mp.template.describe(), parents=tuple(mp.mechanism.parents),
             fixed=mp.mechanism.fixed, distinct=choice.k, data_bits=choice.data_bits,
             by_environment=dict(zip(envs, choice.labels)), method=mp.method,
             distinct_by_slot={s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)} if choice.slot_k else None,
-            reuse=reuse)
+            reuse=reuse, data_bits_by_environment=None if split is None else dict(zip(envs, split)),
+            values=None if var.is_real else tuple(var.labels or range(var.lo, var.hi + 1)),
+            table_by_environment=None if fitted is None else dict(zip(envs, fitted)))
     return out
 
 
@@ -215,7 +226,8 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
                        "lower_bound": finite_or_none(outcome.lower_bound), "gap": finite_or_none(outcome.gap),
                        "knowledge": _knowledge(model.search)}
     profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
-    programs = [program_result(bound, prof) for prof in profiles]
+    costs: dict = {}
+    programs = [program_result(bound, prof, costs=costs) for prof in profiles]
     if search_info is not None and search_info["lower_bound"] is not None:
         _bound_in_reported_bits(search_info, outcome, programs)
     order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
