@@ -63,7 +63,7 @@ def test_result_view_shows_the_data_of_each_tab(regimes):
     assert f"{forward.total_bits:.2f}" in ranking and "rain → wet" in ranking
     assert re.search(r"data-program='forward' style='background:#fff3c4", ranking)
     assert bytes(view.bits_image.value).startswith(PNG)
-    assert "does not record data bits per environment" in view.bits_note.value
+    assert "data bits in each environment, stacked by variable" in view.bits_note.value  # fed by the solver
     assert "<svg" in view.graph.value and "rain" in view.graph.value
     assert "{observed} | {seeded, monsoon} | {drought}" in view.graph.value
     # shift map: rain uses 3 tables (observed | seeded, monsoon | drought); wet one table everywhere
