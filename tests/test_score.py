@@ -714,3 +714,28 @@ def test_count_tables_equal_a_row_by_row_count_in_every_parent_order():
                             j = j * var.size + int(env.columns[var.name][row]) - var.lo
                         expected[e, j, int(env.columns[child.name][row]) - child.lo] += 1
                 assert np.array_equal(table, expected), (child.name, [p.name for p in parents])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_env=st.integers(1, 9), sizes=st.lists(st.integers(2, 4), min_size=2, max_size=4),
+       rows=st.integers(1, 30), code=st.sampled_from(["paper", "bic", "nml", "direct"]), fixed=st.booleans(),
+       seed=st.integers(0, 10_000))
+def test_tables_scored_in_one_batch_have_the_bits_each_has_alone(n_env, sizes, rows, code, fixed, seed):
+    from kdsl.language.model import Mechanism, Template
+    from kdsl.lengths.score import mechanism_profile, table_local_bits_many
+
+    rng = np.random.default_rng(seed)
+    names = [f"V{i}" for i in range(len(sizes))]
+    spec = "\n".join(f"var {n} in 0..{s - 1}" for n, s in zip(names, sizes)) + f"\nenvs from f by e\ncode {code}\n"
+    frame = {"e": [f"e{i % n_env}" for i in range(rows * n_env)],
+             **{n: rng.integers(0, s, rows * n_env).tolist() for n, s in zip(names, sizes)}}
+    bound = kdsl.load(spec, data={"f": frame})
+    mechs = [Mechanism(v, Template(None, v, parents, "table"), fixed, None)
+             for v in names for size in range(3) for parents in itertools.combinations([u for u in names if u != v], size)]
+    together = table_local_bits_many(bound, mechs)
+    assert together == [table_local_bits_many(bound, [m])[0] for m in mechs]  # bit for bit
+    weight = bound.model.code.selection_weight
+    for mech, bits in zip(mechs, together):  # and the least local bits of the full profile, up to rounding
+        profile = mechanism_profile(bound, mech, with_min_data=False)
+        best = min(c.local_bits(weight) for c in profile.best.values()) + profile.structure_bits
+        assert bits == pytest.approx(best, rel=1e-12, abs=1e-9)

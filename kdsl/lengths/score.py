@@ -496,26 +496,60 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
     bits, up to float rounding (with up to 8 environments the groups' bits
     are added in another order), without building the choices: a search
     scores thousands of parent sets and reports few, whose lengths then
-    come from their profiles.
+    come from their profiles. :func:`table_local_bits_many` of one table.
+    """
+    return table_local_bits_many(bound, [mech])[0]
+
+
+#: Tables scored together in one batch of :func:`table_local_bits_many` (bounds its temporaries to a few MB).
+_BATCH = 256
+
+
+def table_local_bits_many(bound: BoundModel, mechs: list[Mechanism]) -> list[float]:
+    """:func:`table_local_bits` of many tables; those of equal shape share each numpy pass.
+
+    Each table's numbers are the same as alone: every step is elementwise or
+    a reduction along a table's own axis, whatever the tables beside it.
+
+    >>> import kdsl
+    >>> from kdsl.language.model import Template
+    >>> bound = kdsl.load("var A in 0..1\\nvar B in 0..1\\nenvs from f by e",
+    ...                   data={"f": {"e": [0, 0, 1, 1], "A": [0, 1, 1, 1], "B": [1, 1, 0, 1]}})
+    >>> mechs = [Mechanism(v, Template(None, v, p, "table"), False, None) for v, p in [("A", ()), ("B", ("A",))]]
+    >>> table_local_bits_many(bound, mechs) == [table_local_bits_many(bound, [m])[0] for m in mechs]
+    True
     """
     model = bound.model
     code = model.code
-    template = mech.template
-    parents = [model.variables[p] for p in template.parents]
-    symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
-    blocks = environment_blocks(bound, (mech.var,))
-    counts = _merge_rows(tables.count_tables(bound, model.variables[template.child], parents, symmetry), blocks)
-    n_free = len(blocks)
     weight = code.selection_weight
-    structure = code.bits("structure_bits", len(model.variables), len(template.parents))
-    if not mech.fixed and n_free <= sharing.PARTITION_ENUMERATE_MAX:
-        data, param, _ = _subset_costs(counts, code)
-        by_k = sharing.least_partition_bits(data + param)
-        return min(float(by_k[k]) + weight * _grouping_bits(code, n_free, k) for k in range(1, n_free + 1)) + structure
-    shared = _table_sharing(counts, code, mech.fixed, with_min_data=False)
-    best = min(float(sum(data)) + weight * _grouping_bits(code, n_free, k) + float(sum(param))
-               for k, (_, data, param, _) in shared.best.items())
-    return best + structure
+    out: list[float] = [math.nan] * len(mechs)
+    batches: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+    blocks_of: dict[str, tuple[tuple[int, ...], ...]] = {}
+    for i, mech in enumerate(mechs):
+        template = mech.template
+        parents = [model.variables[p] for p in template.parents]
+        symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
+        blocks = blocks_of.get(mech.var) or blocks_of.setdefault(mech.var, environment_blocks(bound, (mech.var,)))
+        counts = _merge_rows(tables.count_tables(bound, model.variables[template.child], parents, symmetry), blocks)
+        structure = code.bits("structure_bits", len(model.variables), len(template.parents))
+        if mech.fixed or len(blocks) > sharing.PARTITION_ENUMERATE_MAX:
+            shared = _table_sharing(counts, code, mech.fixed, with_min_data=False)
+            out[i] = min(float(sum(data)) + weight * _grouping_bits(code, len(blocks), k) + float(sum(param))
+                         for k, (_, data, param, _) in shared.best.items()) + structure
+        else:
+            batches.setdefault((counts.shape, structure), []).append((i, counts))
+    for ((n_free, j, k_values), structure), members in batches.items():
+        grouping = np.array([weight * _grouping_bits(code, n_free, k) for k in range(1, n_free + 1)])
+        for start in range(0, len(members), _BATCH):
+            part = members[start: start + _BATCH]
+            stacked = np.stack([counts for _, counts in part], axis=1)  # [environment block, table, j, x]
+            data, param, _ = tables.group_costs(tables.subset_counts(stacked).reshape(-1, j, k_values), code)
+            cost = (data + param).reshape(1 << n_free, len(part)).T  # [table, subset of blocks]
+            cost[:, 0] = math.inf
+            best = (sharing.least_partition_bits(cost)[:, 1:] + grouping).min(axis=1) + structure
+            for (i, _), bits in zip(part, best.tolist()):
+                out[i] = bits
+    return out
 
 
 def _member_data_bits(member: np.ndarray, joint: np.ndarray, groups: list[list[int]], code: Code) -> float:

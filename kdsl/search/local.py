@@ -31,7 +31,14 @@ from typing import NamedTuple
 
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Mechanism, Model, SearchSpec, Template
-from kdsl.lengths.score import MechanismProfile, mechanism_profile, reuse_key, reuse_profiles, table_local_bits
+from kdsl.lengths.score import (
+    MechanismProfile,
+    mechanism_profile,
+    reuse_key,
+    reuse_profiles,
+    table_local_bits,
+    table_local_bits_many,
+)
 from kdsl.mechanisms.regression import free_templates
 
 __all__ = [
@@ -271,11 +278,37 @@ def score_parent_set(bound: BoundModel, spec: SearchSpec, v_index: int, parents:
     return best
 
 
+#: Parent sets scored together by the serial scorer (a deadline is checked between such chunks).
+_CHUNK = 512
+
+
 def _serial_scorer(cache: dict) -> Scorer:
-    """Score a layer here, one parent set at a time, as it is consumed."""
+    """Score a layer here, a chunk at a time as it is consumed: the parent sets whose only candidate is a free
+    table share numpy passes (:func:`kdsl.lengths.score.table_local_bits_many`), every other one is scored alone."""
     def score(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]):
-        return (score_parent_set(bound, spec, v_index, parents, cache) for v_index, parents in items)
+        for start in range(0, len(items), _CHUNK):
+            yield from _score_chunk(bound, spec, items[start: start + _CHUNK], cache)
     return score
+
+
+def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]],
+                 cache: dict) -> list[LocalEntry | None]:
+    """:func:`score_parent_set` of each item, the free tables (not yet profiled in ``cache``) in one batch."""
+    model = bound.model
+    names = list(model.variables)
+    fixed = not spec.shifts
+    out: list[LocalEntry | None] = [None] * len(items)
+    at, mechs = [], []
+    for i, (v_index, parents) in enumerate(items):
+        templates = _candidates(model, spec, names[v_index], parents)
+        if len(templates) == 1 and templates[0].kind == "table" and (names[v_index], templates[0], fixed) not in cache:
+            at.append(i)
+            mechs.append(Mechanism(names[v_index], templates[0], fixed, spec.span))
+        else:
+            out[i] = score_parent_set(bound, spec, v_index, parents, cache)
+    for i, mech, bits in zip(at, mechs, table_local_bits_many(bound, mechs)):
+        out[i] = (bits, mech.template, None)
+    return out
 
 
 def local_scores(
@@ -329,6 +362,7 @@ def local_scores(
                 by_size.setdefault(len(extra), []).append((v_index, extra))
     done = 0
     complete = True
+    min_rows = _min_rows(bound)
     score = scorer or _serial_scorer(cache)
     for size in sorted(by_size):
         # one layer: the parent sets of this size that no smaller pruned set rules out; every pruning decision
@@ -359,7 +393,7 @@ def local_scores(
                 if only_tables[v_index] and parents:
                     mine = entries[v_index]
                     structure = _structure_floor(model, len(parents), max_p)
-                    bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure, _min_rows(bound))
+                    bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure, min_rows)
                     if _dominated([mine[q][0] for q in (*_proper_submasks(mask), mask) if q in mine], bound_bits, top):
                         pruned[v_index].add(mask)
         finally:

@@ -145,7 +145,9 @@ def least_partition_bits(block_cost: np.ndarray) -> np.ndarray:
     For N up to :data:`PARTITION_ENUMERATE_MAX` one vectorised pass over the
     enumerated partitions (each partition's blocks added in the same order
     as there); beyond, the partition DP. A search needs only these numbers
-    for the thousands of parent sets it ranks.
+    for the thousands of parent sets it ranks. A 2-D ``block_cost`` holds one
+    table's block costs per row (``[row, mask]``) and gives ``[row, k]``, each
+    row the same numbers as alone.
 
     Examples
     --------
@@ -154,19 +156,30 @@ def least_partition_bits(block_cost: np.ndarray) -> np.ndarray:
     >>> cost[[5, 6, 7]] += 8.0
     >>> least_partition_bits(cost).tolist()
     [inf, 27.0, 29.0, 39.0]
+    >>> least_partition_bits(np.stack([cost, cost + 1.0])).tolist()
+    [[inf, 27.0, 29.0, 39.0], [inf, 28.0, 31.0, 42.0]]
     """
     arr = np.asarray(block_cost, dtype=float)
-    n = int(round(math.log2(len(arr)))) if len(arr) > 1 else 0
-    if n < 1 or n > PARTITION_ENUMERATE_MAX or len(arr) != 1 << n or not np.isfinite(arr[1:]).any() \
-            or np.isnan(arr).any() or np.isneginf(arr).any():
-        return best_partition_by_k(block_cost).bits
+    many = arr.ndim == 2
+    arr = arr if many else arr[None]
+    width = arr.shape[1]
+    n = int(round(math.log2(width))) if width > 1 else 0
+    if n < 1 or n > PARTITION_ENUMERATE_MAX or width != 1 << n:
+        bits = np.stack([best_partition_by_k(row).bits for row in arr])
+        return bits if many else bits[0]
+    # rows the enumeration does not take (no finite block, NaN, -inf) go to the partition DP
+    odd = ~np.isfinite(arr[:, 1:]).any(1) | np.isnan(arr).any(1) | np.isneginf(arr).any(1)
     index, spans, _, _ = _partition_plan(n)
-    totals = np.append(arr, 0.0)[index].sum(axis=1)
-    bits = np.full(n + 1, np.inf)
+    padded = np.concatenate([arr, np.zeros((len(arr), 1))], axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf in a row that goes to the DP below
+        totals = padded[:, index].sum(axis=2)
+    bits = np.full((len(arr), n + 1), np.inf)
     for k in range(1, n + 1):
         if spans[k] is not None:
-            bits[k] = totals[spans[k][0]: spans[k][1]].min()
-    return bits
+            bits[:, k] = totals[:, spans[k][0]: spans[k][1]].min(axis=1)
+    for row in np.flatnonzero(odd):
+        bits[row] = best_partition_by_k(arr[row]).bits
+    return bits if many else bits[0]
 
 
 def best_partition_by_k(block_cost: np.ndarray, *, budget: float = 5e7, method: str = "auto") -> PartitionProfile:
