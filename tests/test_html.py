@@ -191,7 +191,7 @@ def test_infinite_program_and_ties():
     a, b = _program("a", edges=(("X", "Y"),)), _program("b", edges=(("Y", "X"),))
     inf = _program("never", shifts={"X": [["e0"]]}, total=math.inf, reason="row 3 impossible", k=None)
     page = result_html(_result([a, b, inf], "a", ties=["a", "b"]))
-    assert page.count("kdsl-tie") == 2 and "tie</b> between a, b" in page
+    assert page.count("kdsl-tie") == 2 and "<b>tie between a, b (within" in page
     assert "infinite length: row 3 impossible" in page and "\u221e" in page and "no finite length" in page
 
 

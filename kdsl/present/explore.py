@@ -72,6 +72,7 @@ from kdsl.data.bind import subsample
 from kdsl.errors import KdslError
 from kdsl.language import ast
 from kdsl.language.syntax import parse
+from kdsl.present.format import ARROW_HTML, bits_text, edges_text
 from kdsl.present.widgets import _figure, _png, _png_width, ranking_html
 from kdsl.verdict.result import Result
 from kdsl.verdict.solver import check_scorable, solve_bound
@@ -207,8 +208,8 @@ def rewrite_spec(text: str, *, n: int | None = None, environments: int | None = 
 
 
 # ----------------------------------------------------------------------------- the widget
-def _causes_text(result: Result) -> str:
-    return ", ".join(f"{a} → {b}" for a, b in result.causes) or "none"
+def _causes_text(causes) -> str:
+    return edges_text(causes, f" {ARROW_HTML} ", "none")
 
 
 class Explorer(widgets.VBox):
@@ -394,8 +395,8 @@ class Explorer(widgets.VBox):
         self.progress.max, self.progress.value = 1, 1
         self.progress.bar_style = "success"
         self.progress.description = "done"
-        self.status.value = (f"best {result.best} with k = {self._best_k(result)}, direction {_causes_text(result)}, "
-                             f"{best.total_bits:.2f} bits ({seconds:.1f} s)" if best else "no finite program")
+        self.status.value = (f"best {result.best} with k = {self._best_k(result)}, direction {_causes_text(result.causes)}, "
+                             f"{bits_text(best.total_bits)} bits ({seconds:.1f} s)" if best else "no finite program")
         self._render()
 
     def _failed(self, shown: str, message: str) -> None:
@@ -416,7 +417,7 @@ class Explorer(widgets.VBox):
                        ("run", "n", "seed", "envs", "code", "precision", "best", "k", "direction", "bits"))
         rows, previous = [], None
         for i, h in enumerate(self.history, 1):
-            direction = ", ".join(f"{a}→{b}" for a, b in h["causes"]) or "none"
+            direction = _causes_text(h["causes"])
             moved_k = previous is not None and previous["k"] != h["k"]
             moved_d = previous is not None and previous["causes"] != h["causes"]
             direction = html.escape(direction)
@@ -440,7 +441,7 @@ class Explorer(widgets.VBox):
         ax = fig.subplots()
         runs = list(range(1, len(self.history) + 1))
         ks = [h["k"] if h["k"] is not None else float("nan") for h in self.history]
-        directions = [", ".join(f"{a}→{b}" for a, b in h["causes"]) or "none" for h in self.history]
+        directions = [_causes_text(h["causes"]) for h in self.history]
         ax.plot(runs, ks, "-", color="#999999", zorder=1)
         kinds = sorted(set(directions))
         for j, d in enumerate(kinds):

@@ -27,7 +27,7 @@ from kdsl.verdict.result import EdgeMargin, ProgramResult, Reading, Result
 __all__ = [
     "ARROW", "ARROW_HTML", "INFINITY_HTML", "TIE_WORDS", "ALL_SHARED", "COLORS", "PALETTE", "FONT", "MONO", "ORIENTATION_WORDS",
     "bits_text", "optional_bits", "delta_text", "latex_number", "edges_text", "groups_text", "changed_variables",
-    "sharing_text", "causes_text", "Verdict", "verdict", "symmetry_phrases", "search_state", "reading_text",
+    "sharing_text", "causes_text", "headline", "Verdict", "verdict", "symmetry_phrases", "search_state", "reading_text",
     "margin_rows", "stability_rows", "stability_causes", "summary_text",
 ]
 
@@ -252,6 +252,26 @@ def causes_text(v: Verdict, arrow: str = ARROW) -> str:
     shown = [f"{a} {arrow} {b}" + (" (direction from parameter bits only)" if (a, b) in v.parameter_only else "")
              for a, b in v.causes]
     return ", ".join(shown) or "no causal relation"
+
+
+def headline(v: Verdict, arrow: str = ARROW) -> list[tuple[str, str]]:
+    """The verdict's sentences, each with what it says: ``tie``, ``best``, ``runner-up``, ``causes``, ``symmetries``.
+
+    Text prints them as lines; HTML as one element each (``kdsl-KIND``).
+    A result with no finite program has the one sentence ``none``.
+    """
+    if v.best is None:
+        return [("none", "no program has a finite length")]
+    out = []
+    if v.ties:
+        out.append(("tie", f"tie between {', '.join(v.ties)} ({TIE_WORDS})"))
+    out.append(("best", f"best: {v.best} ({bits_text(v.best_bits)} bits, k = {v.best_k})"))
+    if v.runner_up is not None and v.runner_up_reading is not None:
+        out.append(("runner-up", f"margin over {v.runner_up}: {reading_text(v.runner_up_reading)}"))
+    out.append(("causes", f"algorithmic causes: {causes_text(v, arrow)}"))
+    if v.symmetries:
+        out.append(("symmetries", f"symmetries: {'; '.join(v.symmetries)}"))
+    return out
 
 
 def margin_rows(v: Verdict) -> list[tuple[str, ...]]:

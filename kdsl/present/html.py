@@ -39,16 +39,14 @@ from kdsl.present.format import (
     FONT,
     INFINITY_HTML,
     MONO,
-    TIE_WORDS,
     Verdict,
     bits_text,
-    causes_text,
     changed_variables,
     delta_text,
     edges_text,
     groups_text,
+    headline,
     margin_rows,
-    reading_text,
     search_state,
     stability_causes,
     stability_rows,
@@ -205,18 +203,10 @@ def table_html(rows: list[tuple[str, ...]], left: set[int], css: str) -> str:
 def _verdict_html(result: Result) -> str:
     out = []
     v = verdict(result)
-    if v.best is None:
-        out.append("<div><b>no program has a finite length</b></div>")
-    else:
-        if v.ties:
-            out.append(f"<div><b>tie</b> between {esc(', '.join(v.ties))} ({TIE_WORDS})</div>")
-        out.append(f"<div>best: <b><code>{esc(v.best)}</code></b> ({_bits(v.best_bits)} bits, k = {esc(v.best_k)})</div>")
-        if v.runner_up is not None and v.runner_up_reading is not None:
-            out.append(f'<div class="kdsl-runner-up">margin over <code>{esc(v.runner_up)}</code>: '
-                       f"{esc(reading_text(v.runner_up_reading))}</div>")
-        out.append(f"<div>algorithmic causes: {esc(causes_text(v, ARROW_HTML))}</div>")
-        if v.symmetries:
-            out.append(f"<div>symmetries: {esc('; '.join(v.symmetries))}</div>")
+    for kind, sentence in headline(v, ARROW_HTML):
+        shown = f"<b>{esc(sentence)}</b>" if kind in ("none", "best", "tie") else esc(sentence)
+        out.append(f'<div class="kdsl-verdict-{kind}">{shown}</div>')
+    if v.best is not None:
         out.append(margins_html(v))
         if v.stability:
             out.append(stability_html(v.stability))

@@ -51,7 +51,6 @@ from kdsl.language.check import check
 from kdsl.language.syntax import parse
 from kdsl.present.format import summary_text
 from kdsl.present.formats import OutputFormat, format_names, get_format, mime_bundle
-from kdsl.present.render import explain_text
 from kdsl.verdict.result import Result
 
 __all__ = ["CELL_FILENAME", "CellError", "KdslMagics", "run_cell", "load_ipython_extension"]
@@ -187,7 +186,7 @@ class KdslMagics(Magics):
         value = ns[name]
         if not isinstance(value, Result):
             raise UsageError(f"{name} is a {type(value).__name__}, not a kdsl Result")
-        print(explain_text(value))
+        print(get_format("text").explain(value, None))
 
 
 def load_ipython_extension(ipython) -> None:

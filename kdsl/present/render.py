@@ -36,17 +36,8 @@ def solve_text(result: Result) -> str:
     lines = [f"model {result.model}, code {result.code}, "
              f"{n_env} environment{'s' if n_env != 1 else ''}, {n_rows} row{'s' if n_rows != 1 else ''}"]
     lines += _ruled_table(rows, {0, 6, 7})
-    if v.best is None:
-        lines.append("no program has a finite length")
-    else:
-        if v.ties:
-            lines.append(f"tie between {', '.join(v.ties)} ({fmt.TIE_WORDS})")
-        lines.append(f"best: {v.best} ({fmt.bits_text(v.best_bits)} bits, k = {v.best_k})")
-        if v.runner_up is not None and v.runner_up_reading is not None:
-            lines.append(f"margin over {v.runner_up}: {fmt.reading_text(v.runner_up_reading)}")
-        lines.append(f"algorithmic causes: {fmt.causes_text(v)}")
-        if v.symmetries:
-            lines.append(f"symmetries: {'; '.join(v.symmetries)}")
+    lines += [sentence for _, sentence in fmt.headline(v)]
+    if v.best is not None:
         if v.edges:
             lines.append(f"edge margins (bits to the shortest program without the edge, or with it reversed; "
                          f"against {v.margin_basis}):")
@@ -82,8 +73,10 @@ def _dot_id(name: str) -> str:
 def dot_text(result: Result) -> str:
     """The best program's graph as Graphviz text; a variable whose mechanism changes is boxed, with its groups.
 
-    >>> from kdsl.verdict.result import ProgramResult, Result
-    >>> p = ProgramResult("h", 3.0, 1.0, 2.0, 2, (("X", "Y"),), {"X": {}, "Y": {}},
+    >>> from kdsl.verdict.result import MechanismResult, ProgramResult, Result
+    >>> x = MechanismResult("table", "table", (), False, 2, 1.0, {"a": "table 1", "b": "table 2"}, "exact partition DP")
+    >>> y = MechanismResult("table(X)", "table(X)", ("X",), False, 1, 1.0, {"a": "table 1", "b": "table 1"}, "exact partition DP")
+    >>> p = ProgramResult("h", 3.0, 1.0, 2.0, 3, (("X", "Y"),), {"X": x, "Y": y},
     ...                   {"X": [["a"], ["b"]], "Y": [["a", "b"]]}, (), (), "", "", {})
     >>> print(dot_text(Result("m", "nml", (), (p,), "h", ("h",), (("X", "Y"),))))
     digraph "m" {
