@@ -1,20 +1,35 @@
-"""One error hierarchy for everything kdsl reports to a user.
+"""One notion of place, and one error hierarchy for everything kdsl reports to a user.
 
-Every error carries where it happened: a file (or ``<string>``), a 1-based
-line and column, and the offending source line so that ``str(error)`` shows
-``FILE:LINE:COL: message``, the line, and a caret under the column.
+A :class:`SourceText` is a source's text and file name with its line offsets:
+the one place where an offset, a line and a column are turned into each
+other. A :class:`Span` is a stretch of it (lines and columns 1-based, offsets
+0-based, ends exclusive). :meth:`SourceText.error` is the one constructor of
+located errors: it gives the error its file, line, column, the offending
+line and the span to underline, so that ``str(error)`` shows
+``FILE:LINE:COL: message``, the line, and a caret under the span.
 
->>> err = SpecError("unknown variable 'Z'", file="m.kdsl", line=3, column=5,
-...                 source_line="    Z ~ table")
->>> print(err)
+>>> source = SourceText("var X in 0..3\\nhypothesis h {\\n    Z ~ table\\n}\\n", "m.kdsl")
+>>> where = source.span(source.offset(3, 5), source.offset(3, 6))
+>>> where
+Span(line=3, column=5, end_line=3, end_column=6, start=33, end=34)
+>>> print(source.error("unknown variable 'Z'", where, hint="declare it: `var Z in 0..3`"))
 m.kdsl:3:5: unknown variable 'Z'
-    Z ~ table
-    ^
+        Z ~ table
+        ^
+hint: declare it: `var Z in 0..3`
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
+from dataclasses import dataclass
+from typing import Protocol, Union
+
 __all__ = [
+    "Span",
+    "SourceText",
     "KdslError",
     "SpecSyntaxError",
     "SpecError",
@@ -22,6 +37,121 @@ __all__ = [
     "ModelError",
     "BudgetError",
 ]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a source: 1-based start and end line and column, and 0-based character offsets ``start`` and
+    ``end`` into the text (ends exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int
+    end: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of this one to the end of ``other``.
+
+        >>> Span(1, 5, 1, 6, 4, 5).to(Span(1, 9, 1, 11, 8, 10))
+        Span(line=1, column=5, end_line=1, end_column=11, start=4, end=10)
+        """
+        return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
+
+
+class Located(Protocol):
+    span: Span
+
+
+#: Where an error is: a span, a node that has one, a whole line (its number), or nowhere in the text (None).
+Where = Union[Span, Located, int, None]
+
+#: How lines end: a spec's lines end at "\n" only (a "\r" before it is dropped), as the parser counts them; a
+#: CSV file's at "\r\n", "\r" or "\n", as the :mod:`csv` module counts them.
+SPEC_LINE_BREAK = r"\r?\n"
+CSV_LINE_BREAK = r"\r\n|\r|\n"
+
+
+class SourceText:
+    """A source's text and file name, with the offsets of its lines.
+
+    >>> s = SourceText("a\\x0cb\\r\\nc", "x.kdsl")
+    >>> s.lines, s.line(2), s.line(9), s.position(5), s.offset(2, 1)
+    (['a\\x0cb', 'c'], 'c', '', (2, 1), 5)
+    >>> SourceText("a\\rb\\nc", line_break=CSV_LINE_BREAK).lines
+    ['a', 'b', 'c']
+    """
+
+    def __init__(self, text: str, filename: str | None = None, line_break: str = SPEC_LINE_BREAK) -> None:
+        self.text = text
+        self.filename = filename or "<string>"
+        self._line_break = line_break
+
+    def __repr__(self) -> str:
+        return f"SourceText({self.filename!r}, {len(self.text)} characters)"
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[list[int], list[int]]:
+        """Each line's start offset and end offset (before its line break)."""
+        starts, ends = [0], []
+        for match in re.finditer(self._line_break, self.text):
+            ends.append(match.start())
+            starts.append(match.end())
+        ends.append(len(self.text))
+        return starts, ends
+
+    @property
+    def lines(self) -> list[str]:
+        """Every line's text, without its line break."""
+        starts, ends = self._bounds
+        return [self.text[a:b] for a, b in zip(starts, ends)]
+
+    @property
+    def line_count(self) -> int:
+        return len(self._bounds[0])
+
+    def line(self, number: int) -> str:
+        """Line ``number`` (1-based) without its line break; empty outside the text."""
+        starts, ends = self._bounds
+        return self.text[starts[number - 1]:ends[number - 1]] if 1 <= number <= len(starts) else ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 1-based (line, column) of a 0-based character offset."""
+        starts = self._bounds[0]
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        """The 0-based character offset of a 1-based line and column (clamped to the text)."""
+        starts = self._bounds[0]
+        line = min(max(line, 1), len(starts))
+        return min(starts[line - 1] + max(column, 1) - 1, len(self.text))
+
+    def span(self, start: int, end: int) -> Span:
+        """The span between two offsets."""
+        return Span(*self.position(start), *self.position(end), start, end)
+
+    def end_span(self) -> Span:
+        """The empty span at the end of the text (where an unexpected end of the file is reported)."""
+        end = len(self.text)
+        return Span(*self.position(end), *self.position(end), end, end)
+
+    def error(self, message: str, where: Where = None, *, kind: type[KdslError] | None = None,
+              hint: str | None = None, **fields) -> KdslError:
+        """The error ``kind`` (default :class:`SpecError`) located at ``where``: a span (or a node with one),
+        whose start is the position and which the caret underlines when it is on one line; a line number
+        (the line, without a column); or None (the file only). ``fields`` are the kind's own (e.g. a
+        :class:`DataError`'s ``data_column`` and ``row``)."""
+        kind = kind or SpecError
+        if where is None:
+            return kind(message, file=self.filename, hint=hint, **fields)
+        if isinstance(where, int):
+            return kind(message, file=self.filename, line=where, source_line=self.line(where), hint=hint, **fields)
+        span = where if isinstance(where, Span) else where.span
+        return kind(message, file=self.filename, line=span.line, column=span.column,
+                    end_column=span.end_column if span.end_line == span.line else None,
+                    source_line=self.line(span.line), hint=hint, **fields)
 
 
 class KdslError(Exception):

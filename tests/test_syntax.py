@@ -11,6 +11,7 @@ import kdsl
 from kdsl.errors import SpecSyntaxError
 from kdsl.language import ast
 from kdsl.language.expr import Scope, names_in, to_sympy
+from kdsl.language.syntax import CHAR_MISTAKES, MISTAKES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -428,3 +429,47 @@ def test_keyword_and_bracket_hints(text, where, hint):
         kdsl.parse(text)
     assert (info.value.line, info.value.column) == where
     assert info.value.hint == hint
+
+
+def _last_content_line(text: str) -> int:
+    lines = text.split("\n")
+    return max(i for i, line in enumerate(lines, start=1) if line.strip() not in ("", "}"))
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[(m.message or m.hint)[:40] for m in MISTAKES])
+def test_every_example_of_a_mistake_stops_on_its_line_with_its_message(mistake):
+    for example in mistake.examples:
+        with pytest.raises(SpecSyntaxError) as info:
+            kdsl.parse(example)
+        err = info.value
+        assert err.line == _last_content_line(example), example
+        if mistake.message:
+            assert err.message == mistake.message.format(found=err.message.rsplit("found ", 1)[-1]), example
+        assert err.hint is not None or mistake.hint is None, example
+
+
+@pytest.mark.parametrize("mistake", CHAR_MISTAKES, ids=[m.pattern.pattern for m in CHAR_MISTAKES])
+def test_every_example_of_a_character_mistake_gives_its_message(mistake):
+    with pytest.raises(SpecSyntaxError) as info:
+        kdsl.parse(mistake.example)
+    assert info.value.hint == mistake.hint
+    assert info.value.message == (mistake.message or info.value.message)
+    assert info.value.message.startswith("unexpected character") == (mistake.message is None)
+
+
+def test_a_mistake_is_recognised_by_where_the_parser_stops_not_by_the_text():
+    # `table` in a simulate block is a mistake; a family without parentheses is not that mistake
+    with pytest.raises(SpecSyntaxError) as info:
+        kdsl.parse("var X in 0..1\nsimulate env a n 5 seed 1 {\n    X ~ uniform\n}\n")
+    assert "`table` has none" not in info.value.message
+    # `~` for `=` in a `let` is not the template mistake
+    with pytest.raises(SpecSyntaxError) as info:
+        kdsl.parse("let a ~ 1\n")
+    assert "template" not in info.value.message
+
+
+def test_located_errors_are_built_in_one_place():
+    """Only kdsl/errors.py gives an error its source line: every other module locates errors through SourceText."""
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "kdsl").rglob("*.py")
+                 if path.name not in ("errors.py", "_lark_parser.py") and "source_line=" in path.read_text("utf-8")]
+    assert offenders == []

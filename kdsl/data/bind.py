@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from kdsl.errors import DataError, ModelError, SpecError
+from kdsl.errors import CSV_LINE_BREAK, DataError, ModelError, SourceText, SpecError
 from kdsl.language.expr import numeric
 from kdsl.language.model import EnvSource, Model, Variable
 from kdsl.mechanisms.families import FamilyParameterError, sample
@@ -386,6 +386,7 @@ class _Table:
             line = text[: text.index("\x00")].count("\n") + 1
             raise DataError("the file contains a NUL byte; is it a CSV file?", file=shown, line=line)
         self.text = text
+        self.source = SourceText(text, shown, CSV_LINE_BREAK)  # where errors are located, lines as csv counts them
         self.lines = text.splitlines()
         self._rows: list[list[str]] | None = None
         self._numbers: dict[str, np.ndarray] | None = None
@@ -400,8 +401,8 @@ class _Table:
         seen = set()
         for name in self.header:
             if name in seen and name:
-                raise DataError(f"column '{name}' appears twice in the header", file=shown, line=self.header_line,
-                                source_line=self._line(self.header_line))
+                raise self.source.error(f"column '{name}' appears twice in the header", self.header_line,
+                                        kind=DataError)
             seen.add(name)
 
     @property
@@ -451,7 +452,6 @@ class _Table:
 
     def _scan_csv(self) -> None:
         """Read every row with the :mod:`csv` module (quotes, and errors located to the line)."""
-        shown = self.shown
         reader = csv.reader(io.StringIO(self.text, newline=""), strict=True)
         rows: list[list[str]] = []
         row_lines: list[int] = []
@@ -467,30 +467,24 @@ class _Table:
                     self.header_line = start
                 else:
                     if len(record) != len(header):
-                        raise DataError(
-                            f"data row {len(rows) + 1} has {len(record)} cells but the header has "
-                            f"{len(header)}", file=shown, line=start, source_line=self._line(start),
-                            row=len(rows) + 1,
-                        )
+                        raise self.source.error(
+                            f"data row {len(rows) + 1} has {len(record)} cells but the header has {len(header)}",
+                            start, kind=DataError, row=len(rows) + 1)
                     rows.append(record)
                     row_lines.append(start)
                 start = reader.line_num + 1
         except csv.Error as err:
-            raise DataError(f"malformed CSV: {err}", file=shown, line=reader.line_num) from None
+            raise self.source.error(f"malformed CSV: {err}", reader.line_num, kind=DataError) from None
         self.header, self._rows, self.row_lines = header, rows, row_lines
-
-    def _line(self, line: int) -> str | None:
-        return self.lines[line - 1] if 1 <= line <= len(self.lines) else None
 
     def column(self, name: str) -> int:
         try:
             return self.header.index(name)
         except ValueError:
             self._check_widths()  # a row of the wrong width is reported first, as when reading cell by cell
-            raise DataError(
-                f"no column '{name}' (columns: {', '.join(self.header)})", file=self.shown, line=self.header_line,
-                source_line=self._line(self.header_line), hint=self._separator_hint() or _did_you_mean(name, self.header),
-                data_column=name,
+            raise self.source.error(
+                f"no column '{name}' (columns: {', '.join(self.header)})", self.header_line, kind=DataError,
+                hint=self._separator_hint() or _did_you_mean(name, self.header), data_column=name,
             ) from None
 
     def _separator_hint(self) -> str | None:
@@ -563,13 +557,11 @@ class _Table:
         except _CellError as err:
             i = row_indices[err.args[0]]
             line = self.row_lines[i]
-            raw = self._line(line)
-            col = _cell_column(raw, j) if raw is not None else None
-            end = col + len(self.rows[i][j]) if col is not None and self.rows[i][j] else None
-            raise DataError(
-                f"column '{var.name}', data row {i + 1}: {err.args[1]}", file=self.shown, line=line, column=col,
-                source_line=raw if col is not None else None, end_column=end, data_column=var.name, row=i + 1,
-            ) from None
+            col = _cell_column(self.source.line(line), j)
+            start = None if col is None else self.source.offset(line, col)
+            where = line if start is None else self.source.span(start, start + len(self.rows[i][j]))
+            raise self.source.error(f"column '{var.name}', data row {i + 1}: {err.args[1]}", where, kind=DataError,
+                                    data_column=var.name, row=i + 1) from None
 
 
 # ---------------------------------------------------------------------- binding
@@ -622,8 +614,7 @@ class _Binder:
         self.seen: dict[str, str] = {}
 
     def spec_error(self, span, message: str, hint: str | None = None) -> SpecError:
-        return SpecError(message, file=self.model.filename, line=span.line, column=span.column,
-                         source_line=self.model.source_line(span.line), hint=hint)
+        return self.model.source.error(message, span, hint=hint)
 
     def add(self, env: Environment, span) -> Environment:
         if env.name in self.seen:
@@ -731,9 +722,8 @@ class _Binder:
         read = (self.environments(s) for s in sources) if read_sources is None else read_sources(self.model, self.data)
         envs = [self.add(env, source.span) for source, found in zip(sources, read) for env in found]
         if not envs:
-            raise SpecError("the spec declares no environments: add `env NAME from \"file.csv\"`, "
-                            "`envs from \"file.csv\" by COLUMN` or a `simulate` block", file=self.model.filename,
-                            line=1, column=1, source_line=self.model.source_line(1))
+            raise self.spec_error(self.model.source.span(0, 0), "the spec declares no environments: add "
+                                  "`env NAME from \"file.csv\"`, `envs from \"file.csv\" by COLUMN` or a `simulate` block")
         self.check_targets([e.name for e in envs])
         return BoundModel(_with_inferred_steps(self.model, envs), tuple(envs))
 
@@ -822,13 +812,12 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
             except FamilyParameterError as err:
                 i = err.arg_index if err.arg_index is not None else 0
                 span = line.arg_spans[i] if i < len(line.arg_spans) else line.span
-                raise ModelError(f"in environment '{name}': invalid parameter of {line.family}: {err}",
-                                 file=model.filename, line=span.line, column=span.column,
-                                 source_line=model.source_line(span.line)) from None
+                raise model.source.error(f"in environment '{name}': invalid parameter of {line.family}: {err}", span,
+                                         kind=ModelError) from None
             except (ValueError, OverflowError) as err:  # e.g. numpy refuses a rate above 1e18
-                raise ModelError(f"in environment '{name}': cannot draw from {line.family} with these parameters ({err})",
-                                 file=model.filename, line=line.span.line, column=line.span.column,
-                                 source_line=model.source_line(line.span.line)) from None
+                raise model.source.error(
+                    f"in environment '{name}': cannot draw from {line.family} with these parameters ({err})", line.span,
+                    kind=ModelError) from None
         envs.append(Environment(name, {v: cols[v] for v in model.variables}, f"simulate (seed {source.seed})"))
     return envs
 
@@ -860,11 +849,9 @@ def _with_inferred_steps(model: Model, envs: list[Environment]) -> Model:
     for var in auto:
         step = inferred_step(np.concatenate([env.columns[var.name] for env in envs]))
         if step is None:
-            span = var.span
-            raise DataError(f"the resolution of {var.name} cannot be inferred: its values lie on no decimal grid "
-                            f"down to 1e{AUTO_STEP_MIN_EXPONENT}", file=model.filename, line=span.line,
-                            column=span.column, source_line=model.source_line(span.line),
-                            hint=f"declare it: `var {var.name} real step 0.001`")
+            raise model.source.error(f"the resolution of {var.name} cannot be inferred: its values lie on no decimal "
+                                     f"grid down to 1e{AUTO_STEP_MIN_EXPONENT}", var.span, kind=DataError,
+                                     hint=f"declare it: `var {var.name} real step 0.001`")
         variables[var.name] = dataclasses.replace(var, step=step)
     return dataclasses.replace(model, variables=variables)
 

@@ -6,7 +6,7 @@ written; meaning (names, domains, data) is given by :mod:`kdsl.language.check`.
 >>> from kdsl.language.syntax import parse
 >>> spec = parse("var X in 0..3\\n")
 >>> spec.decls[0].domain
-IntRange(span=Span(line=1, column=10, end_line=1, end_column=14), lo=0, hi=3)
+IntRange(span=Span(line=1, column=10, end_line=1, end_column=14, start=9, end=13), lo=0, hi=3)
 """
 
 from __future__ import annotations
@@ -14,15 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-
-@dataclass(frozen=True)
-class Span:
-    """1-based start line/column and end line/column (end exclusive)."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+from kdsl.errors import SourceText, Span  # Span: a node's place, defined with the source text it points into
 
 
 @dataclass(frozen=True)
@@ -320,13 +312,15 @@ Decl = Union[
 
 @dataclass(frozen=True)
 class Spec:
-    """A parsed spec: its declarations in order, with the text and file name."""
+    """A parsed spec: its declarations in order, and the source text they were read from."""
 
     decls: tuple[Decl, ...]
-    text: str
-    filename: str
+    source: SourceText
 
-    def source_line(self, line: int) -> str:
-        lines = self.text.split("\n")
-        text = lines[line - 1] if 1 <= line <= len(lines) else ""
-        return text[:-1] if text.endswith("\r") else text
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+    @property
+    def filename(self) -> str:
+        return self.source.filename

@@ -135,17 +135,7 @@ class _Checker:
 
     # ------------------------------------------------------------ errors
     def error(self, node: ast.Node | ast.Span, message: str, hint: str | None = None) -> SpecError:
-        span = node if isinstance(node, ast.Span) else node.span
-        end = span.end_column if span.end_line == span.line else None
-        return SpecError(
-            message,
-            file=self.spec.filename,
-            line=span.line,
-            column=span.column,
-            source_line=self.spec.source_line(span.line),
-            end_column=end,
-            hint=hint,
-        )
+        return self.spec.source.error(message, node, hint=hint)
 
     def of(self, kind):
         return [d for d in self.spec.decls if isinstance(d, kind)]
@@ -170,8 +160,7 @@ class _Checker:
         search = self.search()
         return Model(
             name=name,
-            filename=self.spec.filename,
-            text=self.spec.text,
+            source=self.spec.source,
             variables=self.variables,
             constants=self.constants,
             sources=tuple(sources),
@@ -249,7 +238,7 @@ class _Checker:
                 values.append(value)
             if isinstance(decl.value, ast.ListValue):
                 if not values:
-                    raise self.error(decl.value if decl.value.span.line else decl, "a list constant needs at least one value")
+                    raise self.error(decl.value, "a list constant needs at least one value")
                 self.constants[name] = tuple(values)
             else:
                 self.constants[name] = values[0]
@@ -776,7 +765,7 @@ class _Checker:
         first, last = targets.first, targets.last
         m1 = re.fullmatch(r"(.*?)(\d+)", first.name)
         m2 = re.fullmatch(r"(.*?)(\d+)", last.name)
-        names_span = ast.Span(first.span.line, first.span.column, last.span.end_line, last.span.end_column)
+        names_span = first.span.to(last.span)
         if not m1 or not m2 or m1.group(1) != m2.group(1):
             raise self.error(
                 names_span, f"a range of environments needs names like e0..e9 (same prefix, numbered); got {first.name}..{last.name}"

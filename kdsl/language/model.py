@@ -14,6 +14,7 @@ import numpy as np
 
 from kdsl._lazy import lazy_module
 from kdsl.codes.base import Code
+from kdsl.errors import SourceText
 from kdsl.language import ast
 from kdsl.mechanisms.families import Domain
 from kdsl.mechanisms.symmetries import SymmetryKind, get_symmetry_kind
@@ -284,8 +285,7 @@ class Model:
     """A checked spec (without data)."""
 
     name: str
-    filename: str
-    text: str
+    source: SourceText  # the spec's text and file name: where its errors are located
     variables: dict[str, Variable]
     constants: dict[str, float | tuple[float, ...]]
     sources: tuple[EnvSource, ...]
@@ -298,7 +298,10 @@ class Model:
     spec: ast.Spec | None = field(default=None, repr=False)
     warnings: tuple = ()  # located warnings (SpecError objects, not raised), e.g. a template parent left unused
 
-    def source_line(self, line: int) -> str:
-        lines = self.text.split("\n")
-        text = lines[line - 1] if 1 <= line <= len(lines) else ""
-        return text[:-1] if text.endswith("\r") else text
+    @property
+    def filename(self) -> str:
+        return self.source.filename
+
+    @property
+    def text(self) -> str:
+        return self.source.text

@@ -25,10 +25,12 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kdsl.errors import SpecSyntaxError
+from kdsl.errors import SourceText, SpecSyntaxError
 from kdsl.language import ast
 from kdsl.language._lark_parser import (
     Lark,
@@ -38,24 +40,16 @@ from kdsl.language._lark_parser import (
     Tree,
     UnexpectedCharacters,
     UnexpectedInput,
+    UnexpectedToken,
     VisitError,
     v_args,
 )
 
-__all__ = ["parse", "grammar_text", "split_lines", "MAX_DEPTH"]
+__all__ = ["parse", "grammar_text", "MAX_DEPTH", "MISTAKES", "CHAR_MISTAKES"]
 
 
 #: Deepest nesting of expressions and brackets a spec may use.
 MAX_DEPTH = 200
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as the parser counts them: separated by ``\\n`` only (a ``\\r`` before it is dropped).
-
-    >>> split_lines("a\\x0cb\\r\\nc")
-    ['a\\x0cb', 'c']
-    """
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def grammar_text() -> str:
@@ -112,7 +106,8 @@ def _parser() -> tuple[Lark, _BracketNewlines]:
 
 
 def _span(meta_or_token) -> ast.Span:
-    return ast.Span(meta_or_token.line, meta_or_token.column, meta_or_token.end_line, meta_or_token.end_column)
+    m = meta_or_token
+    return ast.Span(m.line, m.column, m.end_line, m.end_column, m.start_pos, m.end_pos)
 
 
 def _ident(tok: Token) -> ast.Ident:
@@ -135,11 +130,14 @@ class _ToAst(Transformer):
         return ast.ModelDecl(_span(meta), _ident(c[0]))
 
     def let_decl(self, meta, c):
-        return ast.LetDecl(_span(meta), _ident(c[0]), c[1])
+        value = c[1]
+        if isinstance(value, ast.ListValue) and value.span is None:  # `[]`: no token of its own to place it
+            value = ast.ListValue(_span(meta), ())
+        return ast.LetDecl(_span(meta), _ident(c[0]), value)
 
     def list_value(self, meta, c):
         items = tuple(x for x in c if x is not None)
-        return ast.ListValue(_span(meta) if not meta.empty else ast.Span(0, 0, 0, 0), items)
+        return ast.ListValue(None if meta.empty else _span(meta), items)
 
     # variables
     def var_decl(self, meta, c):
@@ -441,90 +439,197 @@ def _never_closed(text: str, opening: Token) -> bool:
     return True
 
 
-def _syntax_error(err: UnexpectedInput, text: str, filename: str, post: _BracketNewlines) -> SpecSyntaxError:
-    parser = _parser()[0]
-    lines = split_lines(text)
-    line = getattr(err, "line", None)
-    column = getattr(err, "column", None)
-    if line is None or line < 1:
-        line, column = max(len(lines), 1), len(lines[-1]) + 1 if lines else 1
-    source_line = lines[line - 1] if 1 <= line <= len(lines) else ""
-    hint = None
-    end_column = None
+# ---------------------------------------------------------------- hints from examples
+@dataclass(frozen=True)
+class _Place:
+    """What a hint may use: the offending token, its line's text and column, and how it is described."""
+
+    token: Token
+    line: str
+    column: int
+    found: str
+
+    @property
+    def before(self) -> str:
+        """The line up to the offending token."""
+        return self.line[: self.column - 1]
+
+    @property
+    def after(self) -> str:
+        """The line from the offending token on."""
+        return self.line[self.column - 1:]
+
+    def replaced(self, text: str) -> str:
+        """The line with the offending (one-character) token replaced by ``text``."""
+        return (self.before + text + self.line[self.column:]).strip()
+
+
+@dataclass(frozen=True)
+class _Mistake:
+    """A common mistake: bad inputs that end in it, the message that replaces "expected ..., found ...", and a hint.
+
+    An error is this mistake when the parser stopped in the state one of the
+    ``examples`` stops in, at a token of the same type (and the same text,
+    when ``same_text``), and ``when`` (if given) holds.
+    """
+
+    examples: tuple[str, ...]
+    message: str | None = None  # formatted with {found}; None keeps the generic message
+    hint: Callable[[_Place], str] | str | None = None
+    when: Callable[[_Place], bool] | None = None
+    same_text: bool = False
+
+
+def _anywhere(*texts: str) -> tuple[str, ...]:
+    """Each text as the first declaration and after others, after a blank line or not (the parser's state may
+    differ)."""
+    return tuple(blank + before + text for text in texts for blank in ("", "\n")
+                 for before in ("", "model m\n", "model m\nmodel n\n"))
+
+
+def _in_block(header: str, *lines: str, filler: str = "Y ~ uniform()") -> tuple[str, ...]:
+    """Each line as the first and as a later line of a block (after ``filler`` lines), anywhere in a spec."""
+    return _anywhere(*(f"{header} {{\n{before}    {line}\n}}\n" for line in lines
+                       for before in ("", f"    {filler}\n", f"    {filler}\n    {filler}\n")))
+
+
+_HYPOTHESIS = "hypothesis h"
+_SIMULATE = "simulate env a n 5 seed 1"
+
+#: The common mistakes, each shown by the bad inputs that make it (a test checks every example gives its message).
+MISTAKES: tuple[_Mistake, ...] = (
+    _Mistake(_anywhere("var X 0..3\n", "var X {a, b}\n", "var X -1..3\n", "var X ..3\n"),
+             "expected 'in' or 'real' after the variable's name, found {found}",
+             lambda p: f"write `var {p.line.split()[1]} in {p.after.strip()}`"),
+    _Mistake(_in_block(_HYPOTHESIS, "X = table", "X = table(Y)") + _in_block(_SIMULATE, "X = uniform()"),
+             "a hypothesis gives each variable its mechanism with '~', not '='",
+             lambda p: f"write `{p.replaced('~')}`"),
+    _Mistake(_anywhere("mechanism m(X) ~ table\n", "mechanism m(X | Y) ~ table\n"),
+             "a template is defined with '=', not '~'",
+             lambda p: f"write `{p.replaced('=')}`"),
+    _Mistake(_in_block(_HYPOTHESIS, "X ~ table / a / b", "X ~ table(Y) / a / b", "X ~ table / a fixed / b")
+             + _anywhere("mechanism m(X) = table / a / b\n"),
+             "a line takes one symmetry: a table is either invariant (reflect, cyclic) or reused (permute), not both"),
+    _Mistake(_in_block("search", "time_limit -3", filler="shifts"),
+             "the time limit is a positive number of seconds", "write e.g. `time_limit 30`"),
+    _Mistake(_in_block(_SIMULATE, "X ~ table"),
+             "a simulate block draws each variable from a family with its parameters; `table` has none",
+             lambda p: f"write a family, e.g. `{p.before.strip()[: -len('table')].rstrip()} categorical(0.2, 0.5, 0.3)`",
+             when=lambda p: re.search(r"~\s*table\s*$", p.before) is not None),
+    _Mistake(_in_block(_HYPOTHESIS, "X ~ table fixed / a", "X ~ table(Y) fixed / a"),
+             "`fixed` ends the line: it comes after the symmetry",
+             lambda p: f"write `{(p.before.rstrip()[: -len(' fixed')] + ' ' + p.after.strip()).strip()} fixed`"),
+    _Mistake(_anywhere("mechanism m(X) = poisson(t)\n    where t in grid(1, 2, 3)\n"),
+             "a `where` clause must stay on its template's line",
+             "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines",
+             same_text=True),
+)
+
+
+def _stop(text: str) -> tuple[int, str, str]:
+    """Where parsing ``text`` stops: (parser state, token type, token text)."""
+    try:
+        _parser()[0].parse(text)
+    except UnexpectedToken as err:
+        return err.state.position, err.token.type, str(err.token)
+    raise AssertionError(f"the example of a mistake parses: {text!r}")  # pragma: no cover - a wrong table
+
+
+@functools.lru_cache(maxsize=1)
+def _mistakes_by_stop() -> dict[tuple, list[_Mistake]]:
+    """Each mistake under the stops of its examples: (state, token type) and, for ``same_text``, the text too."""
+    table: dict[tuple, list[_Mistake]] = {}
+    for mistake in MISTAKES:
+        for example in mistake.examples:
+            state, kind, text = _stop(example)
+            key = (state, kind, text) if mistake.same_text else (state, kind)
+            if mistake not in table.setdefault(key, []):
+                table[key].append(mistake)
+    return table
+
+
+def _mistake(err: UnexpectedToken, place: _Place) -> _Mistake | None:
+    """The common mistake ``err`` is, if any."""
+    state = getattr(err, "state", None)
+    if state is None or not hasattr(state, "position"):
+        return None
+    table = _mistakes_by_stop()
+    token = place.token
+    candidates = table.get((state.position, token.type, str(token)), []) + table.get((state.position, token.type), [])
+    return next((m for m in candidates if m.when is None or m.when(place)), None)
+
+
+@dataclass(frozen=True)
+class _CharMistake:
+    """A character the lexer cannot take, recognised by a pattern at its position (``example`` shows it)."""
+
+    pattern: re.Pattern
+    example: str
+    message: str | None
+    hint: str
+
+
+#: Characters no token can start with, in the usual places (a test checks every example gives its message).
+CHAR_MISTAKES: tuple[_CharMistake, ...] = (
+    _CharMistake(re.compile(r"(?<=\.)\."), "var X in 0...3\n", "a range has two dots, not three", "write 0..3"),
+    _CharMistake(re.compile(r"\.(?=\d)"), "let a = .5\n", "a number must have a digit before its decimal point",
+                 "write 0.5, not .5"),
+    _CharMistake(re.compile(r"(?<=\d)\."), "let a = 5.\n", "a number must have a digit after its decimal point",
+                 "write 5.0, not 5."),
+    _CharMistake(re.compile(r"'"), "var X in 0..1\nenv a from 'x.csv'\n", None,
+                 'strings use double quotes: "data/obs.csv"'),
+)
+
+
+def _character_error(err: UnexpectedCharacters, source: SourceText) -> SpecSyntaxError:
+    text, pos = source.text, err.pos_in_stream
+    ch = text[pos] if pos < len(text) else ""
+    message, hint = f"unexpected character {ch!r}", None
+    mistake = next((m for m in CHAR_MISTAKES if m.pattern.match(text, pos)), None)
+    if mistake is not None:
+        message, hint = mistake.message or message, mistake.hint
+    return source.error(message, source.span(pos, pos), kind=SpecSyntaxError, hint=hint)
+
+
+def _syntax_error(err: UnexpectedInput, source: SourceText, post: _BracketNewlines) -> SpecSyntaxError:
+    """``err`` as a located error: at the offending token (an unclosed bracket at the end of the file: at the
+    bracket), with a message saying what could stand there, or a common mistake's message and hint."""
     if isinstance(err, UnexpectedCharacters):
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        message = f"unexpected character {ch!r}"
-        following = text[err.pos_in_stream: err.pos_in_stream + 2]
-        if ch == "." and err.pos_in_stream > 0 and text[err.pos_in_stream - 1] == ".":
-            message = "a range has two dots, not three"
-            hint = "write 0..3"
-        elif ch == "." and following[1:2].isdigit():
-            message = "a number must have a digit before its decimal point"
-            hint = "write 0.5, not .5"
-        elif ch == "." and err.pos_in_stream > 0 and text[err.pos_in_stream - 1].isdigit():
-            message = "a number must have a digit after its decimal point"
-            hint = "write 5.0, not 5."
-        elif ch == "'":
-            hint = 'strings use double quotes: "data/obs.csv"'
-    else:
-        tok = err.token
-        expected = _expected_terminals(err)
-        found = _describe_token(tok)
-        if tok.type == "$END":
-            line, column = max(len(lines), 1), (len(lines[-1]) + 1) if lines else 1
-            source_line = lines[line - 1] if lines else ""
-        else:
-            end_column = tok.end_column if tok.end_line == tok.line else None
-        message = f"expected {_describe_expected(expected, parser)}, found {found}"
-        decl = source_line.split()[0] if source_line.split() else ""
-        if decl == "var" and tok.type in ("INT", "LBRACE", "__ANON_0") and "IN" in expected:
-            message = f"expected 'in' or 'real' after the variable's name, found {found}"
-            rest = source_line[column - 1:].strip()
-            name = source_line.split()[1] if len(source_line.split()) > 1 else "X"
-            hint = f"write `var {name} in {rest}`"
-        elif "TILDE" in expected and tok.type == "EQUAL":
-            message = "a hypothesis gives each variable its mechanism with '~', not '='"
-            hint = "write `" + (source_line[: column - 1] + "~" + source_line[column:]).strip() + "`"
-        elif "EQUAL" in expected and tok.type == "TILDE":
-            message = "a template is defined with '=', not '~'"
-            hint = "write `" + (source_line[: column - 1] + "=" + source_line[column:]).strip() + "`"
-        elif tok.type == "SLASH" and "/" in source_line[: column - 1]:
-            message = ("a line takes one symmetry: a table is either invariant (reflect, cyclic) or reused "
-                       "(permute), not both")
-        elif tok.type == "MINUS" and source_line.strip().startswith("time_limit"):
-            message = "the time limit is a positive number of seconds"
-            hint = "write e.g. `time_limit 30`"
-        elif tok.type == "_NL" and "LPAR" in expected and re.search(r"~\s*table\s*$", source_line[: column - 1]):
-            message = "a simulate block draws each variable from a family with its parameters; `table` has none"
-            hint = "write a family, e.g. `" + source_line[: column - 1].strip()[: -len("table")].rstrip() + \
-                   " categorical(0.2, 0.5, 0.3)`"
-        elif tok.type == "SLASH" and source_line[: column - 1].rstrip().endswith(" fixed"):
-            before = source_line[: column - 1].rstrip()[: -len(" fixed")]
-            message = "`fixed` ends the line: it comes after the symmetry"
-            hint = f"write `{(before + ' ' + source_line[column - 1:].strip()).strip()} fixed`"
-        elif str(tok) == "where" and source_line[: column - 1].strip() == "":
-            message = "a `where` clause must stay on its template's line"
-            hint = "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines"
-        elif tok.type == "$END" and post.stack:
-            opening = post.stack[-1][0]
-            message = f"unclosed {str(opening)!r}: the file ends before its closing bracket"
-            line, column = opening.line, opening.column
-            source_line = lines[line - 1]
-            end_column = None
-        if hint is None and tok.type == "NAME":
-            hint = _keyword_hint(str(tok), expected, parser)
-        if hint is None and post.stack and tok.type != "$END":
-            opening, drops = post.stack[-1]
-            if drops and opening.line < tok.line and _never_closed(text, opening):
-                hint = f"the {str(opening)!r} at line {opening.line}, column {opening.column} is not closed"
-            else:
-                opening, drops = post.stack[0]
-                if (opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE")
-                        and _never_closed(text, opening)):
-                    hint = f"the '{{' at line {opening.line} is not closed"
-    return SpecSyntaxError(
-        message, file=filename, line=line, column=column, source_line=source_line, end_column=end_column, hint=hint
-    )
+        return _character_error(err, source)
+    parser = _parser()[0]
+    tok = err.token
+    if tok.type == "$END" and post.stack:
+        opening = post.stack[-1][0]
+        return source.error(f"unclosed {str(opening)!r}: the file ends before its closing bracket",
+                            source.span(opening.start_pos, opening.start_pos), kind=SpecSyntaxError)
+    where = source.end_span() if tok.type == "$END" else _span(tok)
+    expected = _expected_terminals(err)
+    place = _Place(tok, source.line(where.line), where.column, _describe_token(tok))
+    message = f"expected {_describe_expected(expected, parser)}, found {place.found}"
+    hint = None
+    mistake = _mistake(err, place)
+    if mistake is not None:
+        message = mistake.message.format(found=place.found) if mistake.message else message
+        hint = mistake.hint(place) if callable(mistake.hint) else mistake.hint
+    if hint is None and tok.type == "NAME":
+        hint = _keyword_hint(str(tok), expected, parser)
+    if hint is None and tok.type != "$END":
+        hint = _unclosed_hint(tok, source.text, post)
+    return source.error(message, where, kind=SpecSyntaxError, hint=hint)
+
+
+def _unclosed_hint(tok: Token, text: str, post: _BracketNewlines) -> str | None:
+    """A hint naming a bracket opened on an earlier line and never closed in the file, if there is one."""
+    if not post.stack:
+        return None
+    opening, drops = post.stack[-1]
+    if drops and opening.line < tok.line and _never_closed(text, opening):
+        return f"the {str(opening)!r} at line {opening.line}, column {opening.column} is not closed"
+    opening, drops = post.stack[0]
+    if (opening.type == "LBRACE" and not drops and opening.line < tok.line and tok.type in ("NAME", "LBRACE")
+            and _never_closed(text, opening)):
+        return f"the '{{' at line {opening.line} is not closed"
+    return None
 
 
 def parse(text: str, filename: str | None = None) -> ast.Spec:
@@ -543,39 +648,33 @@ def parse(text: str, filename: str | None = None) -> ast.Spec:
         Located at the offending token, with a caret and, for common
         mistakes, a hint.
     """
-    filename = filename or "<string>"
     if not isinstance(text, str):
         raise TypeError(f"kdsl.parse expects the spec text as str, got {type(text).__name__}")
     if text.startswith("\ufeff"):
         text = text[1:]
+    source = SourceText(text, filename)
     parser, post = _parser()
-    source = text if text.endswith("\n") else text + "\n"
     try:
-        tree = parser.parse(source)
+        tree = parser.parse(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as err:
-        raise _syntax_error(err, text, filename, post) from None
+        raise _syntax_error(err, source, post) from None
     except RecursionError:  # pragma: no cover - the LALR parser does not recurse
-        raise SpecSyntaxError("the spec is nested too deeply to read", file=filename, line=1, column=1) from None
-    _check_depth(tree, text, filename)
+        raise source.error("the spec is nested too deeply to read", 1, kind=SpecSyntaxError) from None
+    _check_depth(tree, source)
     try:
         decls = _ToAst().transform(tree)
     except VisitError as err:  # pragma: no cover - a bug in the transformer
         raise err.orig_exc from None
-    return ast.Spec(decls, text, filename)
+    return ast.Spec(decls, source)
 
 
-def _check_depth(tree: Tree, text: str, filename: str) -> None:
+def _check_depth(tree: Tree, source: SourceText) -> None:
     """Refuse trees deeper than :data:`MAX_DEPTH` (walked without recursion)."""
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            meta = node.meta
-            line, column = (meta.line, meta.column) if not meta.empty else (1, 1)
-            lines = split_lines(text)
-            raise SpecSyntaxError(
-                f"this is nested more than {MAX_DEPTH} levels deep", file=filename, line=line, column=column,
-                source_line=lines[line - 1] if line <= len(lines) else "",
-                hint="split the expression with `let` constants",
-            )
+            where = source.span(0, 0) if node.meta.empty else source.span(node.meta.start_pos, node.meta.start_pos)
+            raise source.error(f"this is nested more than {MAX_DEPTH} levels deep", where, kind=SpecSyntaxError,
+                               hint="split the expression with `let` constants")
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))

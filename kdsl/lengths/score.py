@@ -202,11 +202,9 @@ def _unique_rows(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarra
 
 def _locate(model: Model, template: Template, index: int | None, env: str, err: Exception) -> ModelError:
     spans = template.arg_spans
-    span = spans[index] if index is not None and index < len(spans) else (template.span or model.spec.decls[0].span)
-    return ModelError(
-        f"in environment '{env}': invalid parameter of {template.family}: {err}",
-        file=model.filename, line=span.line, column=span.column, source_line=model.source_line(span.line),
-    )
+    span = spans[index] if index is not None and index < len(spans) else template.span
+    return model.source.error(f"in environment '{env}': invalid parameter of {template.family}: {err}", span,
+                              kind=ModelError)
 
 
 def template_costs(bound: BoundModel, template: Template) -> np.ndarray:
@@ -309,11 +307,9 @@ def _template_profile(bound: BoundModel, mech: Mechanism, code: Code) -> tuple[d
         return _shared_template_profile(bound, mech, code, cost, sizes, weight)
     except BudgetError as err:
         model = bound.model
-        span = template.span or mech.span
-        raise BudgetError(
+        raise model.source.error(
             f"choosing which environments share {template.name or template.describe()}'s candidates: {err.message}",
-            file=model.filename, line=span.line, column=span.column, source_line=model.source_line(span.line),
-            hint="use fewer candidates or environments, or `fixed`",
+            template.span, kind=BudgetError, hint="use fewer candidates or environments, or `fixed`",
         ) from None
 
 

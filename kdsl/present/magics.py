@@ -45,7 +45,7 @@ except ImportError as _err:  # pragma: no cover - exercised only without IPython
     ) from _err
 
 from kdsl.data.bind import BoundModel, bind
-from kdsl.errors import KdslError, SpecError
+from kdsl.errors import KdslError
 from kdsl.language import ast
 from kdsl.language.check import check
 from kdsl.language.syntax import parse
@@ -69,10 +69,8 @@ def _namespace_data(model, namespace: Mapping[str, Any]) -> dict[str, Any]:
         if name in namespace:
             data[name] = namespace[name]
             continue
-        span = source.source_span or source.span
-        raise SpecError(
-            f"no variable named '{name}' in the notebook", file=model.filename, line=span.line, column=span.column,
-            source_line=model.source_line(span.line), end_column=span.end_column if span.end_line == span.line else None,
+        raise model.source.error(
+            f"no variable named '{name}' in the notebook", source.source_span,
             hint=f"define {name} in a cell above: a pandas DataFrame, a dict of arrays, or a CSV path",
         )
     return data

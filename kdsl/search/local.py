@@ -268,7 +268,7 @@ def score_parent_set(bound: BoundModel, spec: SearchSpec, v_index: int, parents:
         if prof is not None:
             bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
         elif template.kind in ("family", "regression"):
-            mech = Mechanism(var, template, fixed, template.span or model.spec.decls[0].span)
+            mech = Mechanism(var, template, fixed, template.span)
             prof = cache[key] = mechanism_profile(bound, mech, with_min_data=False)
             bits = min(c.local_bits(weight) for c in prof.best.values()) + prof.structure_bits
         else:  # a table: its bits only; the few reported programs get their profiles when scored

@@ -131,20 +131,17 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     model = bound.model
     spec = model.search
     size = estimate(model, spec)
-    span = spec.span
     options = ("lower `graphs max_parents`" + (f" (now {spec.max_parents})" if spec.max_parents is not None else "")
                + ", search fewer variables, or give hypotheses instead")
     if size["local_scores"] > local_budget:
-        raise BudgetError(
+        raise model.source.error(
             f"this search would score {size['local_scores']:,} (variable, parent set) pairs, over the budget of "
-            f"{local_budget:,}; {options}", file=model.filename, line=span.line, column=span.column,
-            source_line=model.source_line(span.line))
+            f"{local_budget:,}; {options}", spec.span, kind=BudgetError)
     if size["reuse_runs"] > MAX_REUSE_RUNS:
-        raise BudgetError(
+        raise model.source.error(
             f"the permute symmetries of this search allow {size['reuse_runs']:,} combinations of reuse classes (one "
             f"class per symmetry), over the budget of {MAX_REUSE_RUNS}; list fewer permute symmetries under "
-            "`symmetries`, or declare them on fewer variables", file=model.filename, line=span.line,
-            column=span.column, source_line=model.source_line(span.line))
+            "`symmetries`, or declare them on fewer variables", spec.span, kind=BudgetError)
     limit = spec.time_limit if time_limit is None else time_limit
     start = time.monotonic()
     deadline = None if limit is None else start + limit
@@ -218,10 +215,8 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     need = f"the dynamic program needs {binary_size(size['dp_bytes'])}, over the {binary_size(memory_budget)} budget"
     if spec.method == "dp":
         if not fits:
-            span = spec.span
-            raise BudgetError(f"`method dp`: {need}", file=model.filename, line=span.line, column=span.column,
-                              source_line=model.source_line(span.line),
-                              hint="use `method milp`, or search fewer variables")
+            raise model.source.error(f"`method dp`: {need}", spec.span, kind=BudgetError,
+                                     hint="use `method milp`, or search fewer variables")
         return "dp", "asked for by `method dp`"
     if spec.method == "milp":
         _require_highspy(model, spec)
@@ -246,10 +241,8 @@ def _highspy_available() -> bool:
 
 def _require_highspy(model: Model, spec: SearchSpec) -> None:
     if not _highspy_available():
-        span = spec.span
-        raise BudgetError("`method milp` needs HiGHS, which is not installed", file=model.filename, line=span.line,
-                          column=span.column, source_line=model.source_line(span.line),
-                          hint="pip install 'kdsl[milp]' (the highspy package), or use `method dp` or `method greedy`")
+        raise model.source.error("`method milp` needs HiGHS, which is not installed", spec.span, kind=BudgetError,
+                                 hint="pip install 'kdsl[milp]' (the highspy package), or use `method dp` or `method greedy`")
 
 
 def _components_outcome(local: LocalScores, stats: dict, progress: Progress | None,
@@ -291,11 +284,9 @@ def _check_every_variable_allowed(model: Model, local: LocalScores) -> None:
     """Refuse a search whose knowledge leaves a variable no mechanism (e.g. a required real parent of a table)."""
     for v, var in enumerate(local.variables):
         if not local.entries[v]:
-            span = model.search.span
-            raise BudgetError(
+            raise model.source.error(
                 f"the search's knowledge leaves {var} no mechanism: no table, template or class fits any parent "
-                "set it allows (a table cannot have a real parent)", file=model.filename, line=span.line,
-                column=span.column, source_line=model.source_line(span.line),
+                "set it allows (a table cannot have a real parent)", model.search.span, kind=BudgetError,
                 hint=f"declare a template for {var} with the required parents, or change the forbid/require lines")
 
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 import sympy as sp
 
 from kdsl.data.bind import BoundModel
-from kdsl.errors import SpecError
 from kdsl.lengths.fitted import environment_data_bits, environment_tables
 from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms
 from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
@@ -179,10 +178,9 @@ def _knowledge(spec) -> dict | None:
 def check_scorable(model) -> None:
     """Raise a located :class:`~kdsl.errors.SpecError` when ``model`` has no hypothesis and no search."""
     if not model.hypotheses and model.search is None:
-        raise SpecError(
+        raise model.source.error(
             "nothing to score: the spec has no hypothesis and no search (add `hypothesis NAME { ... }` or `search { }`)",
-            file=model.filename, line=1, column=1, source_line=model.source_line(1),
-        )
+            model.source.span(0, 0))
 
 
 def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None,
