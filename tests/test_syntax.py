@@ -124,8 +124,8 @@ def test_every_form_parses(spec):
         "ModelDecl": 1, "LetDecl": 3, "VarDecl": 9, "EnvDecl": 2, "EnvsDecl": 1, "SimulateDecl": 3,
         "MechanismDecl": 5, "SymmetryDecl": 3, "HypothesisDecl": 5, "CodeDecl": 5, "SearchDecl": 1,
     }
-    assert spec.filename == "all.kdsl"
-    assert spec.text == ALL_FORMS
+    assert spec.source.filename == "all.kdsl"
+    assert spec.source.text == ALL_FORMS
 
 
 def test_header_and_constants(spec):

@@ -316,11 +316,3 @@ class Spec:
 
     decls: tuple[Decl, ...]
     source: SourceText
-
-    @property
-    def text(self) -> str:
-        return self.source.text
-
-    @property
-    def filename(self) -> str:
-        return self.source.filename

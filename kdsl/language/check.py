@@ -204,8 +204,9 @@ class _Checker:
             raise self.error(decls[1], f"the model is already named at line {decls[0].span.line}")
         if decls:
             return decls[0].name.name
-        if self.spec.filename and not self.spec.filename.startswith("<"):
-            return Path(self.spec.filename).stem
+        filename = self.spec.source.filename
+        if not filename.startswith("<"):
+            return Path(filename).stem
         return "model"
 
     # ------------------------------------------------------------ constants

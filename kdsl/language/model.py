@@ -297,11 +297,3 @@ class Model:
     base_dir: str | None = None
     spec: ast.Spec | None = field(default=None, repr=False)
     warnings: tuple = ()  # located warnings (SpecError objects, not raised), e.g. a template parent left unused
-
-    @property
-    def filename(self) -> str:
-        return self.source.filename
-
-    @property
-    def text(self) -> str:
-        return self.source.text
