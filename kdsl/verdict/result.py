@@ -185,10 +185,11 @@ class ProgramResult:
     def to_networkx(self):
         """The program's graph as a :class:`networkx.DiGraph`.
 
-        Each node is a variable, with its mechanism (``rhs``, ``template``,
-        ``fixed``, ``distinct``, ``data_bits``, ``method``, ``reuse`` when it
-        reuses a table) and ``shifts``: the groups of environments that share
-        one mechanism. The graph holds the program's ``name``, ``total_bits``,
+        Each node is a variable, with its mechanism's JSON fields except
+        ``parents`` and ``by_environment`` (``rhs``, ``template``, ``fixed``,
+        ``distinct``, ``data_bits``, ``method``; ``distinct_by_slot``,
+        ``reuse`` and ``data_bits_by_environment`` where it has them) and
+        ``shifts``: the groups of environments that share one mechanism. The graph holds the program's ``name``, ``total_bits``,
         ``model_bits``, ``data_bits`` and ``k``.
 
         >>> import kdsl
