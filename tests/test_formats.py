@@ -89,6 +89,9 @@ def test_every_built_in_format_renders_solve_and_explain(capsys, regimes):
     assert "\\begin{align*}" in out and "L_{\\text{forward}} &= " in out and "L_{\\text{backward}}" in out
     _, out, _ = _run(capsys, "explain", REGIMES, "--format", "latex", "--program", "backward")
     assert "L_{\\text{backward}}" in out and "forward" not in out
+    backward = regimes.program("backward")
+    (values,) = [line for line in out.splitlines() if line.startswith("&\\quad \\text{with } ")]  # every symbol's value
+    assert f"N = {backward.formula_values['N']:g}," in values and values.count(" = ") == len(backward.formula_values)
     _, out, _ = _run(capsys, "explain", REGIMES, "--format", "html")
     assert out.count('class="kdsl-explained"') == 2 and 'class="kdsl-breakdown"' in out
     _, by_flag, _ = _run(capsys, "explain", REGIMES, "--json")

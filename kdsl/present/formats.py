@@ -171,7 +171,7 @@ def _latex(result: Result) -> str:
 def _latex_explain(result: Result, names: Sequence[str] | None) -> str:
     from kdsl.present.render import explained_programs, latex_text
 
-    return latex_text(result, [p.name for p in explained_programs(result, names)])
+    return latex_text(result, [p.name for p in explained_programs(result, names)], values=True)
 
 
 for _fmt in (
@@ -181,7 +181,8 @@ for _fmt in (
     OutputFormat("dot", "text/vnd.graphviz", "the best program's graph as Graphviz text", _dot, comment="// {}"),
     OutputFormat("html", "text/html", "the ranking, the verdict, the best graph and its formula as one HTML fragment",
                  _html, _html_explain, comment="<!-- {} -->"),
-    OutputFormat("latex", "text/latex", "each program's symbolic length and its value, as a LaTeX align* block",
+    OutputFormat("latex", "text/latex", "each program's symbolic length and its value, as a LaTeX align* block "
+                 "(explain: with every symbol's value)",
                  _latex, _latex_explain, comment="% {}"),
 ):
     register_format(_fmt)

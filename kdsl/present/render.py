@@ -227,12 +227,13 @@ def _latex_escape(text: str) -> str:
     return out.replace("^", "\\^{}").replace("~", "\\~{}")
 
 
-def latex_text(result: Result, names: list[str] | None = None) -> str:
+def latex_text(result: Result, names: list[str] | None = None, values: bool = False) -> str:
     r"""The programs' lengths as a LaTeX ``align*`` block: each symbolic length, then its value in bits.
 
     ``names``: the programs shown, in that order (default: every program,
-    shortest first). An infinite length shows why, as text. A ``%`` comment
-    names the model and the code.
+    shortest first). ``values``: under each length, a line giving every
+    symbol's value (what ``kdsl explain --format latex`` shows). An infinite
+    length shows why, as text. A ``%`` comment names the model and the code.
 
     >>> from kdsl.verdict.result import ProgramResult, Result
     >>> p = ProgramResult("h_1", 3.0, 1.0, 2.0, 1, (), {}, {}, (), (), r"\log_{2} N", "log2(N)", {})
@@ -250,6 +251,9 @@ def latex_text(result: Result, names: list[str] | None = None) -> str:
             rows.append(head + f"\\infty \\quad \\text{{({_latex_escape(p.reason or 'no finite length')})}}")
         else:
             rows.append(head + f"{p.formula} = {fmt.bits_text(p.total_bits)}")
+            if values and p.formula_values:
+                shown = ",\\ ".join(f"{sym} = {fmt.latex_number(v)}" for sym, v in p.formula_values.items())
+                rows.append(f"&\\quad \\text{{with }} {shown}")
     lines = [f"% kdsl: model {result.model}, code {result.code}; lengths in bits", "\\begin{align*}",
              " \\\\\n".join(rows), "\\end{align*}"]
     return "\n".join(line for line in lines if line)
