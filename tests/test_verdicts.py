@@ -190,3 +190,43 @@ def test_the_reading_a_verdict_doc_shows_what_kdsl_solve_prints():
         run = _run("solve", path)
         assert run.returncode == 0, run.stderr
         assert run.stdout.rstrip("\n") == shown, path
+
+
+def test_shifts_compare_how_many_mechanisms_change_before_how_many_there_are():
+    """two_regimes: forward keeps 3 + 1 distinct tables, backward 2 + 2: as many in all, but backward changes
+    two variables' mechanisms against one, so the direction is decided by shifts, not by parameter bits."""
+    result = kdsl.solve(EXAMPLES / "two_regimes.kdsl")
+    forward, backward = result.program("forward"), result.program("backward")
+    assert sum(m["distinct"] for m in forward.mechanisms.values()) == sum(
+        m["distinct"] for m in backward.mechanisms.values())
+    (edge,) = result.edges_margin
+    assert (edge.parent, edge.child, edge.orientation) == ("rain", "wet", "shifts")
+    assert edge.why.startswith("reversed, 2 changing mechanisms instead of 1 across the environments")
+    assert result.causes == (("rain", "wet"),)
+    assert "algorithmic causes: rain -> wet\n" in solve_text(result)
+
+
+def test_a_reversal_with_fewer_distinct_mechanisms_but_as_many_changes_is_not_a_shift():
+    """sensors: reversing L -> A moves the shift from L (3 tables) to A (2): one changing variable either way
+    and fewer tables in all, so the shift counts give no structural evidence and the label says so with them."""
+    result = kdsl.solve(EXAMPLES / "sensors.kdsl")
+    by_edge = {(m.parent, m.child): m for m in result.edges_margin}
+    assert by_edge[("L", "A")].orientation == "parameters"
+    assert "(1 changing, 5 distinct in all, against 1 and 6)" in by_edge[("L", "A")].why
+
+
+def test_the_readme_samples_are_lines_kdsl_solve_prints():
+    """Every `$ kdsl solve FILE` block of the README: its lines, in order, are the real output's (`...` skips)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n\$ kdsl solve (\S+)[^\n]*\n(.*?)\n```", readme, re.S)
+    assert {path for path, _ in blocks} >= {f"examples/{name}.kdsl" for name in
+                                            ("covariate_shift", "discovery", "sensors", "greenhouse")}
+    for path, shown in blocks:
+        run = _run("solve", path)
+        assert run.returncode == 0, run.stderr
+        real = iter(run.stdout.splitlines())
+        for line in shown.splitlines():
+            if line.strip() != "...":
+                assert line in real, (path, line)
+        if "..." not in shown:
+            assert shown == run.stdout.rstrip("\n"), path

@@ -19,8 +19,9 @@ Load with ``%load_ext kdsl``; then
     Each program's symbolic length for the result stored in ``NAME``.
 
 A kdsl error in a cell fails the cell (so "Run all" stops there) and is
-shown as ``<kdsl cell>:LINE:COL: message`` with the cell's line and a caret
-(line 1 is the first line after ``%%kdsl``), not as a traceback; a failed
+shown without a traceback: a spec error as ``<kdsl cell>:LINE:COL: message``
+with the cell's line and a caret (line 1 is the first line after ``%%kdsl``),
+a data error by its place in the data (a DataFrame's column and index label); a failed
 cell leaves no ``--out`` variable behind. A cell without a ``model`` line
 names its model after its ``--out`` variable.
 

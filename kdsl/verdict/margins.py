@@ -11,9 +11,11 @@ smaller of the two.
 
 Its direction comes from (a) the Markov equivalence class of the best DAG
 (the edge is compelled, :mod:`kdsl.verdict.equivalence`), (b) shifts across
-environments (the reversal needs more distinct mechanisms), or (c) only the
-parameter and selection bits (the reversal is no worse in either), which is
-what a single environment leaves to a code's pricing.
+environments (the sparse-mechanism-shift principle: the reversal changes the
+mechanisms of more variables across the environments, or as many but with
+more distinct mechanisms in all), or (c) only the parameter and selection bits
+(the reversal is no worse on that pair), which is what a single environment
+leaves to a code's pricing.
 
 A margin of Δ bits between two prefix codes fixed before the data means the
 shorter is favoured at level 2^-Δ (no-hypercompression: a code beats the true
@@ -146,6 +148,15 @@ def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: in
     return program.bits, {mp.var: c.k for mp, c in zip(prof.mechanisms, choices)}
 
 
+def _shift_count(distinct: dict[str, int]) -> tuple[int, int]:
+    """``(variables whose mechanism changes across environments, distinct mechanisms in all)``, compared in order.
+
+    >>> _shift_count({"rain": 3, "wet": 1}) < _shift_count({"rain": 2, "wet": 2})
+    True
+    """
+    return sum(1 for k in distinct.values() if k > 1), sum(distinct.values())
+
+
 def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _Alternative,
                  n_env: int) -> tuple[str, str]:
     if (a, b) in compelled:
@@ -154,13 +165,17 @@ def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _
     if reverse.distinct is None:
         return "untested", "no considered program reverses it"
     mine = _distinct(best)
-    more = {v: (mine.get(v, 0), k) for v, k in reverse.distinct.items() if k > mine.get(v, 0)}
-    if n_env > 1 and sum(reverse.distinct.values()) > sum(mine.values()):
+    (changed, total), (changed_rev, total_rev) = _shift_count(mine), _shift_count(reverse.distinct)
+    if n_env > 1 and (changed_rev, total_rev) > (changed, total):
+        more = {v: (mine.get(v, 0), k) for v, k in reverse.distinct.items() if k > mine.get(v, 0)}
         shown = ", ".join(f"{v} needs {new} distinct mechanisms instead of {old}" for v, (old, new) in sorted(more.items()))
-        return "shifts", f"reversed, {shown} across the environments"
+        count = (f"{changed_rev} changing mechanisms instead of {changed}" if changed_rev > changed else
+                 f"{total_rev} distinct mechanisms instead of {total}")
+        return "shifts", f"reversed, {count} across the environments: {shown}"
+    counts = ("" if n_env == 1 else f" and the reversal changes no more mechanisms across the environments "
+              f"({changed_rev} changing, {total_rev} distinct in all, against {changed} and {total})")
     return "parameters", ("decided only by parameter and selection bits: the edge is reversible within the "
-                          "equivalence class" + ("" if n_env == 1 else " and the reversal needs no more distinct "
-                                                 "mechanisms") + "; no structural evidence for this direction")
+                          f"equivalence class{counts}; no structural evidence for this direction")
 
 
 def edge_margins(bound: BoundModel, programs: Sequence[ProgramResult], best: ProgramResult,
