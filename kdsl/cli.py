@@ -146,9 +146,14 @@ class ProgressBar:
 def _solve(args, file: str, client=None):
     from kdsl.verdict.solver import solve_bound
 
+    bound = _load(args, file)
+    seed, runs, spec = getattr(args, "seed", None), getattr(args, "stability", None), bound.model.search
+    if seed is not None and runs is None and not (spec is not None and spec.stability):
+        raise KdslError("--seed is the seed of the stability subsamples: give --stability N too (or a `stability N` "
+                        "line in the search block)", file="<command line>")
     bar = ProgressBar()
     try:
-        return solve_bound(_load(args, file), progress=bar, time_limit=getattr(args, "time_limit", None), client=client,
+        return solve_bound(bound, progress=bar, time_limit=getattr(args, "time_limit", None), client=client,
                            stability=getattr(args, "stability", None), seed=getattr(args, "seed", None))
     finally:
         bar.close()
@@ -216,15 +221,29 @@ def _solve_many(args, client) -> list:
     return [job if isinstance(job, KdslError) else next(solved) for job in jobs]
 
 
-def cmd_solve(args) -> int:
+def _chosen_format(args):
+    """The output format ``--json`` or ``--format`` asks for (text by default); both at once must agree."""
     from kdsl.present.formats import get_format
 
-    if len(args.file) > 1 and args.stability is not None:
-        raise KdslError("--stability works on one spec at a time, not a sweep", file="<command line>")
-    fmt = get_format("json" if args.json else args.format)
+    if args.json and args.format not in (None, "json"):
+        raise KdslError(f"--json is --format json: give one of --json and --format {args.format}", file="<command line>")
+    return get_format("json" if args.json else args.format or "text")
+
+
+def cmd_solve(args) -> int:
+    if len(args.file) > 1 and (args.stability is not None or args.seed is not None):
+        flag = "--stability" if args.stability is not None else "--seed"
+        raise KdslError(f"{flag} works on one spec at a time, not a sweep", file="<command line>")
+    fmt = _chosen_format(args)
     with _cluster(args) as client:
         if len(args.file) == 1:
-            print(fmt.solve(_solve(args, args.file[0], client)))
+            try:
+                result = _solve(args, args.file[0], client)
+            except KdslError as err:
+                if fmt.name == "json":  # the error as JSON on stdout too, as a sweep reports it
+                    print(json.dumps({"file": args.file[0], "error": err.to_dict()}, indent=2))
+                raise
+            print(fmt.solve(result))
             return EXIT_OK
         results = _solve_many(args, client)
     failed = [r for r in results if isinstance(r, Exception)]
@@ -248,10 +267,9 @@ def _internal(err: BaseException) -> str:
 
 
 def cmd_explain(args) -> int:
-    from kdsl.present.formats import get_format
     from kdsl.present.render import explained_programs
 
-    fmt = get_format("json" if args.json else args.format)
+    fmt = _chosen_format(args)
     result = _solve(args, args.file)
     try:
         explained_programs(result, args.program)
@@ -292,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = spec_command("solve", "score every hypothesis and rank the programs, shortest first", cmd_solve, many=True)
     p.add_argument("--json", action="store_true",
                    help="print the result as one JSON object (several specs: a JSON array, in the order given)")
-    p.add_argument("--format", choices=format_names(), default="text", help=_format_help(False))
+    p.add_argument("--format", choices=format_names(), default=None, help=_format_help(False))
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                    help="stop a search after this long and report the best program so far (marked not proven)")
     where = p.add_mutually_exclusive_group()
@@ -310,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--program", action="append", metavar="NAME",
                    help="explain this program (repeatable; default: the best and the runner-up)")
     p.add_argument("--json", action="store_true", help="print the same breakdown as JSON (as --format json)")
-    p.add_argument("--format", choices=format_names(explain=True), default="text", help=_format_help(True))
+    p.add_argument("--format", choices=format_names(explain=True), default=None, help=_format_help(True))
     p.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="as for solve")
     return parser
 

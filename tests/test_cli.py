@@ -283,3 +283,56 @@ def test_the_python_api_takes_a_client_object_not_an_address():
         kdsl.solve(ROOT / "examples" / "symmetry.kdsl", client="tcp://x")
     with pytest.raises(TypeError, match="client must be a dask.distributed.Client, got int 3$"):
         kdsl.solve_many(["examples/symmetry.kdsl"], client=3)
+
+
+def test_seed_without_stability_and_json_with_another_format_are_usage_errors():
+    seed = run_cli("solve", "examples/orientation_shift.kdsl", "--seed", "3", cwd=ROOT)
+    assert seed.returncode == 2 and seed.stdout == ""
+    assert seed.stderr.startswith("<command line>: --seed is the seed of the stability subsamples: give --stability N")
+    both = run_cli("solve", "examples/orientation_shift.kdsl", "--format", "dot", "--json", cwd=ROOT)
+    assert both.returncode == 2 and both.stdout == ""
+    assert "--json is --format json: give one of --json and --format dot" in both.stderr
+    same = run_cli("solve", "examples/orientation_shift.kdsl", "--format", "json", "--json", cwd=ROOT)
+    assert same.returncode == 0 and json.loads(same.stdout)["best"] == "search-1"
+
+
+def test_a_single_spec_that_fails_under_json_prints_its_error_as_json_too(tmp_path):
+    (tmp_path / "bad.kdsl").write_text("var X in 0..1\nhypothesis h {\n    X ~ tabel\n}\n")
+    run = run_cli("solve", "bad.kdsl", "--json", cwd=tmp_path)
+    assert run.returncode == 2
+    assert json.loads(run.stdout) == {"file": "bad.kdsl", "error": {
+        "kind": "SpecError", "message": "unknown template or family 'tabel'; did you mean 'table'?",
+        "file": "bad.kdsl", "line": 3, "column": 9, "hint": json.loads(run.stdout)["error"]["hint"]}}
+    assert run.stderr.startswith("bad.kdsl:3:9: unknown template or family 'tabel'")
+    text = run_cli("solve", "bad.kdsl", cwd=tmp_path)
+    assert text.returncode == 2 and text.stdout == ""
+
+
+def test_asking_a_result_for_a_program_it_lacks_names_the_programs():
+    result = kdsl.solve(ROOT / "examples" / "two_regimes.kdsl")
+    with pytest.raises(kdsl.KdslError, match="no program named 'nope'; the programs are: forward, backward"):
+        result.program("nope")
+
+
+def test_ctrl_c_while_scoring_reports_the_best_program_over_the_scored_parent_sets(tmp_path):
+    import signal
+
+    lines = [f"var V{i} in 0..2" for i in range(18)] + ["simulate envs a, b n 1000 seed 3 {", "    V0 ~ binomial(2, 0.4)"]
+    lines += [f"    V{i} ~ binomial(2, 0.2 + 0.25 * V{i - 1})" for i in range(1, 18)] + ["}", "search {",
+                                                                                         "    graphs max_parents 3", "}"]
+    (tmp_path / "big.kdsl").write_text("\n".join(lines) + "\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KDSL_PROGRESS="1")
+    env.pop("KDSL_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "kdsl.cli", "solve", "big.kdsl"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while "local scores" not in seen:  # the progress bar: scoring has started
+        char = proc.stderr.read(1)
+        assert char, seen
+        seen += char
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "interrupted" not in err
+    assert "search: greedy (stopped while scoring) (best so far, NOT proven optimal)" in out
+    assert out.startswith("model big, code nml, 2 environments, 2000 rows") and "best: search-1 (" in out

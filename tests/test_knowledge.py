@@ -339,3 +339,24 @@ def test_targets_keep_real_environments_together_past_the_exact_grouping():
         assert any(merged <= set(g) for g in program.shifts["Y"])
         assert program.mechanisms["Y"].method == "exact partition DP"
         assert {s["symbol"]: s["value"] for s in program.breakdown["symbols"]}["N_{Y}"] == 4
+
+
+def test_targets_lines_that_can_change_nothing_are_a_located_warning(tmp_path, capsys):
+    """Environments share a mechanism only when two with a `targets` line leave the variable out."""
+    lone = SPRINKLER.replace("    targets base: none\n", "")
+    spec = tmp_path / "lone.kdsl"
+    spec.write_text(lone)
+    model = kdsl.load(spec).model
+    (warning,) = [w for w in model.warnings if "targets" in w.message]
+    line = lone.splitlines().index("    targets drought: rain") + 1
+    assert (warning.line, warning.column) == (line, 13)
+    assert warning.message.startswith("this is the only `targets` line, so it changes nothing")
+    assert "targets base: none" in warning.hint
+    from kdsl.cli import main
+
+    assert main(["check", str(spec)]) == 0
+    assert capsys.readouterr().err.startswith(f"{spec}:{line}:13: warning: this is the only `targets` line")
+    every = SPRINKLER.replace("targets base: none", "targets base: season, rain, sprinkler, wet")
+    (warning,) = [w for w in kdsl.load(every).model.warnings if "targets" in w.message]
+    assert warning.message.startswith("no variable is left out by two environments' `targets` lines")
+    assert not [w for w in kdsl.load(SPRINKLER).model.warnings if "targets" in w.message]

@@ -112,7 +112,8 @@ def test_method_milp_without_highs_is_a_located_error(monkeypatch):
     text, data, _ = spec_text([2] * 3, 1, 20, seed=1, max_parents=1, top=1)
     with pytest.raises(BudgetError) as err:
         kdsl.solve(text.replace("search {", "search {\n    method milp"), data=data, filename="m.kdsl")
-    assert ":5:1: `method milp` needs HiGHS" in str(err.value)
+    assert str(err.value).splitlines()[:3] == ["m.kdsl:6:5: `method milp` needs HiGHS, which is not installed",
+                                               "        method milp", "        ^"]
     assert "pip install 'kdsl[milp]'" in str(err.value)
 
 
@@ -155,3 +156,31 @@ def test_a_stopped_integer_program_reports_its_lower_bound_and_gap():
     assert not stopped.proven
     assert math.isfinite(stopped.lower_bound) and stopped.lower_bound <= optimum + 1e-6 <= best + 1e-6
     assert abs(stopped.gap - (best - stopped.lower_bound)) < 1e-9
+
+
+def test_an_integer_program_stopped_before_any_lower_bound_says_so_instead_of_an_infinite_gap(monkeypatch):
+    import kdsl.search.milp as milp
+    from kdsl.present.render import solve_text
+    from kdsl.search.local import StopSearch
+
+    def stopped(*args, **kwargs):
+        raise StopSearch
+
+    monkeypatch.setattr(milp, "improve", stopped)  # the time limit or Ctrl-C during the start heuristic
+    text, data, _ = spec_text([3] * 6, 2, 100, seed=5, max_parents=2, top=1)
+    result = solve_bound(load(text.replace("search {", "search {\n    method milp"), data=data))
+    assert result.search["method"] == "integer program (HiGHS), stopped before the solver had a lower bound (no gap yet)"
+    assert result.search["proven"] is False and result.search["gap"] is None
+    out = solve_text(result)
+    assert "inf bits" not in out and "search: integer program (HiGHS), stopped before the solver had a lower bound" in out
+
+
+def test_method_dp_beyond_the_memory_budget_is_located_at_the_method_line():
+    text, data, _ = spec_text([2] * 30, 1, 10, seed=1, max_parents=1, top=1)
+    text = text.replace("search {", "search {\n    method dp")
+    line = text.splitlines().index("    method dp") + 1
+    with pytest.raises(BudgetError) as err:
+        kdsl.solve(text, data=data, filename="m.kdsl")
+    shown = str(err.value).splitlines()
+    assert shown[0].startswith(f"m.kdsl:{line}:5: `method dp`: the dynamic program needs")
+    assert shown[1:3] == ["        method dp", "        ^"]

@@ -413,3 +413,36 @@ def test_estimate_counts_the_dynamic_program_tables_over_the_other_variables():
     # one float64 cell per (variable, set of the other variables) and per (reuse class, set of the rest)
     assert _dp_bytes(10, [3]) - _dp_bytes(10, []) == 8 * 2**7
     assert _dp_bytes(20, []) > 8 * 20 * 2**19
+
+
+def test_ctrl_c_while_scoring_keeps_the_scores_in_and_reports_a_program_over_them():
+    """A KeyboardInterrupt raised while a parent set is scored (not only in a progress report) ends the scoring;
+    the search reports greedy's program over the parent sets scored so far, marked not proven."""
+    from kdsl.search.local import score_parent_set
+    from kdsl.search.run import search
+
+    text, data, names = spec_text([2, 3, 2, 2, 3], 2, 200, 5, 2)
+    bound = kdsl.load(text, data=data)
+    scored = []
+
+    def interrupted_scorer(bound, spec, items):
+        cache: dict = {}
+        for v_index, parents in items:
+            if len(scored) == 12:
+                raise KeyboardInterrupt
+            scored.append(parents)
+            yield score_parent_set(bound, spec, v_index, parents, cache)
+
+    outcome = search(bound, scorer=interrupted_scorer)
+    assert len(scored) == 12 and not outcome.local.complete
+    assert outcome.method == "greedy (stopped while scoring)" and not outcome.proven
+    (program,) = outcome.programs
+    assert math.isfinite(program.bits)
+    allowed = {(v, mask) for v, entries in enumerate(outcome.local.entries) for mask in entries}
+    assert all((v, mask) in allowed for v, mask in program.parents.items())
+
+    def interrupt(bound, spec, items):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # in the empty sets' layer there is nothing to report yet
+        search(bound, scorer=interrupt)

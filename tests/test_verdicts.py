@@ -230,3 +230,34 @@ def test_the_readme_samples_are_lines_kdsl_solve_prints():
                 assert line in real, (path, line)
         if "..." not in shown:
             assert shown == run.stdout.rstrip("\n"), path
+
+
+def test_beyond_the_margin_limit_the_verdict_says_margins_were_not_computed_and_directions_not_tested():
+    text, data, names = spec_text([2] * 13, 1, 150, 4, 1, "nml")
+    result = kdsl.solve(text.replace("    top 3\n", ""), data=data)
+    assert result.search["proven"] and len(names) == 13
+    assert result.margin_basis == "the other programs listed (the search's runners-up and the declared hypotheses)"
+    assert any(n.startswith("edge margins against the search were not computed (13 variables: two constrained "
+                            "exact searches per edge are run only up to 12 variables)") for n in result.notes)
+    untested = [(m.parent, m.child) for m in result.edges_margin if m.orientation == "untested"]
+    assert untested and all(m.reverse_bits is None for m in result.edges_margin if m.orientation == "untested")
+    causes = solve_text(result).split("algorithmic causes: ")[1].splitlines()[0]
+    for a, b in untested:
+        if (a, b) in result.causes:
+            assert f"{a} -> {b} (direction not tested)" in causes
+
+
+def test_an_edge_whose_reverse_the_knowledge_rules_out_is_fixed_by_knowledge():
+    result = kdsl.solve(EXAMPLES / "knowledge.kdsl")
+    by_edge = {(m.parent, m.child): m for m in result.edges_margin}
+    fixed = {e: m.why for e, m in by_edge.items() if m.orientation == "knowledge"}
+    assert fixed, by_edge
+    spec = kdsl.load(EXAMPLES / "knowledge.kdsl").model.search
+    for (a, b), why in fixed.items():
+        assert spec.forbids(b, a) or (a, b) in spec.require
+        assert why.startswith("fixed by knowledge: ")
+    text = solve_text(result)
+    assert "fixed by knowledge" in text and "reversal not considered" not in text
+    a, b = next(iter(fixed))
+    if (a, b) in result.causes:
+        assert f"{a} -> {b} (direction fixed by knowledge)" in text

@@ -221,8 +221,11 @@ def test_explore_constructs_with_sliders_and_resolves_when_one_moves():
     assert "code paper(precision = 4)" in ex.text
 
     count = len(ex.history)
-    ex.update()  # direct call: same settings, solved again
-    assert len(ex.history) == count + 1 and ex.history[-1] == {**ex.history[-2], "seconds": ex.history[-1]["seconds"]}
+    ex.update()  # direct call after the slider's observer solved: the same settings, not solved twice
+    assert len(ex.history) == count
+    ex.n_slider.value = 20
+    ex.update()
+    assert len(ex.history) == count + 1 and ex.history[-1]["n"] == 20
 
 
 def test_explore_subsamples_a_csv_backed_spec():
@@ -292,8 +295,10 @@ def test_stop_interrupts_a_search_and_keeps_the_best_so_far():
     assert ex.progress.description == "stopped" and ex.stop_button.disabled
 
     ex._progress = report
+    ex.update()  # the stopped settings are solved again when asked
+    assert len(ex.history) == 2 and ex.history[-1]["n"] == 500
     ex.n_slider.value = 400
-    assert len(ex.history) == 2 and ex.result is not kept
+    assert len(ex.history) == 3 and ex.result is not kept
 
 
 def test_explore_in_the_background():

@@ -158,6 +158,7 @@ class _Checker:
         sources = self.environment_sources()
         code = self.code()
         search = self.search()
+        warnings += self.idle_targets_warnings(search)
         return Model(
             name=name,
             source=self.spec.source,
@@ -183,6 +184,26 @@ class _Checker:
                                   f"'{template.name}': it is not a cause of {template.child}",
                            hint="remove it, or use it in the expression")
                 for ident in decl.parents if ident.name in ignored]
+
+    def idle_targets_warnings(self, search: SearchSpec | None) -> list[SpecError]:
+        """A located warning when the ``targets`` lines can change nothing.
+
+        Environments share a variable's mechanism only when at least two of those with a ``targets`` line
+        leave it out (an environment without one stays free), so with a single ``targets`` line, or lines
+        that name every variable but in one environment, the declared targets have no effect.
+        """
+        if search is None or not search.targets:
+            return []
+        if any(sum(v not in t.variables for t in search.targets) >= 2 for v in self.variables):
+            return []
+        only = len(search.targets) == 1
+        what = ("this is the only `targets` line, so it changes" if only else
+                "no variable is left out by two environments' `targets` lines, so they change")
+        return [self.error(search.targets[0].span,
+                           f"{what} nothing: environments share a variable's mechanism only when at least two of "
+                           "those with a `targets` line leave the variable out (environments without one stay free)",
+                           hint="declare the targets of another environment too, e.g. `targets base: none` for an "
+                                "observational one")]
 
     def collect_names(self) -> None:
         for decl in self.spec.decls:
@@ -900,6 +921,7 @@ class _Checker:
                     raise self.error(opt.value, f"unknown search method '{name}'; use {', '.join(SEARCH_METHODS)}"
                                                 f"{_suggest(name, SEARCH_METHODS)}")
                 values["method"] = name
+                values["method_span"] = opt.span
             elif opt.kind == "symmetries":
                 listed: set[str] = set()
                 for ident in opt.value:

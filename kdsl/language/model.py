@@ -205,6 +205,7 @@ class SearchSpec:
     time_limit: float | None = None
     span: ast.Span | None = None
     method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.run.choose_method)
+    method_span: ast.Span | None = None  # of the `method` line, where a method that cannot run is reported
     stability: int | None = None  # subsamples to re-solve (kdsl.verdict.stability); None: no stability run
     stability_seed: int = 0
     forbid: tuple[tuple[str, str], ...] = ()

@@ -236,6 +236,7 @@ class Explorer(widgets.VBox):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._wanted: dict[str, Any] | None = None
+        self._requested: dict[str, Any] | None = None  # the settings of the last solve asked for, until it fails
         self._thread: threading.Thread | None = None
         start = spec_settings(text, name)
         self.start_settings = start
@@ -305,8 +306,16 @@ class Explorer(widgets.VBox):
 
     # ---------------------------------------------------------------- running
     def update(self, change=None) -> None:
-        """Re-solve with the controls' values (in the background thread when ``background``)."""
+        """Re-solve with the controls' values (in the background thread when ``background``).
+
+        Nothing happens when the last solve asked for (finished or running) had these values and was
+        neither stopped nor failed: moving a slider already re-solves, so a later ``update()`` adds no
+        second, identical row to the history.
+        """
         wanted = self.settings()
+        if wanted == self._requested:
+            return
+        self._requested = wanted
         if not self.background:
             self._stop.clear()
             self._solve(wanted)
@@ -365,6 +374,7 @@ class Explorer(widgets.VBox):
             self.progress.description = "solving"
             result = solve_bound(bound, progress=self._progress)
         except _StopRequestedError:
+            self._unrequest(settings)
             self.progress.bar_style = "warning"
             self.progress.description = "stopped"
             kept = "no result yet"
@@ -373,6 +383,7 @@ class Explorer(widgets.VBox):
             self.status.value = f"stopped ({shown}); {kept}"
             return
         except KdslError as err:
+            self._unrequest(settings)
             self._failed(shown, str(err))
             return
         except Exception as err:  # in the background thread nobody else would see it
@@ -380,6 +391,7 @@ class Explorer(widgets.VBox):
                 raise
             import traceback
 
+            self._unrequest(settings)
             self._failed(shown, f"{type(err).__name__}: {err}\n{traceback.format_exc()}")
             return
         finally:
@@ -398,6 +410,12 @@ class Explorer(widgets.VBox):
         self.status.value = (f"best {result.best} with k = {self._best_k(result)}, direction {_causes_text(result.causes)}, "
                              f"{bits_text(best.total_bits)} bits ({seconds:.1f} s)" if best else "no finite program")
         self._render()
+
+    def _unrequest(self, settings: dict[str, Any]) -> None:
+        """A solve of ``settings`` was stopped or failed: ``update()`` with them solves again."""
+        with self._lock:
+            if self._requested == settings:
+                self._requested = None
 
     def _failed(self, shown: str, message: str) -> None:
         self.error = message

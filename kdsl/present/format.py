@@ -26,6 +26,7 @@ from kdsl.verdict.result import EdgeMargin, ProgramResult, Reading, Result
 
 __all__ = [
     "ARROW", "ARROW_HTML", "INFINITY_HTML", "TIE_WORDS", "ALL_SHARED", "COLORS", "PALETTE", "FONT", "MONO", "ORIENTATION_WORDS",
+    "CAUSE_REMARKS",
     "bits_text", "optional_bits", "delta_text", "latex_number", "edges_text", "groups_text", "changed_variables",
     "sharing_text", "causes_text", "headline", "Verdict", "verdict", "symmetry_phrases", "search_state", "reading_text",
     "margin_rows", "stability_rows", "stability_causes", "summary_text",
@@ -65,8 +66,15 @@ ORIENTATION_WORDS = {
     "equivalence class": "forced by the equivalence class",
     "shifts": "decided by shifts",
     "parameters": "parameter bits only (!)",
+    "knowledge": "fixed by knowledge",
     "untested": "reversal not considered",
     "ignored": "parent unused: not a cause",
+}
+#: The remark after a cause whose direction the data do not establish, by the edge's orientation.
+CAUSE_REMARKS = {
+    "parameters": "direction from parameter bits only",
+    "untested": "direction not tested",
+    "knowledge": "direction fixed by knowledge",
 }
 
 
@@ -163,7 +171,8 @@ class Verdict:
     runner_up_reading: Reading | None = None
     edges: tuple[EdgeMargin, ...] = ()
     margin_basis: str | None = None
-    parameter_only: tuple[tuple[str, str], ...] = ()  # causes whose direction only parameter bits decide
+    cause_remarks: tuple[tuple[str, str, str], ...] = ()  # (parent, child, remark): causes whose direction the
+    # data do not establish (parameter bits only, not tested, fixed by knowledge)
     stability: dict | None = None
 
 
@@ -205,8 +214,8 @@ def verdict(result: Result) -> Verdict:
         runner_up_reading=result.runner_up,
         edges=result.edges_margin,
         margin_basis=result.margin_basis,
-        parameter_only=tuple((m.parent, m.child) for m in result.edges_margin
-                             if m.orientation == "parameters" and (m.parent, m.child) in result.causes),
+        cause_remarks=tuple((m.parent, m.child, CAUSE_REMARKS[m.orientation]) for m in result.edges_margin
+                            if m.orientation in CAUSE_REMARKS and (m.parent, m.child) in result.causes),
         stability=result.stability,
     )
 
@@ -248,8 +257,9 @@ def reading_text(r: Reading) -> str:
 
 
 def causes_text(v: Verdict, arrow: str = ARROW) -> str:
-    """The verdict's causes, ``A -> B, ...``, marking those whose direction only parameter bits decide."""
-    shown = [f"{a} {arrow} {b}" + (" (direction from parameter bits only)" if (a, b) in v.parameter_only else "")
+    """The verdict's causes, ``A -> B, ...``, marking those whose direction the data do not establish."""
+    remarks = {(a, b): remark for a, b, remark in v.cause_remarks}
+    shown = [f"{a} {arrow} {b}" + (f" ({remarks[a, b]})" if (a, b) in remarks else "")
              for a, b in v.causes]
     return ", ".join(shown) or "no causal relation"
 
@@ -285,7 +295,7 @@ def margin_rows(v: Verdict) -> list[tuple[str, ...]]:
 
 def stability_rows(stability: dict) -> list[tuple[str, ...]]:
     """The stability table: a header, then each edge, orientation and target with its frequency."""
-    rows = [("what", "", "frequency")]
+    rows = [("what", "which", "frequency")]
     for kind in ("edges", "orientations", "targets"):
         for name, freq in stability[kind].items():
             rows.append((kind[:-1], name, f"{freq:.2f}"))

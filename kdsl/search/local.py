@@ -373,19 +373,16 @@ def local_scores(
             if rules.allows(v_index, mask) and not any(q in pruned[v_index] for q in _proper_submasks(mask)):
                 layer.append((v_index, parents, mask))
         done += len(by_size[size]) - len(layer)
-        results = score(bound, spec, [(v_index, parents) for v_index, parents, _ in layer])
+        results = None
         try:
+            results = score(bound, spec, [(v_index, parents) for v_index, parents, _ in layer])
             for (v_index, parents, mask), best in zip(layer, results):
                 done += 1
                 if size > 0 and _deadline_passed(deadline):
                     complete = False
                     break
                 if progress is not None and done % 16 == 0 and size > 0:
-                    try:
-                        progress("local scores", done, total)
-                    except _STOP:
-                        complete = False
-                        break
+                    progress("local scores", done, total)
                 if best is not None:
                     entries[v_index][mask] = best
                     if best[2] is not None:
@@ -396,6 +393,10 @@ def local_scores(
                     bound_bits = _table_lower_bound(model, spec, names[v_index], parents, structure, min_rows)
                     if _dominated([mine[q][0] for q in (*_proper_submasks(mask), mask) if q in mine], bound_bits, top):
                         pruned[v_index].add(mask)
+        except _STOP:  # Ctrl-C or a stop request while scoring: keep the scores in (the empty sets' layer finishes)
+            if size == 0:
+                raise
+            complete = False
         finally:
             close = getattr(results, "close", None)
             if close is not None:

@@ -215,7 +215,7 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     need = f"the dynamic program needs {binary_size(size['dp_bytes'])}, over the {binary_size(memory_budget)} budget"
     if spec.method == "dp":
         if not fits:
-            raise model.source.error(f"`method dp`: {need}", spec.span, kind=BudgetError,
+            raise model.source.error(f"`method dp`: {need}", spec.method_span or spec.span, kind=BudgetError,
                                      hint="use `method milp`, or search fewer variables")
         return "dp", "asked for by `method dp`"
     if spec.method == "milp":
@@ -241,7 +241,8 @@ def _highspy_available() -> bool:
 
 def _require_highspy(model: Model, spec: SearchSpec) -> None:
     if not _highspy_available():
-        raise model.source.error("`method milp` needs HiGHS, which is not installed", spec.span, kind=BudgetError,
+        raise model.source.error("`method milp` needs HiGHS, which is not installed", spec.method_span or spec.span,
+                                 kind=BudgetError,
                                  hint="pip install 'kdsl[milp]' (the highspy package), or use `method dp` or `method greedy`")
 
 
@@ -273,7 +274,8 @@ def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float 
     if out.proven:
         method = "exact integer program (HiGHS)" + (", k-best by no-good cuts" if top > 1 else "")
     else:
-        method = f"integer program (HiGHS), stopped with a gap of {out.gap:.6g} bits"
+        method = ("integer program (HiGHS), stopped " + (f"with a gap of {out.gap:.6g} bits" if math.isfinite(out.gap)
+                                                         else "before the solver had a lower bound (no gap yet)"))
         if len(out.programs) < top:
             _add_note(stats, f"only {len(out.programs)} of the top {top} programs were found before the search stopped")
     return SearchOutcome(out.programs, out.proven, method, local, stats, lower_bound=out.lower_bound, gap=out.gap,

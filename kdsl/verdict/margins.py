@@ -9,7 +9,8 @@ hypotheses only, the alternatives are the declared hypotheses lacking or
 reversing the edge (None when no hypothesis does). The edge's margin is the
 smaller of the two.
 
-Its direction comes from (a) the Markov equivalence class of the best DAG
+Its direction comes from background knowledge (``require``, or ``forbid``
+and ``tiers`` ruling out the reverse), else from (a) the Markov equivalence class of the best DAG
 (the edge is compelled, :mod:`kdsl.verdict.equivalence`), (b) shifts across
 environments (the sparse-mechanism-shift principle: the reversal changes the
 mechanisms of more variables across the environments, or as many but with
@@ -157,11 +158,26 @@ def _shift_count(distinct: dict[str, int]) -> tuple[int, int]:
     return sum(1 for k in distinct.values() if k > 1), sum(distinct.values())
 
 
+def _fixed_by_knowledge(search, a: str, b: str) -> str | None:
+    """Why the search block's knowledge rules out ``b -> a`` (so ``a -> b`` cannot be reversed), or None."""
+    if search is None:
+        return None
+    if (a, b) in search.require:
+        return f"fixed by knowledge: {a} -> {b} is required"
+    if search.forbids(b, a):
+        rule = "forbidden" if (b, a) in search.forbid else "against the tiers"
+        return f"fixed by knowledge: {b} -> {a} is {rule}"
+    return None
+
+
 def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _Alternative,
-                 n_env: int) -> tuple[str, str]:
+                 n_env: int, search=None) -> tuple[str, str]:
     if (a, b) in compelled:
         return "equivalence class", ("compelled: every DAG Markov equivalent to the best one has it "
                                      "(a v-structure, or Meek's rules from one)")
+    fixed = _fixed_by_knowledge(search, a, b)
+    if fixed is not None:
+        return "knowledge", fixed
     if reverse.distinct is None:
         return "untested", "no considered program reverses it"
     mine = _distinct(best)
@@ -211,7 +227,8 @@ def edge_margins(bound: BoundModel, programs: Sequence[ProgramResult], best: Pro
         if ignored and (a, b) in ignored:
             orientation, why = "ignored", f"{b}'s template does not use {a}: not a cause"
         else:
-            orientation, why = _orientation(best, a, b, compelled, reverse, len(bound.environments))
+            orientation, why = _orientation(best, a, b, compelled, reverse, len(bound.environments),
+                                            bound.model.search)
         margins = [alt for alt in (remove, reverse) if alt.bits is not None]
         nearest = min(margins, key=lambda alt: alt.bits) if margins else None
         picked = SEARCH_PICKED if nearest is not None and (nearest.searched or best.name.startswith("search-")) else None

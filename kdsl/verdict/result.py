@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kdsl.errors import KdslError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -285,8 +287,9 @@ class EdgeMargin:
     no edge between the two variables; ``reverse_bits``: with the edge
     reversed (None: no such program considered). ``orientation`` is
     ``equivalence class`` (compelled: every Markov-equivalent DAG has it),
-    ``shifts`` (reversed, more distinct mechanisms across environments),
-    ``parameters`` (only parameter and selection bits decide it),
+    ``knowledge`` (the search block's require, forbid or tiers rule out the reverse),
+    ``shifts`` (reversed, more variables' mechanisms change across environments, or as many
+    with more distinct mechanisms), ``parameters`` (only parameter and selection bits decide it),
     ``untested`` (no program reversing it was considered) or ``ignored``
     (the child's template does not use the parent).
     """
@@ -332,10 +335,11 @@ class Result:
     stability: dict[str, Any] | None = None  # see kdsl.verdict.stability
 
     def program(self, name: str) -> ProgramResult:
+        """The program called ``name``; a :class:`~kdsl.errors.KdslError` naming the programs if there is none."""
         for p in self.programs:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        raise KdslError(f"no program named {name!r}; the programs are: {', '.join(p.name for p in self.programs)}")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of docs/language.md ("What a run returns")."""

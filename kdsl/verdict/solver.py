@@ -286,9 +286,12 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
             offset = search_1.total_bits - outcome.programs[0].bits
         edges_margin = edge_margins(bound, programs, best, outcome if exact else None, offset, cache, ignored)
         basis = ("the exact search under each edge constraint, and the declared hypotheses" if exact else
-                 "the declared hypotheses" + (f" (the search's constrained optima are computed only for proven "
-                                              f"searches whose dynamic program fits, up to {MARGIN_MAX_VARIABLES} "
-                                              "variables)" if outcome is not None else ""))
+                 "the other programs listed (the search's runners-up and the declared hypotheses)"
+                 if outcome is not None else "the declared hypotheses")
+        if outcome is not None and not exact:
+            notes.append(f"edge margins against the search were not computed ({_margin_limit(outcome)}); to measure "
+                         "an edge, declare hypotheses without it and with it reversed, or solve again with "
+                         "`forbid A -> B` in the search block and compare the lengths")
     runs, seed = _stability_request(model, stability, seed)
     return Result(
         model=model.name,
@@ -309,10 +312,22 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
 
 def _margins_by_search(outcome) -> bool:
     """Whether edge margins can come from the exact dynamic program under each edge constraint."""
-    if outcome is None or not outcome.proven or not outcome.programs or not math.isfinite(outcome.programs[0].bits):
-        return False
-    size = outcome.stats.get("estimate", {})
-    return bool(size.get("exact")) and len(outcome.local.variables) <= MARGIN_MAX_VARIABLES
+    return outcome is not None and _margin_limit(outcome) is None
+
+
+def _margin_limit(outcome) -> str | None:
+    """Why a search's edge margins cannot come from constrained exact searches (None: they can)."""
+    if not outcome.programs or not math.isfinite(outcome.programs[0].bits):
+        return "the search found no program of finite length"
+    if not outcome.proven:
+        return "the search is not proven optimal"
+    d = len(outcome.local.variables)
+    if d > MARGIN_MAX_VARIABLES:
+        return (f"{d} variables: two constrained exact searches per edge are run only up to "
+                f"{MARGIN_MAX_VARIABLES} variables")
+    if not outcome.stats.get("estimate", {}).get("exact"):
+        return "the search's dynamic program does not fit in memory"
+    return None
 
 
 def _stability_request(model, runs: int | None, seed: int | None) -> tuple[int, int]:
