@@ -113,7 +113,7 @@ def test_method_milp_without_highs_is_a_located_error(monkeypatch):
     with pytest.raises(BudgetError) as err:
         kdsl.solve(text.replace("search {", "search {\n    method milp"), data=data, filename="m.kdsl")
     assert str(err.value).splitlines()[:3] == ["m.kdsl:6:5: `method milp` needs HiGHS, which is not installed",
-                                               "        method milp", "        ^"]
+                                               "        method milp", "        ^^^^^^^^^^^"]
     assert "pip install 'kdsl[milp]'" in str(err.value)
 
 
@@ -183,4 +183,4 @@ def test_method_dp_beyond_the_memory_budget_is_located_at_the_method_line():
         kdsl.solve(text, data=data, filename="m.kdsl")
     shown = str(err.value).splitlines()
     assert shown[0].startswith(f"m.kdsl:{line}:5: `method dp`: the dynamic program needs")
-    assert shown[1:3] == ["        method dp", "        ^"]
+    assert shown[1:3] == ["        method dp", "        ^^^^^^^^^"]

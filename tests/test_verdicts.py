@@ -197,8 +197,8 @@ def test_shifts_compare_how_many_mechanisms_change_before_how_many_there_are():
     two variables' mechanisms against one, so the direction is decided by shifts, not by parameter bits."""
     result = kdsl.solve(EXAMPLES / "two_regimes.kdsl")
     forward, backward = result.program("forward"), result.program("backward")
-    assert sum(m["distinct"] for m in forward.mechanisms.values()) == sum(
-        m["distinct"] for m in backward.mechanisms.values())
+    assert sum(m.distinct for m in forward.mechanisms.values()) == sum(
+        m.distinct for m in backward.mechanisms.values())
     (edge,) = result.edges_margin
     assert (edge.parent, edge.child, edge.orientation) == ("rain", "wet", "shifts")
     assert edge.why.startswith("reversed, 2 changing mechanisms instead of 1 across the environments")
