@@ -177,15 +177,17 @@ def test_table_parameter_fast_paths_equal_the_formulas(counts):
 
 # ---------------------------------------------------------------------- additivity, for every code
 def additivity_spec(code: str, seed: int, n_env: int) -> str:
-    return (f"var A in 0..2\nvar B in 0..1\nvar C in 0..1\nvar D in 0..1\n"
+    return (f"var A in 0..2\nvar B in 0..1\nvar C in 0..1\nvar D in 0..1\nvar R real step 0.1\n"
             f"symmetry s on {{C, D}} = permute\n"
             f"simulate envs e0..e{n_env - 1} n 40 seed {seed} {{\n    A ~ categorical(0.2, 0.3, 0.5)\n"
             f"    B ~ bernoulli(0.2 + 0.15 * env)\n    C ~ bernoulli(0.1 + 0.6 * B)\n"
-            f"    D ~ bernoulli(0.1 + 0.6 * B)\n}}\n"
+            f"    D ~ bernoulli(0.1 + 0.6 * B)\n    R ~ normal(2 * B + 0.3 * env, 1)\n}}\n"
             f"mechanism coin(B) = bernoulli(t) where t in {{0.2, 0.4, 0.6}}\n"
-            f"hypothesis one {{\n    A ~ table\n    B ~ coin\n    C ~ table(B)\n    D ~ table(B)\n}}\n"
-            f"hypothesis two {{\n    A ~ table(B)\n    B ~ coin\n    C ~ table(B)\n    D ~ table(A, B)\n}}\n"
-            f"hypothesis three {{\n    A ~ table\n    B ~ table\n    C ~ table(B) / s\n    D ~ table(B) / s\n}}\n"
+            f"hypothesis one {{\n    A ~ table\n    B ~ coin\n    C ~ table(B)\n    D ~ table(B)\n    R ~ linear(B)\n}}\n"
+            f"hypothesis two {{\n    A ~ table(B)\n    B ~ coin\n    C ~ table(B)\n    D ~ table(A, B)\n"
+            f"    R ~ linear(B)\n}}\n"
+            f"hypothesis three {{\n    A ~ table\n    B ~ table\n    C ~ table(B) / s\n    D ~ table(B) / s\n"
+            f"    R ~ normal\n}}\n"
             f"code {code}\n")
 
 

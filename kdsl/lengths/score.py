@@ -1,7 +1,9 @@
 """Compile lengths: each mechanism's cost for every number k of distinct
 mechanisms it uses, and a program's profile over the total k.
 
-A program's length is model bits + data bits (docs/language.md, "Code"):
+A program's length is model bits + data bits (docs/language.md, "Code"); every
+number below that a code decides comes from the model's code object
+(:class:`kdsl.codes.base.Code`). Under the built-in codes:
 
 * a template's slots (``where`` parameters) choose a candidate per
   environment; ``paper`` and ``bic`` count the compressed selection
@@ -748,7 +750,8 @@ TERM_KINDS = {
     "fits": "the fitted regressions or histograms of a real variable: coefficients, noise, degree, bins and range",
     "reference": "which permutation maps the stored table of a reuse class onto this variable (log2 m!)",
     "structure": "the parent set: how many parents (log2 d), then which (log2 C(d-1, p))",
-    "prefix": "the +1 of the paper's 2 l + 1, which makes the selection code self-delimiting",
+    "prefix": ("the program's own bits in how the code sends the selection bits (Code.wrap_selection): under paper"
+               " the +1 of 2 l + 1, which makes the selection code self-delimiting"),
 }
 
 
