@@ -62,6 +62,22 @@ hypothesis inline {
     R ~ normal(0, 2)
     D ~ normal(-1, 0.5)
 }
+hypothesis real_forms {
+    X ~ table
+    Y ~ table(X)
+    S ~ table
+    R ~ poly(2, X, S)
+    B ~ table(R, S)
+    D ~ table(R)
+}
+hypothesis real_roots {
+    X ~ table(R)
+    Y ~ table
+    S ~ table
+    R ~ histogram
+    B ~ table
+    D ~ table
+}
 simulate envs e0..e3 n 8 seed 0 {
     X ~ poisson(20 * theta[env])
     Y ~ normal(X, 1)

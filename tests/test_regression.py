@@ -269,17 +269,6 @@ def test_explain_shows_a_regression_term():
     assert values["P_{Y}"] > 0 and values["D_{Y}"] == pytest.approx(result.programs[0].mechanisms["Y"].data_bits)
 
 
-def test_edges_between_discrete_and_real_variables_are_not_reported_as_causes():
-    rng = np.random.default_rng(8)
-    k = rng.integers(0, 3, 400)
-    y = np.round(1.5 * k + rng.normal(0, 0.5, 400), 2)
-    spec = "var K in 0..2\nvar Y real\nenv a from d\nsearch {\n graphs\n}\ncode nml"
-    result = kdsl.solve(spec, data={"d": {"K": k, "Y": y}})
-    assert ("K", "Y") in result.programs[0].edges
-    assert result.causes == ()
-    assert any("not reported as causes: K -> Y" in note for note in result.notes)
-
-
 def test_step_auto_takes_the_datas_resolution(tmp_path):
     (tmp_path / "d.csv").write_text("X,Y\n1.5,10\n2.25,20\n3,40\n")
     (tmp_path / "s.kdsl").write_text('var X real step auto\nvar Y real step auto\nenv a from "d.csv"\n'

@@ -461,7 +461,7 @@ class _Checker:
                 raise self.error(head, f"expected a family call or `table`, found '{head.name}'")
             if decl.codebooks:
                 raise self.error(decl.codebooks[0], "a table has no parameters; remove the `where` clause")
-            self.require_discrete(child, decl.child, parents, decl.parents)
+            self.require_discrete(child, decl.child, parents, decl.parents, binned=isinstance(rhs, ast.BareRhs))
             if isinstance(rhs, ast.InvariantRhs):
                 sym = self.symmetry_for_table(rhs.symmetry, tuple(parents), child.name)
                 return Template(name, child.name, tuple(parents), "invariant", symmetry=sym.name, span=decl.span)
@@ -497,12 +497,15 @@ class _Checker:
         self.check_parameters(template, rhs)
         return template
 
-    def require_discrete(self, child: Variable, child_ident, parents, parent_idents) -> None:
+    def require_discrete(self, child: Variable, child_ident, parents, parent_idents, binned: bool = False) -> None:
+        """A table's child is discrete; its parents too, unless ``binned`` (a free table, over a real parent's bins)."""
         if child.is_real:
             raise self.error(child_ident, f"a table needs a discrete variable; {child.name} is real")
         for p, ident in zip(parents, parent_idents):
-            if self.variables[p].is_real:
-                raise self.error(ident, f"a table needs discrete parents; {p} is real")
+            if self.variables[p].is_real and not binned:
+                raise self.error(ident, f"a table shared or made invariant through a symmetry needs discrete "
+                                        f"parents; {p} is real", hint=f"a free `table({', '.join(parents)})` "
+                                        "takes a real parent by its bins")
 
     def codebooks(self, decl: ast.MechanismDecl, child: Variable, parents: list[str]) -> list[Slot]:
         slots: list[Slot] = []
@@ -653,7 +656,7 @@ class _Checker:
         if head.name == "table":
             idents = self.table_parents(call)
             parents = self.parent_names(idents, var)
-            self.require_discrete(var, line.var, parents, idents)
+            self.require_discrete(var, line.var, parents, idents, binned=True)
             return Template(None, var.name, tuple(parents), "table", span=line.span)
         if head.name in self.templates:
             return self.use_template(head, var, call)

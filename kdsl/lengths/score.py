@@ -37,7 +37,7 @@ from kdsl.data.bind import BoundModel
 from kdsl.errors import BudgetError, ModelError
 from kdsl.language.expr import numeric
 from kdsl.language.model import Hypothesis, Mechanism, Model, Template
-from kdsl.mechanisms import regression, tables
+from kdsl.mechanisms import bins, regression, tables
 from kdsl.mechanisms.families import FamilyParameterError, log2_prob
 
 __all__ = ["Choice", "MechanismProfile", "ProgramProfile", "ProgramTerms", "Term", "TERM_KINDS", "mechanism_profile",
@@ -75,6 +75,7 @@ class Choice:
     impossible: str | None = None  # why the data are impossible (inf data bits)
     reference_bits: float = 0.0  # a variable reusing another's stored table names the group element
     blocks: int | None = None  # blocks of environments chosen over, when declared targets merge some (else N)
+    bins_bits: float = 0.0  # of table_bits: a table's number of bins over its real parents (Elias gamma)
 
     def local_bits(self, weight: int) -> float:
         return self.data_bits + weight * self.selection_bits + self.table_bits + self.reference_bits
@@ -440,32 +441,60 @@ def _block_table_sharing(counts: np.ndarray, blocks: tuple[tuple[int, ...], ...]
     return _TableSharing(best, least, shared.exact, shared.method)
 
 
-def _table_labels(groups: list[list[int]], n_env: int) -> tuple[str, ...]:
+def _table_labels(groups: list[list[int]], n_env: int, what: str = "") -> tuple[str, ...]:
     labels = [""] * n_env
     for g, members in enumerate(groups):
         for e in members:
-            labels[e] = f"table {g + 1}"
+            labels[e] = f"table {g + 1}" + (f" ({what})" if what else "")
     return tuple(labels)
+
+
+def _table_variants(bound: BoundModel, template: Template) -> list[tuple[float, np.ndarray, str]]:
+    """(choice bits, counts[e, j, x], what) for every table the code may choose: one, or with real parents one
+    per number of bins (:mod:`kdsl.mechanisms.bins`), paying the Elias gamma code of the number of bins.
+
+    Empty when a real parent's range spans more cells than a float holds (no bins describe it).
+    """
+    model = bound.model
+    child = model.variables[template.child]
+    parents = [model.variables[p] for p in template.parents]
+    symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
+    real = [p for p in parents if p.is_real]
+    if not real:
+        return [(0.0, tables.count_tables(bound, child, parents, symmetry), "")]
+    cells = min(bins.value_range(bound, p)[1] for p in real)
+    if not math.isfinite(cells):
+        return []
+    rows = sum(env.rows for env in bound.environments)
+    return [(float(regression.elias_gamma_bits(np.array(b))), tables.count_tables(bound, child, parents, symmetry, b),
+             f"{b} bins") for b in bins.candidates(cells, rows, len(real))]
 
 
 def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
                    with_min_data: bool = True) -> tuple[dict, dict, bool, str]:
-    model = bound.model
-    template = mech.template
     n_env = len(bound.environments)
-    child = model.variables[template.child]
-    parents = [model.variables[p] for p in template.parents]
-    symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
-    counts = tables.count_tables(bound, child, parents, symmetry)
     blocks = environment_blocks(bound, (mech.var,))
-    shared = _block_table_sharing(counts, blocks, code, mech.fixed, with_min_data)
-    best, min_data = {}, {}
-    for k, (groups, data, param, rows) in shared.best.items():
-        best[k] = Choice(k, float(sum(data)), _grouping_bits(code, len(blocks), k), float(sum(param)),
-                         tuple(tuple(g) for g in groups), _table_labels(groups, n_env),
-                         group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env))
-        min_data[k] = best[k].data_bits if shared.least_data is None else shared.least_data[k][1]
-    return best, min_data, shared.exact, shared.method
+    best, min_data, exact, method = {}, {}, True, ""
+    weight = code.selection_weight
+    for extra, counts, what in _table_variants(bound, mech.template):
+        shared = _block_table_sharing(counts, blocks, code, mech.fixed, with_min_data)
+        exact, method = exact and shared.exact, shared.method
+        for k, (groups, data, param, rows) in shared.best.items():
+            choice = Choice(k, float(sum(data)), _grouping_bits(code, len(blocks), k), float(sum(param)) + extra,
+                            tuple(tuple(g) for g in groups), _table_labels(groups, n_env, what),
+                            group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env),
+                            bins_bits=extra)
+            if k not in best or choice.local_bits(weight) < best[k].local_bits(weight):
+                best[k] = choice
+            least = choice.data_bits if shared.least_data is None else shared.least_data[k][1]
+            min_data[k] = min(min_data.get(k, math.inf), least)
+    if not best:
+        everyone = tuple(range(n_env))
+        best[1] = Choice(1, math.inf, _grouping_bits(code, len(blocks), 1), math.inf, (everyone,),
+                         ("table 1",) * n_env, impossible=f"{mech.template.describe()} for {mech.var} has no finite "
+                         "length: a real parent's range spans more recording cells than a float holds")
+        min_data[1] = math.inf
+    return best, min_data, exact, method
 
 
 def _regression_profile(bound: BoundModel, mech: Mechanism, code: Code,
@@ -506,6 +535,28 @@ _BATCH = 256
 _BATCH_MAX_BLOCKS = 7
 
 
+def _binned_table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
+    """:func:`table_local_bits` of a table over real parents' bins: the least over every number of bins."""
+    model = bound.model
+    code = model.code
+    blocks = environment_blocks(bound, (mech.var,))
+    n_free = len(blocks)
+    weight = code.selection_weight
+    best = math.inf
+    for extra, counts, _ in _table_variants(bound, mech.template):
+        counts = _merge_rows(counts, blocks)
+        if not mech.fixed and n_free <= sharing.PARTITION_ENUMERATE_MAX:
+            data, param, _ = _subset_costs(counts, code)
+            by_k = sharing.least_partition_bits(data + param)
+            bits = min(float(by_k[k]) + weight * _grouping_bits(code, n_free, k) for k in range(1, n_free + 1))
+        else:
+            shared = _table_sharing(counts, code, mech.fixed, with_min_data=False)
+            bits = min(float(sum(data)) + weight * _grouping_bits(code, n_free, k) + float(sum(param))
+                       for k, (_, data, param, _) in shared.best.items())
+        best = min(best, bits + extra)
+    return best + code.bits("structure_bits", len(model.variables), len(mech.template.parents))
+
+
 def table_local_bits_many(bound: BoundModel, mechs: list[Mechanism]) -> list[float]:
     """:func:`table_local_bits` of many tables; those of equal shape share each numpy pass.
 
@@ -529,6 +580,9 @@ def table_local_bits_many(bound: BoundModel, mechs: list[Mechanism]) -> list[flo
     for i, mech in enumerate(mechs):
         template = mech.template
         parents = [model.variables[p] for p in template.parents]
+        if any(p.is_real for p in parents):
+            out[i] = _binned_table_local_bits(bound, mech)
+            continue
         symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
         blocks = blocks_of.get(mech.var) or blocks_of.setdefault(mech.var, environment_blocks(bound, (mech.var,)))
         counts = _merge_rows(tables.count_tables(bound, model.variables[template.child], parents, symmetry), blocks)
@@ -747,6 +801,7 @@ TERM_KINDS = {
     "fixed selection": "the one candidate of a `fixed` slot, shared by every environment: log2 M (doubled under paper)",
     "grouping": "which environments share which table (log2 N + log2 S(N, k); doubled under paper)",
     "tables": "the numbers in the stored tables (the parameter cost of the code)",
+    "bins": "a table's number of bins over its real parents (Elias gamma code of the number; docs/regression.md)",
     "fits": "the fitted regressions or histograms of a real variable: coefficients, noise, degree, bins and range",
     "reference": "which permutation maps the stored table of a reuse class onto this variable (log2 m!)",
     "structure": "the parent set: how many parents (log2 d), then which (log2 C(d-1, p))",
@@ -844,7 +899,12 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int) -> ProgramTerms:
             n_sym = _environments_symbol(symbol, var, n_env, choice.blocks)
             ksym = symbol(f"k_{{{var}}}", choice.k, f"distinct tables of {var} (groups of environments sharing one)")
             selection(var, "grouping", code.grouping_bits(n_sym, ksym))
-            terms.append(Term(var, "model", "tables", code.table_term(symbol, var, ksym, choice.table_bits, choice.k)))
+            if choice.bins_bits:
+                bsym = symbol(f"B_{{{var}}}", choice.bins_bits, f"bits naming the number of bins of {var}'s table "
+                              "over its real parents")
+                terms.append(Term(var, "model", "bins", bsym))
+            stored = choice.table_bits - choice.bins_bits
+            terms.append(Term(var, "model", "tables", code.table_term(symbol, var, ksym, stored, choice.k)))
         if code.structure_bits(codes.d, codes.p) != 0:
             dsym = symbol(codes.d, d, "number of variables")
             psym = symbol(f"p_{{{var}}}", len(mp.mechanism.parents), f"number of parents of {var}")

@@ -69,6 +69,7 @@ from kdsl import sharing
 from kdsl._lazy import lazy_module
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Template, Variable
+from kdsl.mechanisms import bins as bins_
 from kdsl.mechanisms import tables
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ MAX_DEGREE = 9
 DEFAULT_DEGREE = 3
 #: Environments beyond this are grouped greedily (a heuristic), as for tables.
 PARTITION_EXACT_MAX = 14
-#: The most bins a histogram tries.
-MAX_BINS = 512
 
 _LN2 = math.log(2.0)
 
@@ -431,19 +430,8 @@ def _regression_fits(bound: BoundModel, template: Template, code: Code,
 
 
 # ---------------------------------------------------------------------- histogram
-def _histogram_candidates(cells: float, rows: int) -> list[int]:
-    top = int(max(1, min(cells, rows, MAX_BINS)))
-    out = sorted({max(1, min(top, int(round(1.25 ** i)))) for i in range(64)})
-    return [b for b in out if b <= top]
-
-
-def histogram_range(bound: BoundModel, child: Variable) -> tuple[float, float]:
-    """The pooled lowest value of ``child`` and the number of recording cells its range spans (inf: too many
-    cells for a float, so no histogram describes it)."""
-    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
-    lo, hi = float(pooled.min()), float(pooled.max())
-    span = hi / child.step - lo / child.step
-    return lo, (math.floor(span + 0.5) + 1.0 if math.isfinite(span) else math.inf)
+#: The pooled lowest value and the cells of a real variable's range (:func:`kdsl.mechanisms.bins.value_range`).
+histogram_range = bins_.value_range
 
 
 def histogram_bin_counts(bound: BoundModel, child: Variable, bins: int) -> tuple[np.ndarray, float, float]:
@@ -451,12 +439,9 @@ def histogram_bin_counts(bound: BoundModel, child: Variable, bins: int) -> tuple
 
     Returns ``(counts[e, 1, bins], width in cells, cells in the range)``.
     """
-    lo, cells = histogram_range(bound, child)
-    width = float(math.ceil(cells / bins))
+    codes, width, cells = bins_.bin_codes(bound, child, bins)
     counts = np.zeros((len(bound.environments), 1, bins))
-    for e, env in enumerate(bound.environments):
-        position = np.floor((env.columns[child.name].astype(float) / child.step - lo / child.step) + 0.5)
-        index = np.clip(np.floor(position / width), 0, bins - 1).astype(np.int64)
+    for e, index in enumerate(codes):
         counts[e, 0] = np.bincount(index, minlength=bins)
     return counts, width, cells
 
@@ -567,7 +552,7 @@ def _variants(bound: BoundModel, template: Template, code: Code):
         _, cells = histogram_range(bound, child)
         if not math.isfinite(cells):
             return  # no variant: the mechanism has no finite length
-        for bins in _histogram_candidates(cells, rows):
+        for bins in bins_.candidates(cells, rows):
             block, subsets, extra = _histogram_fits(bound, template, code, bins)
             yield extra, block, subsets, f"{bins} bins"
         return

@@ -22,6 +22,7 @@ import numpy as np
 
 from kdsl.data.bind import BoundModel
 from kdsl.language.model import Symmetry, Variable
+from kdsl.mechanisms.bins import bin_codes
 
 if TYPE_CHECKING:
     from kdsl.codes.base import Code
@@ -47,14 +48,16 @@ def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, i
 
 
 def count_tables(
-    bound: BoundModel, child: Variable, parents: list[Variable], symmetry: Symmetry | None = None
+    bound: BoundModel, child: Variable, parents: list[Variable], symmetry: Symmetry | None = None, bins: int = 0,
 ) -> np.ndarray:
     """``counts[e, j, x]``: rows of environment e with parent configuration (orbit) j and child code x.
 
-    Without a symmetry the table is a view of the joint counts of the child
-    and its parents (:meth:`BoundModel.joint_counts`), which every ordering of
-    the same variables shares: X given Y and Y given X cost one count. With a
-    symmetry, the parents' orbit ids join the index instead of their codes.
+    Without a symmetry or a real parent the table is a view of the joint
+    counts of the child and its parents (:meth:`BoundModel.joint_counts`),
+    which every ordering of the same variables shares: X given Y and Y given X
+    cost one count. With a symmetry, the parents' orbit ids join the index
+    instead of their codes; a real parent joins it by its bin among ``bins``
+    equal bins over its range (:func:`kdsl.mechanisms.bins.bin_codes`).
 
     >>> from kdsl.api import load
     >>> bound = load("var A in 0..1\\nvar B in 0..2\\nenv a from a", data={"a": {"A": [0, 1, 1], "B": [2, 0, 2]}})
@@ -64,21 +67,25 @@ def count_tables(
     """
     k = child.size
     n_env = len(bound.environments)
-    if symmetry is None or not any(var.name in symmetry.variables for var in parents):
+    real = any(var.is_real for var in parents)
+    if not real and (symmetry is None or not any(var.name in symmetry.variables for var in parents)):
         names = [var.name for var in (*parents, child)]
         order = {name: i for i, name in enumerate(bound.model.variables)}
         ordered = tuple(sorted(names, key=order.get))
         joint = bound.joint_counts(ordered)
         table = joint.transpose(0, *(1 + ordered.index(name) for name in names))
         return table.reshape(n_env, -1, k).astype(np.float64)
+    if real and bins < 1:
+        raise ValueError("a table over a real parent needs its number of bins")
     index, j_total = bound.environment_index(), 1
     for var in parents:
-        codes = bound.codes(var.name)
-        if var.name not in symmetry.variables:
-            index, j_total = index * var.size + codes, j_total * var.size
+        if var.is_real:
+            index, j_total = index * bins + np.concatenate(bin_codes(bound, var, bins)[0]), j_total * bins
+        elif symmetry is None or var.name not in symmetry.variables:
+            index, j_total = index * var.size + bound.codes(var.name), j_total * var.size
         else:
             orbit, count = orbit_index(var, symmetry)
-            index, j_total = index * count + orbit[codes], j_total * count
+            index, j_total = index * count + orbit[bound.codes(var.name)], j_total * count
     pooled = np.bincount(index * k + bound.codes(child.name), minlength=n_env * j_total * k)
     return pooled.reshape(n_env, j_total, k).astype(np.float64)
 

@@ -200,8 +200,9 @@ def _reuse_runs(classes: list[tuple[str, tuple[str, ...]]]) -> int:
 def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...]) -> list[Template]:
     child = model.variables[var]
     out: list[Template] = []
+    if child.is_discrete:
+        out.append(Template(None, var, parents, "table"))  # a real parent by its bins (kdsl.mechanisms.bins)
     if child.is_discrete and all(model.variables[p].is_discrete for p in parents):
-        out.append(Template(None, var, parents, "table"))
         for name in spec.symmetries:
             sym = model.symmetries[name]
             if not sym.rule.reuses and sym.variables[0] in parents:
@@ -212,6 +213,20 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
         if template.child == var and set(template.parents) == set(parents):
             out.append(template)
     return out
+
+
+def representable(model: Model, spec: SearchSpec, child: str, parent: str) -> bool:
+    """Whether a search can give ``child`` the parent ``parent`` at all: a free mechanism of ``child`` takes it
+    (a table, over a real parent's bins; a regression narrowed by ``classes``) or a declared template does.
+
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
+    >>> m = check(parse("var K in 0..1\\nvar Y real\\nsearch {\\n classes histogram\\n}"))
+    >>> representable(m, m.search, "K", "Y"), representable(m, m.search, "Y", "K")
+    (True, False)
+    """
+    return bool(_candidates(model, spec, child, (parent,))) or any(
+        t.child == child and parent in t.parents for t in model.templates.values())
 
 
 def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ...], structure: float,
@@ -225,10 +240,10 @@ def _table_lower_bound(model: Model, spec: SearchSpec, var: str, parents: tuple[
     with its fewest orbits under any listed symmetry.
     """
     k = model.variables[var].size
-    if any(model.variables[p].is_real for p in parents):
-        return structure  # no table can have a real parent; only the structure bits are certain
     j = 1
     for p in parents:
+        if model.variables[p].is_real:
+            continue  # a real parent's bins: at least one
         size = model.variables[p].size
         for name in spec.symmetries:
             sym = model.symmetries[name]

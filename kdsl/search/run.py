@@ -157,12 +157,6 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
     skipped = [n for n in spec.symmetries if model.symmetries[n].rule.reuses
                and model.variables[model.symmetries[n].variables[0]].is_real]
-    mixed = [v for v in model.variables.values() if v.is_discrete] and [v for v in model.variables.values()
-                                                                        if v.is_real]
-    if mixed:
-        _add_note(stats, "a discrete variable is never given a real parent here (no free table over a real "
-                         "parent's bins), so an edge between a discrete and a real variable can only point from "
-                         "the discrete one; such edges are not evidence of a causal direction")
     if skipped:
         _add_note(stats, f"permute symmetries on real variables ({', '.join(skipped)}) are not searched: "
                          "reuse shares a table, and a real variable has none")
@@ -283,12 +277,13 @@ def _milp_outcome(local: LocalScores, top: int, start: Program, deadline: float 
 
 
 def _check_every_variable_allowed(model: Model, local: LocalScores) -> None:
-    """Refuse a search whose knowledge leaves a variable no mechanism (e.g. a required real parent of a table)."""
+    """Refuse a search whose knowledge leaves a variable no mechanism (e.g. a required parent of a real variable
+    under `classes histogram`)."""
     for v, var in enumerate(local.variables):
         if not local.entries[v]:
             raise model.source.error(
                 f"the search's knowledge leaves {var} no mechanism: no table, template or class fits any parent "
-                "set it allows (a table cannot have a real parent)", model.search.span, kind=BudgetError,
+                "set it allows", model.search.span, kind=BudgetError,
                 hint=f"declare a template for {var} with the required parents, or change the forbid/require lines")
 
 

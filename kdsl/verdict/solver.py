@@ -132,8 +132,10 @@ def _hidden_ties(outcome) -> list[set[tuple[str, str]]]:
 
 
 def _one_way_edges(model, edges) -> list[tuple[str, str]]:
-    """Edges from a discrete to a real variable: a search cannot represent the reverse (no table over a real parent)."""
-    return [(a, b) for a, b in edges if model.variables[a].is_discrete and model.variables[b].is_real]
+    """Edges a -> b whose reverse a search cannot represent (no mechanism of a takes b as a parent)."""
+    from kdsl.search.local import representable
+
+    return [(a, b) for a, b in edges if not representable(model, model.search, a, b)]
 
 
 def _template_notes(programs: list[ProgramProfile]) -> list[str]:
@@ -253,8 +255,10 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
         one_way = _one_way_edges(model, causes)
         if one_way:
             causes = tuple(e for e in causes if e not in one_way)
-            notes.append(f"not reported as causes: {', '.join(f'{a} -> {b}' for a, b in one_way)}: a search gives a "
-                         "discrete variable no real parent, so these edges could not point the other way")
+            notes.append(f"not reported as causes: {', '.join(f'{a} -> {b}' for a, b in one_way)}: the search has no "
+                         "mechanism for the reverse (no free mechanism or template of the first variable takes the "
+                         "second as a parent, e.g. `classes histogram` gives a real variable no parents), so these "
+                         "edges could not point the other way")
     if best is not None and best.name == "search-1" and len(hidden_ties) > 1:
         dropped = [f"{a} -> {b}" for a, b in best.edges if (a, b) not in set(causes) and (a, b) not in ignored]
         notes.append(f"{len(hidden_ties)} DAGs of equal length (within rounding) differ from search-1 by reversing "
