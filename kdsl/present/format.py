@@ -65,6 +65,7 @@ MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace"
 ORIENTATION_WORDS = {
     "equivalence class": "forced by the equivalence class",
     "shifts": "decided by shifts",
+    "fit": "decided by the fit",
     "parameters": "parameter bits only (!)",
     "knowledge": "fixed by knowledge",
     "untested": "reversal not considered",

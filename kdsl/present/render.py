@@ -42,7 +42,8 @@ def solve_text(result: Result) -> str:
             lines.append(f"edge margins (bits to the shortest program without the edge, or with it reversed; "
                          f"against {v.margin_basis}):")
             lines += ["  " + line for line in _ruled_table(fmt.margin_rows(v), {0, 4, 5})]
-            lines += [f"  {m.parent}->{m.child}: {m.why}" for m in v.edges if m.orientation in ("shifts", "parameters", "knowledge")]
+            lines += [f"  {m.parent}->{m.child}: {m.why}" for m in v.edges
+                      if m.orientation in ("shifts", "fit", "parameters", "knowledge")]
         if v.stability:
             lines += stability_lines(v.stability)
     for p in result.programs:

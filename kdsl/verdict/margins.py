@@ -14,9 +14,14 @@ and ``tiers`` ruling out the reverse), else from (a) the Markov equivalence clas
 (the edge is compelled, :mod:`kdsl.verdict.equivalence`), (b) shifts across
 environments (the sparse-mechanism-shift principle: the reversal changes the
 mechanisms of more variables across the environments, or as many but with
-more distinct mechanisms in all), or (c) only the parameter and selection bits
-(the reversal is no worse on that pair), which is what a single environment
-leaves to a code's pricing.
+more distinct mechanisms in all), (c) for an edge with a real end, the fit
+(the reversal's data bits are longer by more than :data:`FIT_BITS`: its
+mechanisms describe the values less well, as a polynomial or a histogram can
+in one direction and not the other), or (d) only the parameter and selection
+bits (the reversal is no worse on that pair), which is what a single
+environment leaves to a code's pricing. Free tables reversed within the
+equivalence class fit equally (the same maximum-likelihood counts), so (c) is
+only asked of edges with a real end.
 
 A margin of Δ bits between two prefix codes fixed before the data means the
 shorter is favoured at level 2^-Δ (no-hypercompression: a code beats the true
@@ -39,12 +44,15 @@ if TYPE_CHECKING:
     from kdsl.data.bind import BoundModel
     from kdsl.search.run import SearchOutcome
 
-__all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "SEARCH_PICKED", "NOT_A_CODE"]
+__all__ = ["reading", "identical_programs", "ignored_parents", "edge_margins", "SEARCH_PICKED", "NOT_A_CODE",
+           "FIT_BITS"]
 
 #: Why a margin against a search's program has no probability reading.
 SEARCH_PICKED = "the alternative was picked by a search among many DAGs after seeing the data"
 #: Why a margin under a code that gives no code lengths (``bic``) has no probability reading, given its name.
 NOT_A_CODE = "{} is not a code length"
+#: An edge with a real end whose reversal's data bits are longer by more than this is oriented by the fit.
+FIT_BITS = 1.0
 
 
 def reading(bits: float | None, code: str, picked: str | None = None, tolerance: float = TIE_TOLERANCE) -> Reading:
@@ -115,20 +123,22 @@ def _distinct(p: ProgramResult) -> dict[str, int]:
 
 
 class _Alternative:
-    """The shortest considered program under one constraint: its extra bits, name and distinct mechanisms."""
+    """The shortest considered program under one constraint: its extra bits, name, distinct mechanisms and data
+    bits."""
 
     def __init__(self, bits: float | None = None, name: str | None = None, distinct: dict[str, int] | None = None,
-                 searched: bool = False):
-        self.bits, self.name, self.distinct, self.searched = bits, name, distinct, searched
+                 searched: bool = False, data: float | None = None):
+        self.bits, self.name, self.distinct, self.searched, self.data = bits, name, distinct, searched, data
 
-    def improve(self, bits: float, name: str, distinct, searched: bool) -> None:
+    def improve(self, bits: float, name: str, distinct, searched: bool, data: float | None = None) -> None:
         if math.isfinite(bits) and (self.bits is None or bits < self.bits - TIE_TOLERANCE):
-            self.bits, self.name, self.distinct, self.searched = bits, name, distinct, searched
+            self.bits, self.name, self.distinct, self.searched, self.data = bits, name, distinct, searched, data
 
 
 def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: int, child: int,
-              reverse: bool) -> tuple[float, dict[str, int] | None]:
-    """The search's best program without ``parent -> child`` (and without ``child -> parent``, or with it)."""
+              reverse: bool) -> tuple[float, dict[str, int] | None, float | None]:
+    """The search's best program without ``parent -> child`` (and without ``child -> parent``, or with it): its
+    bits, and for the reversal its distinct mechanisms per variable and its data bits."""
     from kdsl.lengths.score import program_profile
     from kdsl.search.exact import exact_best
     from kdsl.search.local import EdgeRules, tightened
@@ -140,13 +150,13 @@ def _searched(bound: BoundModel, outcome: SearchOutcome, cache: dict, parent: in
     constrained = tightened(bound, bound.model.search, local, rules, cache)
     program = exact_best(constrained)
     if program is None or not math.isfinite(program.bits):
-        return math.inf, None
+        return math.inf, None, None
     if not reverse:
-        return program.bits, None
+        return program.bits, None, None
     hyp = outcome_hypotheses(bound.model, SearchOutcome([program], True, "", constrained))[0]
     prof = program_profile(bound, hyp, cache)
     _, choices = prof.by_k[prof.best_k()]
-    return program.bits, {mp.var: c.k for mp, c in zip(prof.mechanisms, choices)}
+    return program.bits, {mp.var: c.k for mp, c in zip(prof.mechanisms, choices)}, sum(c.data_bits for c in choices)
 
 
 def _shift_count(distinct: dict[str, int]) -> tuple[int, int]:
@@ -171,7 +181,7 @@ def _fixed_by_knowledge(search, a: str, b: str) -> str | None:
 
 
 def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _Alternative,
-                 n_env: int, search=None) -> tuple[str, str]:
+                 n_env: int, search=None, real: bool = False) -> tuple[str, str]:
     if (a, b) in compelled:
         return "equivalence class", ("compelled: every DAG Markov equivalent to the best one has it "
                                      "(a v-structure, or Meek's rules from one)")
@@ -190,6 +200,11 @@ def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _
         return "shifts", f"reversed, {count} across the environments: {shown}"
     counts = ("" if n_env == 1 else f" and the reversal changes no more mechanisms across the environments "
               f"({changed_rev} changing, {total_rev} distinct in all, against {changed} and {total})")
+    worse = None if reverse.data is None else reverse.data - best.data_bits
+    if real and worse is not None and worse > FIT_BITS:
+        return "fit", (f"reversed, the mechanisms fit the data worse by {worse:.3g} bits (the same equivalence class "
+                       "and no more distinct mechanisms): the direction rests on how well each direction's "
+                       "mechanisms describe the values, e.g. a curve or a noise law only one direction fits")
     return "parameters", ("decided only by parameter and selection bits: the edge is reversible within the "
                           f"equivalence class{counts}; no structural evidence for this direction")
 
@@ -218,17 +233,19 @@ def edge_margins(bound: BoundModel, programs: Sequence[ProgramResult], best: Pro
             if not _adjacent(p, a, b):
                 remove.improve(p.total_bits - best.total_bits, p.name, _distinct(p), p.name.startswith("search-"))
             elif (b, a) in p.edges:
-                reverse.improve(p.total_bits - best.total_bits, p.name, _distinct(p), p.name.startswith("search-"))
+                reverse.improve(p.total_bits - best.total_bits, p.name, _distinct(p), p.name.startswith("search-"),
+                                p.data_bits)
         if outcome is not None:
             i, j = names.index(a), names.index(b)
             for alt, flip in ((remove, False), (reverse, True)):
-                bits, distinct = _searched(bound, outcome, cache, i, j, flip)
-                alt.improve(bits + offset - best.total_bits, "search", distinct, True)
+                bits, distinct, data = _searched(bound, outcome, cache, i, j, flip)
+                alt.improve(bits + offset - best.total_bits, "search", distinct, True, data)
         if ignored and (a, b) in ignored:
             orientation, why = "ignored", f"{b}'s template does not use {a}: not a cause"
         else:
+            real = bound.model.variables[a].is_real or bound.model.variables[b].is_real
             orientation, why = _orientation(best, a, b, compelled, reverse, len(bound.environments),
-                                            bound.model.search)
+                                            bound.model.search, real)
         margins = [alt for alt in (remove, reverse) if alt.bits is not None]
         nearest = min(margins, key=lambda alt: alt.bits) if margins else None
         picked = SEARCH_PICKED if nearest is not None and (nearest.searched or best.name.startswith("search-")) else None

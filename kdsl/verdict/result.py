@@ -289,7 +289,8 @@ class EdgeMargin:
     ``equivalence class`` (compelled: every Markov-equivalent DAG has it),
     ``knowledge`` (the search block's require, forbid or tiers rule out the reverse),
     ``shifts`` (reversed, more variables' mechanisms change across environments, or as many
-    with more distinct mechanisms), ``parameters`` (only parameter and selection bits decide it),
+    with more distinct mechanisms), ``fit`` (an edge with a real end whose reversal fits the data
+    worse), ``parameters`` (only parameter and selection bits decide it),
     ``untested`` (no program reversing it was considered) or ``ignored``
     (the child's template does not use the parent).
     """
