@@ -2,7 +2,7 @@
 ``bic_exact_search`` on the SAME continuous rows, one environment.
 
     PYTHONPATH=. python bench/real_vs_causallearn.py                    # 12 variables, 3 seeds
-    PYTHONPATH=. python bench/real_vs_causallearn.py --vars 20 --seeds 1
+    PYTHONPATH=. python bench/real_vs_causallearn.py --vars 20 --seeds 1 --method dp
 
 Data: a random linear-Gaussian DAG over ``--vars`` variables (each with 0..3
 parents among the earlier ones, weights ±U(0.5, 1.5), noise sd U(0.5, 1.5)),
@@ -62,9 +62,12 @@ def cpdag_key(edges: set[tuple[int, int]] | set[tuple[str, str]]) -> tuple[froze
     return skeleton, vs
 
 
-def run_kdsl(names: list[str], x: np.ndarray) -> set[tuple[str, str]]:
+def run_kdsl(names: list[str], x: np.ndarray, method: str = "") -> set[tuple[str, str]]:
+    """kdsl's exact search; ``method`` (e.g. ``dp``) overrides its choice (beyond 16 variables, with HiGHS installed,
+    the integer program, which bench/REAL.md measures as far slower here than the dynamic program)."""
+    how = f"\n method {method}" if method else ""
     spec = "\n".join([*(f"var {v} real step 0.01" for v in names), "env a from d",
-                      "search {\n graphs max_parents 3\n classes linear\n top 1\n}", "code bic"])
+                      f"search {{\n graphs max_parents 3\n classes linear\n top 1{how}\n}}", "code bic"])
     result = kdsl.solve(spec, data={"d": {v: x[:, i] for i, v in enumerate(names)}})
     return set(result.programs[0].edges)
 
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--vars", type=int, default=12)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--method", default="", help="kdsl's search method (default: its own choice)")
     args = parser.parse_args()
     print(machine(["numpy", "causallearn"]))
     print(f"{args.vars} variables, {args.rows} rows, one environment, max 3 parents; seeds 0..{args.seeds - 1}")
@@ -88,9 +92,9 @@ def main() -> None:
     ratios = []
     for seed in range(args.seeds):
         names, truth, x = linear_data(args.vars, args.rows, seed)
-        kd, t_kd = timed(lambda n=names, v=x: run_kdsl(n, v))
+        kd, t_kd = timed(lambda n=names, v=x: run_kdsl(n, v, args.method))
         cl, t_cl = timed(lambda n=names, v=x: run_causallearn(n, v))
-        _, t_kd2 = timed(lambda n=names, v=x: run_kdsl(n, v))  # alternate: kdsl, causal-learn, kdsl
+        _, t_kd2 = timed(lambda n=names, v=x: run_kdsl(n, v, args.method))  # alternate: kdsl, causal-learn, kdsl
         t_k = median(t_kd + t_kd2)
         ratios.append(t_cl[0] / t_k)
         same = cpdag_key(kd) == cpdag_key(cl)
