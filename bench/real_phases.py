@@ -44,13 +44,13 @@ def _phase(name: str, names: list[str], x) -> str:
     method = "dp" if name.endswith("method dp") else ""
     name = name.removesuffix(", method dp")
     if name == "kdsl local scores":
-        from kdsl.search.structure import local_scores
+        from kdsl.search.local import local_scores
 
         bound = kdsl.load(_spec(names), data=data)
         local = local_scores(bound, bound.model.search)
         return f"{sum(len(e) for e in local.entries)} parent sets kept"
     if name == "kdsl search":
-        from kdsl.search.structure import search
+        from kdsl.search.run import search
 
         outcome = search(kdsl.load(_spec(names, method), data=data))
         return outcome.method

@@ -7,7 +7,8 @@ import pytest
 
 import kdsl
 from kdsl.present.render import solve_text
-from kdsl.search.structure import exact_best, search
+from kdsl.search.exact import exact_best
+from kdsl.search.run import search
 
 CODES = ("bic", "nml", "paper", "direct")
 
