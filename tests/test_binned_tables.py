@@ -88,7 +88,7 @@ def test_bins_are_never_finer_than_the_recording_and_lengths_are_scale_invariant
     y = np.round(rng.normal(0, 1.2, 2000))  # integers: about 9 cells
     k = (y + rng.normal(0, 0.7, 2000) > 0).astype(int)
     result = solve_bound(_bound(k, y, "nml", 1.0))
-    label = result.programs[0].mechanisms["K"]["by_environment"]["a"]
+    label = result.programs[0].mechanisms["K"].by_environment["a"]
     cells = int(y.max() - y.min() + 1)
     assert int(label.split("(")[1].split()[0]) <= cells
     for code in CODES:
@@ -117,7 +117,7 @@ def test_search_orients_discrete_and_real_edges_both_ways(code):
     k = (y + rng.normal(0, 0.3, 3 * n) > 0).astype(int)
     result = kdsl.solve(spec.replace("0..2", "0..1"), data={"d": {"K": k, "Y": y, "E": envs}})
     assert result.programs[0].edges == (("Y", "K"),)
-    assert result.programs[0].mechanisms["K"]["rhs"] == "table(Y)"
+    assert result.programs[0].mechanisms["K"].rhs == "table(Y)"
     assert ("Y", "K") in result.causes
 
 

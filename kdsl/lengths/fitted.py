@@ -39,13 +39,14 @@ def _group_of(choice: Choice, n_env: int) -> list[int]:
     return out
 
 
-def _counts(bound: BoundModel, mp: MechanismProfile) -> tuple[np.ndarray, np.ndarray]:
-    """This variable's counts ``[e, j, x]`` and the counts its stored tables are fitted to (a reuse class's pooled)."""
+def _counts(bound: BoundModel, mp: MechanismProfile, choice: Choice) -> tuple[np.ndarray, np.ndarray]:
+    """This variable's counts ``[e, j, x]`` and the counts its stored tables are fitted to (a reuse class's pooled;
+    over the chosen bins of real parents)."""
     model = bound.model
     template = mp.template
     parents = [model.variables[p] for p in template.parents]
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
-    mine = tables.count_tables(bound, model.variables[mp.var], parents, symmetry)
+    mine = tables.count_tables(bound, model.variables[mp.var], parents, symmetry, choice.bins)
     if not mp.shares:
         return mine, mine
     joint = np.sum([tables.count_tables(bound, model.variables[v], parents) for v in mp.shares], axis=0)
@@ -61,18 +62,21 @@ def _stored(bound: BoundModel, pooled: np.ndarray) -> np.ndarray:
 
 def _group_tables(bound: BoundModel, mp: MechanismProfile, choice: Choice) -> tuple[np.ndarray, list[np.ndarray]]:
     """This variable's counts, and the stored table ``[j, x]`` of each group of environments."""
-    mine, fitted = _counts(bound, mp)
+    mine, fitted = _counts(bound, mp, choice)
     return mine, [_stored(bound, fitted[list(g)].sum(0)) for g in choice.groups]
 
 
 def environment_data_bits(bound: BoundModel, mp: MechanismProfile, choice: Choice,
                           costs: dict | None = None) -> tuple[float, ...] | None:
-    """Each environment's data bits under the mechanism its group uses (None for a free real mechanism).
+    """Each environment's data bits under the mechanism its group uses (None for a free real mechanism, and for a
+    table over a real parent whose range no bins describe).
 
     ``costs`` caches :func:`~kdsl.lengths.score.template_costs` by template across calls.
     """
     n_env = len(bound.environments)
     kind = mp.template.kind
+    if kind in TABLE_KINDS and choice.bins == 0 and any(bound.model.variables[p].is_real for p in mp.template.parents):
+        return None  # a table over a real parent that no bins describe: no finite length (choice.impossible)
     if kind in TABLE_KINDS:
         mine, stored = _group_tables(bound, mp, choice)
         group = _group_of(choice, n_env)
@@ -100,14 +104,15 @@ def environment_data_bits(bound: BoundModel, mp: MechanismProfile, choice: Choic
 def environment_tables(bound: BoundModel, mp: MechanismProfile, choice: Choice) -> tuple[np.ndarray, ...] | None:
     """Each environment's conditional table ``[p1, ..., pn, x]`` (parents in the template's order), or None.
 
-    None unless the mechanism is a table (:data:`TABLE_KINDS`). An invariant
+    None unless the mechanism is a table (:data:`TABLE_KINDS`) over discrete parents (a table over a real
+    parent's bins has no row per parent value). An invariant
     table is stored over the orbits of its parents' configurations; here it
     is spread back over every configuration.
     """
     template = mp.template
-    if template.kind not in TABLE_KINDS:
-        return None
     model = bound.model
+    if template.kind not in TABLE_KINDS or any(model.variables[p].is_real for p in template.parents):
+        return None
     _, stored = _group_tables(bound, mp, choice)
     parents = [model.variables[p] for p in template.parents]
     sizes = [p.size for p in parents]

@@ -76,6 +76,7 @@ class Choice:
     reference_bits: float = 0.0  # a variable reusing another's stored table names the group element
     blocks: int | None = None  # blocks of environments chosen over, when declared targets merge some (else N)
     bins_bits: float = 0.0  # of table_bits: a table's number of bins over its real parents (Elias gamma)
+    bins: int = 0  # a table over real parents: the number of bins of each (kdsl.mechanisms.bins)
 
     def local_bits(self, weight: int) -> float:
         return self.data_bits + weight * self.selection_bits + self.table_bits + self.reference_bits
@@ -449,9 +450,9 @@ def _table_labels(groups: list[list[int]], n_env: int, what: str = "") -> tuple[
     return tuple(labels)
 
 
-def _table_variants(bound: BoundModel, template: Template) -> list[tuple[float, np.ndarray, str]]:
-    """(choice bits, counts[e, j, x], what) for every table the code may choose: one, or with real parents one
-    per number of bins (:mod:`kdsl.mechanisms.bins`), paying the Elias gamma code of the number of bins.
+def _table_variants(bound: BoundModel, template: Template) -> list[tuple[float, np.ndarray, int]]:
+    """(choice bits, counts[e, j, x], bins) for every table the code may choose: one (bins 0), or with real parents
+    one per number of bins (:mod:`kdsl.mechanisms.bins`), paying the Elias gamma code of the number of bins.
 
     Empty when a real parent's range spans more cells than a float holds (no bins describe it).
     """
@@ -461,13 +462,13 @@ def _table_variants(bound: BoundModel, template: Template) -> list[tuple[float, 
     symmetry = model.symmetries[template.symmetry] if template.kind == "invariant" else None
     real = [p for p in parents if p.is_real]
     if not real:
-        return [(0.0, tables.count_tables(bound, child, parents, symmetry), "")]
+        return [(0.0, tables.count_tables(bound, child, parents, symmetry), 0)]
     cells = min(bins.value_range(bound, p)[1] for p in real)
     if not math.isfinite(cells):
         return []
     rows = sum(env.rows for env in bound.environments)
     return [(float(regression.elias_gamma_bits(np.array(b))), tables.count_tables(bound, child, parents, symmetry, b),
-             f"{b} bins") for b in bins.candidates(cells, rows, len(real))]
+             b) for b in bins.candidates(cells, rows, len(real))]
 
 
 def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
@@ -476,14 +477,15 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
     blocks = environment_blocks(bound, (mech.var,))
     best, min_data, exact, method = {}, {}, True, ""
     weight = code.selection_weight
-    for extra, counts, what in _table_variants(bound, mech.template):
+    for extra, counts, n_bins in _table_variants(bound, mech.template):
         shared = _block_table_sharing(counts, blocks, code, mech.fixed, with_min_data)
         exact, method = exact and shared.exact, shared.method
         for k, (groups, data, param, rows) in shared.best.items():
             choice = Choice(k, float(sum(data)), _grouping_bits(code, len(blocks), k), float(sum(param)) + extra,
-                            tuple(tuple(g) for g in groups), _table_labels(groups, n_env, what),
+                            tuple(tuple(g) for g in groups),
+                            _table_labels(groups, n_env, f"{n_bins} bins" if n_bins else ""),
                             group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env),
-                            bins_bits=extra)
+                            bins_bits=extra, bins=n_bins)
             if k not in best or choice.local_bits(weight) < best[k].local_bits(weight):
                 best[k] = choice
             least = choice.data_bits if shared.least_data is None else shared.least_data[k][1]
