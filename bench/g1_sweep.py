@@ -7,7 +7,7 @@
     KDSL_REFERENCE=/path/to/checkout PYTHONPATH=. python bench/g1_sweep.py   # + the released code itself
 
 Sweep = 3 ground truths (examples/reproduce_paper.py TRUTHS) x k = 1..10 for
-10 environments x 10 samples. Two set-ups (DESIGN.md section 3): the paper's
+10 environments x 10 samples. Two set-ups of the paper's G.1 experiment: its
 text (X, Y in 0..17, 18 candidates, rate 20 t) and its released code (0..19,
 21 candidates i/22, rate 22 t).
 

@@ -29,7 +29,7 @@ TRUTHS = {
     2: [0.1] * 8 + [0.9, 0.9],
 }
 
-#: The two G.1 set-ups of DESIGN.md §3: the paper's text and its released code.
+#: The two set-ups of the paper's G.1 experiment: as its text states it, and as its released code runs it.
 SETUPS = {
     "text": {"top": 17, "rate": "20 * t", "truth_rate": "20", "book": "grid(0.05, 0.90, 18)"},
     "code": {"top": 19, "rate": "22 * t", "truth_rate": "22", "book": "grid(0.045454545454545456, 0.9545454545454546, 21)"},

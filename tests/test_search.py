@@ -446,3 +446,28 @@ def test_ctrl_c_while_scoring_keeps_the_scores_in_and_reports_a_program_over_the
 
     with pytest.raises(KeyboardInterrupt):  # in the empty sets' layer there is nothing to report yet
         search(bound, scorer=interrupt)
+
+
+@pytest.mark.parametrize("method", ["dp", "milp", "greedy"])
+def test_every_note_of_a_search_is_kept(method):
+    # two notes in one search: a mixed discrete/real search, and a permute symmetry on real variables
+    result = kdsl.solve(f"""
+var A in 0..1
+var X real
+var Y real
+symmetry s on {{X, Y}} = permute
+simulate env a n 40 seed 1 {{
+    A ~ bernoulli(0.5)
+    X ~ normal(A, 1)
+    Y ~ normal(X, 1)
+}}
+search {{
+    graphs max_parents 1
+    symmetries s
+    method {method}
+}}
+""")
+    note = result.search["note"]
+    assert "a discrete variable is never given a real parent" in note
+    assert "permute symmetries on real variables (s) are not searched" in note
+    assert note in result.notes

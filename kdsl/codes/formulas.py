@@ -412,8 +412,8 @@ def reference_bits(m: sp.Expr | int = m) -> sp.Expr:
 
     A permute symmetry on m variables is the group of their m! orderings; a
     variable that reuses the stored table names the group element that
-    carries the table onto it (DESIGN.md: one stored mechanism, cheap
-    references).
+    carries the table onto it: the table is stored once, and every other
+    variable pays only this reference.
 
     Parameters
     ----------

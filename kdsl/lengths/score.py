@@ -71,7 +71,6 @@ class Choice:
     groups: tuple[tuple[int, ...], ...]  # environment indices sharing one mechanism
     labels: tuple[str, ...]  # per environment, what it uses, e.g. "t=0.1"
     slot_k: tuple[int, ...] = ()
-    group_rows: tuple[int, ...] = ()
     impossible: str | None = None  # why the data are impossible (inf data bits)
     reference_bits: float = 0.0  # a variable reusing another's stored table names the group element
     blocks: int | None = None  # blocks of environments chosen over, when declared targets merge some (else N)
@@ -480,11 +479,11 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
     for extra, counts, n_bins in _table_variants(bound, mech.template):
         shared = _block_table_sharing(counts, blocks, code, mech.fixed, with_min_data)
         exact, method = exact and shared.exact, shared.method
-        for k, (groups, data, param, rows) in shared.best.items():
+        for k, (groups, data, param, _) in shared.best.items():
             choice = Choice(k, float(sum(data)), _grouping_bits(code, len(blocks), k), float(sum(param)) + extra,
                             tuple(tuple(g) for g in groups),
                             _table_labels(groups, n_env, f"{n_bins} bins" if n_bins else ""),
-                            group_rows=tuple(int(r) for r in rows), blocks=_blocks_count(blocks, n_env),
+                            blocks=_blocks_count(blocks, n_env),
                             bins_bits=extra, bins=n_bins)
             if k not in best or choice.local_bits(weight) < best[k].local_bits(weight):
                 best[k] = choice
@@ -508,11 +507,11 @@ def _regression_profile(bound: BoundModel, mech: Mechanism, code: Code,
         bound, mech.template, code, mech.fixed, functools.partial(_grouping_bits, code), code.selection_weight,
         with_min_data, blocks)
     best = {}
-    for k, (data, sel, param, groups, labels, group_rows) in rows.items():
+    for k, (data, sel, param, groups, labels) in rows.items():
         reason = None if math.isfinite(data + param) else (
             f"{mech.template.describe()} for {mech.var} has no finite length under `code {code.name}`: a group of "
             "environments has no more rows than coefficients")
-        best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels, group_rows=group_rows,
+        best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels,
                          impossible=reason, blocks=_blocks_count(blocks, len(bound.environments)))
     return best, least if with_min_data else None, exact, method
 
@@ -648,13 +647,13 @@ def reuse_profiles(bound: BoundModel, mechanisms: list[Mechanism], with_min_data
     for mech in mechanisms:
         stores = mech.var == owner.var
         best, min_data = {}, {}
-        for k, (groups, data, param, rows) in shared.best.items():
+        for k, (groups, data, param, _) in shared.best.items():
             mine = _member_data_bits(counts[mech.var], joint, groups, code)
             if not math.isfinite(float(sum(data))):
                 mine = math.inf if stores else 0.0
             best[k] = Choice(k, mine, _grouping_bits(code, len(blocks), k) if stores else 0.0,
                              float(sum(param)) if stores else 0.0, tuple(tuple(g) for g in groups),
-                             _table_labels(groups, n_env), group_rows=tuple(int(r) for r in rows),
+                             _table_labels(groups, n_env),
                              reference_bits=0.0 if stores else reference, blocks=_blocks_count(blocks, n_env))
             if shared.least_data is None:
                 min_data[k] = best[k].data_bits

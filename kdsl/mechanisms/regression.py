@@ -571,7 +571,7 @@ def regression_profile(bound: BoundModel, template: Template, code: Code, fixed:
                        grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True,
                        blocks: tuple[tuple[int, ...], ...] | None = None):
     """Every k's shortest realisation of a free real mechanism: ``{k: (data, grouping, parameter+choice bits,
-    groups, labels, rows)}``, the least data bits per k, exactness and the method.
+    groups, labels)}``, the least data bits per k, exactness and the method.
 
     ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper). ``blocks`` are
     the environments that must share one fit (declared targets, :func:`kdsl.lengths.score.environment_blocks`;
@@ -586,7 +586,7 @@ def regression_profile(bound: BoundModel, template: Template, code: Code, fixed:
         shared = _share_blocks(blocks, block, subsets, fixed, with_min_data)
         exact = exact and shared.exact
         method = shared.method
-        for k, (groups, data, param, rows) in shared.best.items():
+        for k, (groups, data, param, _) in shared.best.items():
             sel = grouping(len(blocks), k)
             total = sum(data) + weight * sel + sum(param) + extra
             if k not in best or total < best[k][0]:
@@ -595,12 +595,11 @@ def regression_profile(bound: BoundModel, template: Template, code: Code, fixed:
                     for e in g:
                         labels[e] = f"fit {i + 1}" + (f" ({what})" if what else "")
                 best[k] = (total, float(sum(data)), sel, float(sum(param)) + extra, tuple(tuple(g) for g in groups),
-                           tuple(labels), tuple(int(r) for r in rows))
+                           tuple(labels))
             least[k] = min(least.get(k, math.inf), shared.least_data[k])
     if not best:  # no finite length: nml with no more rows than coefficients, or a range of too many cells
         everyone = tuple(range(n_env))
-        best[1] = (math.inf, math.inf, grouping(len(blocks), 1), math.inf, (everyone,), ("fit 1",) * n_env,
-                   (sum(env.rows for env in bound.environments),))
+        best[1] = (math.inf, math.inf, grouping(len(blocks), 1), math.inf, (everyone,), ("fit 1",) * n_env)
         least[1] = math.inf
     return {k: v[1:] for k, v in best.items()}, least, exact, method
 
