@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import all_dags, spec_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_search import all_dags, spec_text
 
 import kdsl
 from kdsl import codes

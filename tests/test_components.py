@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from conftest import spec_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_search import spec_text
 
 import kdsl
 from kdsl.language.model import Template

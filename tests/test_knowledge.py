@@ -8,14 +8,13 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import all_dags, set_partitions, spec_text, table_hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_score import set_partitions
-from test_search import all_dags, spec_text
 
 import kdsl
 from kdsl.codes import formulas as codes
-from kdsl.language.model import Hypothesis, Mechanism, Template
+from kdsl.language.model import Mechanism, Template
 from kdsl.lengths.score import mechanism_profile, program_profile, table_local_bits, template_costs
 from kdsl.mechanisms import regression, tables
 from kdsl.search.exact import exact_best, k_best
@@ -75,14 +74,6 @@ def free_blocks(var: int, knowledge: dict, n_env: int) -> list[list[int]]:
     """The environments that must share var's mechanism (those declaring targets without var), and the rest alone."""
     shared = [e for e, targeted in knowledge["targets"].items() if var not in targeted]
     return ([sorted(shared)] if shared else []) + [[e] for e in range(n_env) if e not in shared]
-
-
-def table_hypothesis(bound, names: list[str], dag: tuple[int, ...]) -> Hypothesis:
-    span = bound.model.search.span
-    d = len(names)
-    return Hypothesis("h", tuple(
-        Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
-                  False, span) for v in range(d)), span)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from test_search import spec_text
+from conftest import spec_text
 
 import kdsl
 from kdsl.api import load

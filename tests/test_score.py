@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import set_partitions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,17 +78,6 @@ def constant(code: str, d: int, parents: list[int]) -> float:
     if code != "bic":
         out += sum(structure_bits(d, p) for p in parents)
     return out
-
-
-def set_partitions(items: list[int]):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in set_partitions(rest):
-        yield [[first], *part]
-        for i in range(len(part)):
-            yield [*part[:i], [first, *part[i]], *part[i + 1:]]
 
 
 def close(a: float | None, b: float) -> bool:
@@ -479,7 +469,6 @@ def test_formula_evaluates_to_total(path):
                 assert math.isclose(codes.evaluate(expr, values), total, rel_tol=0, abs_tol=TOL), (hyp.name, kk)
 
 
-
 def check_breakdown(program) -> None:
     """The variables' totals plus the program row add up to the total; every symbol of the formula has a meaning."""
     b = program.breakdown
@@ -516,7 +505,6 @@ def test_breakdown_adds_up_under_every_code(code):
         kinds = {t["kind"] for t in program.breakdown["terms"]}
         assert ("prefix" in kinds) == (code == "paper")  # the +1 of 2 l + 1 is the program's row, only under paper
         assert ("structure" in kinds) == (code != "bic")
-
 
 
 def test_slots_of_one_name_in_two_variables_get_their_own_symbols():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import all_dags, spec_text, table_hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,51 +25,6 @@ from kdsl.search.greedy import greedy
 from kdsl.search.local import EdgeRules, local_scores
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def all_dags(d: int, max_parents: int):
-    """Every DAG over d nodes as a tuple of parent masks (brute force)."""
-    masks = [[m for m in range(1 << d) if not m >> v & 1 and bin(m).count("1") <= max_parents] for v in range(d)]
-    for parents in itertools.product(*masks):
-        # acyclic: repeatedly remove nodes without remaining parents
-        left = set(range(d))
-        while True:
-            free = [v for v in left if not any(parents[v] >> u & 1 for u in left)]
-            if not free:
-                break
-            left -= set(free)
-        if not left:
-            yield parents
-
-
-def spec_text(sizes, n_env, rows, seed, max_parents, code="paper", top=3):
-    names = [f"V{i}" for i in range(len(sizes))]
-    lines = [f"var {n} in 0..{s - 1}" for n, s in zip(names, sizes)]
-    lines.append("env data from frame")
-    lines.append(f"search {{\n    graphs max_parents {max_parents}\n    top {top}\n}}")
-    lines.append(f"code {code}")
-    rng = np.random.default_rng(seed)
-    frame = {"env": [], **{n: [] for n in names}}
-    for e in range(n_env):
-        # a random chain-ish truth, with a per-environment twist on the first variable
-        cols = []
-        for i, size in enumerate(sizes):
-            if i == 0 or rng.random() < 0.3:
-                p = rng.dirichlet(np.ones(size) * (0.5 + e))
-                col = rng.choice(size, size=rows, p=p)
-            else:
-                col = (cols[i - 1] + rng.choice(2, size=rows, p=[0.8, 0.2])) % size
-            cols.append(col)
-        frame["env"] += [f"e{e}"] * rows
-        for n, col in zip(names, cols):
-            frame[n] += col.tolist()
-    text = "\n".join(lines).replace("env data from frame", "envs from frame by env")
-    return text, {"frame": frame}, names
-
-
-#: Strategies for small random specs (spec_text's arguments but the code).
-SMALL_SPECS = {"sizes": st.lists(st.integers(2, 3), min_size=2, max_size=4), "n_env": st.integers(1, 3),
-               "rows": st.integers(5, 40), "seed": st.integers(0, 10_000)}
 
 
 def hypothesis_for(bound, parents: tuple[int, ...], names: list[str], outcome_local) -> Hypothesis:
@@ -97,9 +53,7 @@ def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed,
     cache: dict = {}
     totals = []
     for dag in all_dags(d, max_parents):
-        hyp = Hypothesis("h", tuple(
-            Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
-                      False, bound.model.search.span) for v in range(d)), bound.model.search.span)
+        hyp = table_hypothesis(bound, names, dag)
         prof = program_profile(bound, hyp, cache)
         totals.append((prof.by_k[prof.best_k()][0], dag))
     totals.sort()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SMALL_SPECS, all_dags, spec_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_search import SMALL_SPECS, all_dags, spec_text
 
 import kdsl
 from kdsl.present.render import solve_text
