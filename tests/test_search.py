@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import all_dags, spec_text, table_hypothesis
+from conftest import SMALL_SPECS, all_dags, spec_text, table_hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,13 +36,7 @@ def hypothesis_for(bound, parents: tuple[int, ...], names: list[str], outcome_lo
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    sizes=st.lists(st.integers(2, 3), min_size=2, max_size=4),
-    n_env=st.integers(1, 3),
-    rows=st.integers(5, 40),
-    seed=st.integers(0, 10_000),
-    code=st.sampled_from(["paper", "bic", "nml"]),
-)
+@given(**SMALL_SPECS, code=st.sampled_from(["paper", "bic", "nml"]))
 def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed, code):
     d = len(sizes)
     max_parents = d - 1
@@ -69,14 +63,7 @@ def test_exact_search_equals_brute_force_over_all_dags(sizes, n_env, rows, seed,
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    sizes=st.lists(st.integers(2, 3), min_size=2, max_size=4),
-    n_env=st.integers(1, 3),
-    rows=st.integers(5, 40),
-    seed=st.integers(0, 10_000),
-    code=st.sampled_from(["paper", "bic", "nml"]),
-    rule_seed=st.integers(0, 10_000),
-)
+@given(**SMALL_SPECS, code=st.sampled_from(["paper", "bic", "nml"]), rule_seed=st.integers(0, 10_000))
 def test_search_under_edge_rules_equals_brute_force_over_the_dags_they_allow(sizes, n_env, rows, seed, code, rule_seed):
     d = len(sizes)
     text, data, names = spec_text(sizes, n_env, rows, seed, d - 1, code)

@@ -27,7 +27,8 @@ import numpy as np
 
 from kdsl.errors import BudgetError, KdslError
 from kdsl.sharing.profiles import PartitionProfile, _as_costs, _frozen
-from kdsl.sharing.ties import _decode_keys, _key_weights, _lex_argmin, _subset_sums
+from kdsl.sharing.subsets import _masks_by_size, _subset_sums
+from kdsl.sharing.ties import _decode_keys, _key_weights, _lex_argmin
 
 __all__ = ["best_partition_by_k", "least_partition_bits", "greedy_partition_by_k", "PARTITION_ENUMERATE_MAX"]
 
@@ -43,13 +44,8 @@ _PYTHON_ARGMIN_MAX = 64
 @lru_cache(maxsize=4)
 def _partition_tables(n: int) -> tuple:
     """Per popcount p: masks (C,), subsets containing the lowest bit (C, 2**(p-1)), rests."""
-    allm = np.arange(1 << n, dtype=np.int64)
-    pc = np.bitwise_count(allm)
     out: list = [None]
-    for p in range(1, n + 1):
-        masks = allm[pc == p]
-        bits = ((masks[:, None] >> np.arange(n)) & 1).astype(bool)
-        pos = np.argsort(~bits, axis=1, kind="stable")[:, :p]
+    for p, masks, pos in _masks_by_size(n):
         t = np.arange(1 << (p - 1), dtype=np.int64)
         subs = np.ones((len(masks), len(t)), dtype=np.int64) << pos[:, :1]
         for q in range(1, p):

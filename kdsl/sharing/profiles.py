@@ -51,7 +51,20 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class SelectionProfile:
+class _Assignments:
+    """Fields shared by the selection profiles: the bits of every k, and the assignment that attains them."""
+
+    bits: np.ndarray
+    assignment: np.ndarray
+    method: str
+    exact: bool
+
+    def __post_init__(self) -> None:
+        _freeze_arrays(self, bits=float, assignment=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionProfile(_Assignments):
     """Best exactly-k selection for every k.
 
     Attributes
@@ -69,23 +82,14 @@ class SelectionProfile:
         Whether ``bits`` are proven optimal.
     """
 
-    bits: np.ndarray
-    assignment: np.ndarray
-    method: str
-    exact: bool
-
-    def __post_init__(self) -> None:
-        _freeze_arrays(self, bits=float, assignment=np.int64)
-
     @property
     def kmax(self) -> int:
         """Largest k considered, ``min(N, M)``."""
         return len(self.bits) - 1
 
 
-
 @dataclass(frozen=True, eq=False)
-class CoupledProfile:
+class CoupledProfile(_Assignments):
     """Best joint selection for coupled slots, for every per-slot count.
 
     Attributes
@@ -101,15 +105,6 @@ class CoupledProfile:
     method, exact:
         As in :class:`SelectionProfile`.
     """
-
-    bits: np.ndarray
-    assignment: np.ndarray
-    method: str
-    exact: bool
-
-    def __post_init__(self) -> None:
-        _freeze_arrays(self, bits=float, assignment=np.int64)
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +136,6 @@ class PartitionProfile:
     def __post_init__(self) -> None:
         _freeze_arrays(self, bits=float, labels=np.int64)
         object.__setattr__(self, "partitions", tuple(self.partitions))
-
 
 
 def _as_costs(cost: object, name: str, min_ndim: int, max_ndim: int | None = None) -> np.ndarray:

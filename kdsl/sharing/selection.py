@@ -47,7 +47,8 @@ import numpy as np
 from kdsl._lazy import lazy_module
 from kdsl.errors import BudgetError, KdslError
 from kdsl.sharing.profiles import CoupledProfile, SelectionProfile, _as_costs
-from kdsl.sharing.ties import _decode_keys, _key_weights, _lex_less, _lex_min_first_axis, _subset_sums
+from kdsl.sharing.subsets import _masks_by_size, _subset_sums
+from kdsl.sharing.ties import _decode_keys, _key_weights, _lex_less, _lex_min_first_axis
 
 optimize = lazy_module("scipy.optimize")
 
@@ -55,21 +56,14 @@ __all__ = ["best_selection_by_k", "best_coupled_selection"]
 
 
 _MAX_STATE_FLOATS = 1 << 24  # memory cap for stored DP tables (128 MiB of float64)
-
-
 _CHUNK_ELEMENTS = 1 << 21  # working-set size of one vectorised batch
 
 
 @lru_cache(maxsize=4)
 def _selection_tables(n: int) -> tuple:
     """Per popcount p: masks (C,), their nonempty subsets (2**p - 1, C), rests (same shape)."""
-    allm = np.arange(1 << n, dtype=np.int64)
-    pc = np.bitwise_count(allm)
     out: list = [None]
-    for p in range(1, n + 1):
-        masks = allm[pc == p]
-        bits = ((masks[:, None] >> np.arange(n)) & 1).astype(bool)
-        pos = np.argsort(~bits, axis=1, kind="stable")[:, :p]
+    for p, masks, pos in _masks_by_size(n):
         t = np.arange(1, 1 << p, dtype=np.int64)
         subs = np.zeros((len(masks), len(t)), dtype=np.int64)
         for q in range(p):

@@ -27,15 +27,6 @@ import numpy as np
 _KEYMAX = np.iinfo(np.int64).max
 
 
-def _subset_sums(x: np.ndarray) -> np.ndarray:
-    """``out[..., mask] = sum(x[..., e] for e in mask)`` over the last axis."""
-    n = x.shape[-1]
-    out = np.zeros(x.shape[:-1] + (1 << n,), dtype=x.dtype)
-    for e in range(n):
-        out[..., 1 << e : 2 << e] = out[..., : 1 << e] + x[..., e : e + 1]
-    return out
-
-
 def _key_weights(n: int, base: int) -> list[np.ndarray]:
     """Weights that turn a digit vector (digits < base) into int64 words.
 
