@@ -14,6 +14,8 @@ import kdsl
 from kdsl.errors import KdslError
 from kdsl.lengths.score import mechanism_profile
 from kdsl.mechanisms import bins
+from kdsl.search.exact import exact_best
+from kdsl.search.local import local_scores, score_parent_set
 from kdsl.verdict.solver import solve_bound
 
 CODES = ("bic", "nml", "paper", "direct")
@@ -161,3 +163,39 @@ def test_arbitrary_real_parents_never_crash_nor_give_negative_lengths(rows, code
     for p in result.programs:
         assert not math.isnan(p.total_bits) and p.total_bits >= 0
         assert p.finite or p.reason
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_mixed_search_optimum_equals_brute_force_over_every_dag(code):
+    """Two discrete and two real variables, two environments: the exact search (with its pruning bounds, which
+    count a real parent as at least one bin) equals the best over every DAG of unpruned local scores."""
+    rng = np.random.default_rng(5)
+    n = 300
+    e = np.repeat([0, 1], n)
+    a = rng.integers(0, 2, 2 * n)
+    x = np.round(rng.normal(np.where(e == 1, 1.0, 0.0) + a, 1.0), 2)
+    k = (x + rng.normal(0, 0.5, 2 * n) > 0.5).astype(int) + (x > 2)
+    y = np.round(0.7 * x - k + rng.normal(0, 0.6, 2 * n), 2)
+    spec = (f"var A in 0..1\nvar X real step 0.01\nvar K in 0..2\nvar Y real step 0.01\nenvs from d by E\n"
+            f"search {{\n graphs\n}}\ncode {code}")
+    bound = kdsl.load(spec, data={"d": {"A": a, "X": x, "K": k, "Y": y, "E": e}})
+    names = list(bound.model.variables)
+    local = {}
+    for v, var in enumerate(names):
+        others = [u for u in names if u != var]
+        for size in range(len(others) + 1):
+            for parents in itertools.combinations(others, size):
+                entry = score_parent_set(bound, bound.model.search, v, parents, {})
+                local[var, frozenset(parents)] = entry[0]
+    best = math.inf
+    for order in itertools.permutations(names):
+        total = 0.0
+        for i, var in enumerate(order):
+            total += min(local[var, frozenset(p)] for size in range(i + 1)
+                         for p in itertools.combinations(order[:i], size))
+        best = min(best, total)
+    found = exact_best(local_scores(bound, bound.model.search))
+    assert found.bits == pytest.approx(best, rel=1e-12)
+    kk = names.index("K")
+    assert any(found.parents.get(kk, 0) >> names.index(r) & 1 or found.parents.get(names.index(r), 0) >> kk & 1
+               for r in ("X", "Y"))  # the optimum joins K to a real variable
