@@ -654,7 +654,7 @@ class _Binder:
             return _Table(Path(value), str(value))
         return value
 
-    def columns_of(self, value: Any, shown: str, split_by: str | None = None):
+    def columns_of(self, value: Any, shown: str):
         """Columns of a DataFrame / dict of arrays, as a dict name -> array."""
         if hasattr(value, "columns") and hasattr(value, "__getitem__"):
             names = [str(c) for c in value.columns]

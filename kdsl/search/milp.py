@@ -129,7 +129,7 @@ def candidate_sets(local, top: int = 1) -> Candidates:
 
 
 # ---------------------------------------------------------------------- heuristic start
-def _order_program(cands: Candidates, d: int, order: list[int]) -> tuple[float, dict[int, int]]:
+def _order_program(cands: Candidates, order: list[int]) -> tuple[float, dict[int, int]]:
     """Each variable's shortest own candidate inside its predecessors in ``order``."""
     placed = 0
     parents: dict[int, int] = {}
@@ -156,7 +156,7 @@ def order_search(cands: Candidates, d: int, start: list[int], seconds: float = 2
     """
     rng = np.random.default_rng(seed)
     stop = time.monotonic() + seconds
-    best_bits, best_parents = _order_program(cands, d, start)
+    best_bits, best_parents = _order_program(cands, start)
     order = list(start)
     current = best_bits
     stale = 0  # restarts since the best improved
@@ -169,14 +169,14 @@ def order_search(cands: Candidates, d: int, start: list[int], seconds: float = 2
                 if j == i:
                     continue
                 trial = rest[:j] + [v] + rest[j:]
-                bits, _ = _order_program(cands, d, trial)
+                bits, _ = _order_program(cands, trial)
                 if bits < current - 1e-9:
                     order, current, improved = trial, bits, True
                     break
             if time.monotonic() > stop:
                 break
         if current < best_bits - 1e-9:
-            best_bits, best_parents = current, _order_program(cands, d, order)[1]
+            best_bits, best_parents = current, _order_program(cands, order)[1]
             stale = 0
         if not improved:
             stale += 1  # a local optimum: perturb by a few random swaps
@@ -184,7 +184,7 @@ def order_search(cands: Candidates, d: int, start: list[int], seconds: float = 2
             for _ in range(max(2, d // 8)):
                 a, b = rng.integers(0, d, size=2)
                 order[a], order[b] = order[b], order[a]
-            current = _order_program(cands, d, order)[0]
+            current = _order_program(cands, order)[0]
     return best_bits, best_parents
 
 

@@ -247,7 +247,7 @@ def _surjective_assignment(cost: np.ndarray, cand: np.ndarray) -> np.ndarray | N
     return assign
 
 
-def _bnb_selection(cost: np.ndarray, max_sets: int) -> tuple[np.ndarray, np.ndarray]:
+def _bnb_selection(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, m = cost.shape
     kmax = min(n, m)
     env = np.arange(n)
@@ -391,7 +391,7 @@ def best_selection_by_k(
         bits, assign = _used_set_dp(arr)
         assign = assign[:, 0, :]
     else:
-        bits, assign = _bnb_selection(arr, max_sets)
+        bits, assign = _bnb_selection(arr)
     return SelectionProfile(bits=bits, assignment=assign, method=method, exact=True)
 
 

@@ -22,7 +22,7 @@ NEAR_TIE_BITS = 0.01
 MARGIN_MAX_VARIABLES = 12
 
 
-def _mechanism_name(profile, mech_profile) -> str:
+def _mechanism_name(mech_profile) -> str:
     template = mech_profile.template
     return template.name if template.name else template.describe()
 
@@ -93,7 +93,7 @@ def _mechanisms(bound: BoundModel, profile, choices, costs: dict | None = None) 
         fitted = environment_tables(bound, mp, choice)
         var = bound.model.variables[mp.var]
         out[mp.var] = MechanismResult(
-            template=_mechanism_name(profile, mp), rhs=mp.template.describe(), parents=tuple(mp.mechanism.parents),
+            template=_mechanism_name(mp), rhs=mp.template.describe(), parents=tuple(mp.mechanism.parents),
             fixed=mp.mechanism.fixed, distinct=choice.k, data_bits=choice.data_bits,
             by_environment=dict(zip(envs, choice.labels)), method=mp.method,
             distinct_by_slot={s.name: kk for s, kk in zip(mp.template.slots, choice.slot_k)} if choice.slot_k else None,
