@@ -71,5 +71,5 @@ def table_hypothesis(bound, names: list[str], dag: tuple[int, ...]) -> Hypothesi
     span = bound.model.search.span
     d = len(names)
     return Hypothesis("h", tuple(
-        Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
-                  False, span) for v in range(d)), span)
+        Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table",
+                                     span=span), False, span) for v in range(d)), span)

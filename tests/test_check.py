@@ -189,3 +189,15 @@ def test_source_line_counts_only_newlines(separator):
     err = info.value
     assert (err.line, err.column) == (3, 5)
     assert err.source_line == "var X in 0..5"
+
+
+def test_model_objects_cannot_be_made_without_their_place():
+    """Spans are required: an error about a model object always points at the text it came from."""
+    from kdsl.language.model import SearchSpec, Template, Variable
+
+    for make in (lambda: Template(None, "A", (), "table"), lambda: Variable("A", "int", 0, 1), lambda: SearchSpec()):
+        with pytest.raises(TypeError, match="span"):
+            make()
+    model = check(kdsl.parse("var A in 0..1\nsimulate env a n 3 seed 1 {\n    A ~ bernoulli(0.5)\n}\n"))
+    (source,) = model.sources
+    assert (source.source_span.line, source.source_span.column) == (2, 10)  # a simulation: the environments it names

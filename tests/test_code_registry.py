@@ -236,7 +236,7 @@ def test_exact_search_under_an_unusual_code_equals_brute_force_over_all_dags(siz
     span = bound.model.search.span
     for dag in all_dags(d, d - 1):
         hyp = Hypothesis("h", tuple(Mechanism(names[v], Template(None, names[v], tuple(
-            names[u] for u in range(d) if dag[v] >> u & 1), "table"), False, span) for v in range(d)), span)
+            names[u] for u in range(d) if dag[v] >> u & 1), "table", span=span), False, span) for v in range(d)), span)
         prof = program_profile(bound, hyp, cache)
         totals.append(prof.by_k[prof.best_k()][0])
     totals.sort()

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kdsl
+from kdsl.errors import Span
 from kdsl.language.model import Template
 from kdsl.search.components import by_components, components
 from kdsl.search.exact import exact_best
@@ -17,7 +18,7 @@ from kdsl.search.local import LocalScores, local_scores
 from kdsl.search.milp import candidate_sets
 from kdsl.search.run import DP_PREFERRED_MAX, search
 
-TABLE = Template(None, "X", (), "table")
+TABLE = Template(None, "X", (), "table", span=Span(1, 1, 1, 2, 0, 1))
 
 
 def random_local(d: int, seed: int, density: float) -> LocalScores:

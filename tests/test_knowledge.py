@@ -140,7 +140,7 @@ def test_targets_table_grouping_equals_brute_force_over_groupings_of_the_merged_
     bound = kdsl.load(text, data=data)
     model = bound.model
     weight = kdsl.get_code(code).selection_weight
-    mech = Mechanism("V1", Template(None, "V1", ("V0",), "table"), False, model.search.span)
+    mech = Mechanism("V1", Template(None, "V1", ("V0",), "table", span=model.search.span), False, model.search.span)
     counts = tables.count_tables(bound, model.variables["V1"], [model.variables["V0"]])
     blocks = free_blocks(1, knowledge, n_env)
     best = math.inf

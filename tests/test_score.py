@@ -718,7 +718,8 @@ def test_tables_scored_in_one_batch_have_the_bits_each_has_alone(n_env, sizes, r
     frame = {"e": [f"e{i % n_env}" for i in range(rows * n_env)],
              **{n: rng.integers(0, s, rows * n_env).tolist() for n, s in zip(names, sizes)}}
     bound = kdsl.load(spec, data={"f": frame})
-    mechs = [Mechanism(v, Template(None, v, parents, "table"), fixed, None)
+    at = bound.model.variables[names[0]].span
+    mechs = [Mechanism(v, Template(None, v, parents, "table", span=at), fixed, at)
              for v in names for size in range(3) for parents in itertools.combinations([u for u in names if u != v], size)]
     together = table_local_bits_many(bound, mechs)
     assert together == [table_local_bits_many(bound, [m])[0] for m in mechs]  # bit for bit

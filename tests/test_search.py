@@ -122,7 +122,8 @@ def test_search_with_reuse_equals_brute_force_over_dags_and_reuse_classes(size, 
             for v in range(d):
                 parents = tuple(names[u] for u in range(d) if dag[v] >> u & 1)
                 kind, symmetry = ("reuse", "swap") if v in reused else ("table", None)
-                mechanisms.append(Mechanism(names[v], Template(None, names[v], parents, kind, symmetry=symmetry), False, span))
+                mechanisms.append(Mechanism(names[v], Template(None, names[v], parents, kind, symmetry=symmetry, span=span),
+                                                 False, span))
             prof = program_profile(bound, Hypothesis("h", tuple(mechanisms), span), cache)
             totals.append(prof.by_k[prof.best_k()][0])
     totals.sort()
@@ -149,8 +150,8 @@ def test_top_n_keeps_programs_whose_parent_sets_pruning_would_drop_for_the_best(
     totals = []
     for dag in all_dags(d, 2):
         hyp = Hypothesis("h", tuple(
-            Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table"),
-                      False, span) for v in range(d)), span)
+            Mechanism(names[v], Template(None, names[v], tuple(names[u] for u in range(d) if dag[v] >> u & 1), "table",
+                                         span=span), False, span) for v in range(d)), span)
         prof = program_profile(bound, hyp, cache)
         totals.append(prof.by_k[prof.best_k()][0])
     totals.sort()

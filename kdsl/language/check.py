@@ -589,7 +589,7 @@ class _Checker:
                     where, f"only {first.var} reuses '{name}' in hypothesis '{decl.name.name}': reuse needs at least "
                     f"two variables sharing one table",
                     hint=f"write `{others[0]} ~ {first.template.describe()}` too, or `{first.var} ~ "
-                         f"{Template(None, first.var, first.parents, 'table').describe()}` for a table of its own",
+                         f"{Template(None, first.var, first.parents, 'table', span=first.span).describe()}` for a table of its own",
                 )
             names = {m.var for m in members}
             for mech in members:
@@ -599,7 +599,7 @@ class _Checker:
                         lines[mech.var].rhs.symmetry, f"{mech.var} and {inside[0]} share one table through '{name}', "
                         f"so {inside[0]} cannot be a parent of {mech.var}",
                         hint=f"give {mech.var} a table of its own: `{mech.var} ~ "
-                             f"{Template(None, mech.var, mech.parents, 'table').describe()}`",
+                             f"{Template(None, mech.var, mech.parents, 'table', span=mech.span).describe()}`",
                     )
             for mech in members[1:]:
                 line = lines[mech.var]
@@ -610,7 +610,7 @@ class _Checker:
                         f"same parents ({shown}); it has {', '.join(mech.parents) or 'none'}",
                         hint=f"a program reuses one table per permute symmetry; for a second shared table, declare "
                              f"another symmetry (`symmetry {name}2 on {{...}} = permute`) and write "
-                             f"`{mech.var} ~ {Template(None, mech.var, mech.parents, 'table').describe()} / {name}2`",
+                             f"`{mech.var} ~ {Template(None, mech.var, mech.parents, 'table', span=mech.span).describe()} / {name}2`",
                     )
                 if mech.fixed != first.fixed:
                     raise self.error(
@@ -840,11 +840,12 @@ class _Checker:
         if missing:
             raise self.error(decl, f"this simulation does not give {', '.join(missing)}",
                              hint=f"add a line such as `{missing[0]} ~ uniform()`")
-        return EnvSource("simulate", decl.span, names=env_names, rows=decl.n, seed=decl.seed, lines=tuple(lines))
+        return EnvSource("simulate", decl.span, names=env_names, rows=decl.n, seed=decl.seed, lines=tuple(lines),
+                         source_span=decl.targets.span)
 
     def check_simulation_parameters(self, line, var, family, args, parents, done, env_name) -> None:
         template = Template(None, var.name, tuple(p for p, _ in parents), "family", family=family, args=args,
-                            parent_symbols=tuple(s for _, s in parents))
+                            parent_symbols=tuple(s for _, s in parents), span=line.span)
         try:
             self.check_parameters(template, line.call)
         except SpecError as err:

@@ -28,7 +28,8 @@ VariableKind = Literal["int", "labels", "bits", "real"]
 class Variable:
     """A declared variable and its domain.
 
-    >>> v = Variable("S", "labels", 0, 2, labels=("low", "mid", "high"))
+    >>> from kdsl.errors import Span
+    >>> v = Variable("S", "labels", 0, 2, labels=("low", "mid", "high"), span=Span(1, 1, 1, 24, 0, 23))
     >>> v.size, v.describe()
     (3, '{low, mid, high}')
     """
@@ -39,7 +40,7 @@ class Variable:
     hi: int | None
     labels: tuple[str, ...] | None = None
     step: float | None = None
-    span: ast.Span | None = None
+    span: ast.Span = field(kw_only=True)  # its `var` line
     step_auto: bool = False  # `step auto`: ``step`` is 0.01 until data are bound, then their resolution
 
     @property
@@ -119,7 +120,7 @@ class Template:
     parent_symbols: tuple[sympy.Symbol, ...] = ()
     slots: tuple[Slot, ...] = ()
     symmetry: str | None = None
-    span: ast.Span | None = None
+    span: ast.Span = field(kw_only=True)  # where it is written: its template or hypothesis line, or the search block
     degree: int = 0
 
     def describe(self) -> str:
@@ -203,7 +204,7 @@ class SearchSpec:
     classes: tuple[str, ...] = ("linear", "poly", "normal", "histogram")  # free mechanisms of real variables
     top: int | None = None  # None: 5 where exact top-N is practical, else 1
     time_limit: float | None = None
-    span: ast.Span | None = None
+    span: ast.Span = field(kw_only=True)  # the search block
     method: str | None = None  # one of SEARCH_METHODS; None: chosen by the search (kdsl.search.run.choose_method)
     method_span: ast.Span | None = None  # of the `method` line, where a method that cannot run is reported
     stability: int | None = None  # subsamples to re-solve (kdsl.verdict.stability); None: no stability run
@@ -216,7 +217,9 @@ class SearchSpec:
     def forbids(self, parent: str, child: str) -> bool:
         """Whether the knowledge rules out the edge ``parent -> child`` (``forbid`` or ``tiers``).
 
-        >>> SearchSpec(tiers=(("A",), ("B", "C"))).forbids("B", "A"), SearchSpec().forbids("B", "A")
+        >>> from kdsl.errors import Span
+        >>> at = Span(1, 1, 3, 2, 0, 20)
+        >>> SearchSpec(tiers=(("A",), ("B", "C")), span=at).forbids("B", "A"), SearchSpec(span=at).forbids("B", "A")
         (True, False)
         """
         if (parent, child) in self.forbid:
@@ -231,8 +234,11 @@ class SearchSpec:
         or a mechanism written ``fixed`` for a variable some environment
         declares as a target (``fixed`` says no environment changed it).
 
-        >>> spec = SearchSpec(forbid=(("B", "A"),), require=(("A", "C"),))
-        >>> spec.violations(Hypothesis("h", (Mechanism("A", Template(None, "A", ("B",), "table"), False, None),), None))
+        >>> from kdsl.errors import Span
+        >>> at = Span(1, 1, 3, 2, 0, 20)
+        >>> spec = SearchSpec(forbid=(("B", "A"),), require=(("A", "C"),), span=at)
+        >>> table = Template(None, "A", ("B",), "table", span=at)
+        >>> spec.violations(Hypothesis("h", (Mechanism("A", table, False, at),), at))
         ['forbidden edge B -> A', 'missing required edge A -> C']
         """
         edges = set(hypothesis.edges)
@@ -278,7 +284,7 @@ class EnvSource:
     rows: int | None = None  # simulate: rows per environment
     seed: int | None = None
     lines: tuple[SimulationLine, ...] = ()
-    source_span: ast.Span | None = None
+    source_span: ast.Span = field(kw_only=True)  # the file name or data name (a simulation: the environments named)
 
 
 @dataclass(frozen=True)

@@ -568,7 +568,8 @@ def table_local_bits_many(bound: BoundModel, mechs: list[Mechanism]) -> list[flo
     >>> from kdsl.language.model import Template
     >>> bound = kdsl.load("var A in 0..1\\nvar B in 0..1\\nenvs from f by e",
     ...                   data={"f": {"e": [0, 0, 1, 1], "A": [0, 1, 1, 1], "B": [1, 1, 0, 1]}})
-    >>> mechs = [Mechanism(v, Template(None, v, p, "table"), False, None) for v, p in [("A", ()), ("B", ("A",))]]
+    >>> at = bound.model.variables["A"].span
+    >>> mechs = [Mechanism(v, Template(None, v, p, "table", span=at), False, at) for v, p in [("A", ()), ("B", ("A",))]]
     >>> table_local_bits_many(bound, mechs) == [table_local_bits_many(bound, [m])[0] for m in mechs]
     True
     """

@@ -604,17 +604,18 @@ def regression_profile(bound: BoundModel, template: Template, code: Code, fixed:
     return {k: v[1:] for k, v in best.items()}, least, exact, method
 
 
-def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str, ...]) -> list[Template]:
-    """The free mechanisms a search tries for real ``var`` with ``parents``, narrowed to ``classes``."""
+def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str, ...], span) -> list[Template]:
+    """The free mechanisms a search tries for real ``var`` with ``parents``, narrowed to ``classes`` (written at
+    ``span``, the search block)."""
     out = []
     if not parents:
         if "linear" in classes or "normal" in classes or "poly" in classes:
-            out.append(Template(None, var, (), "regression", family="normal"))
+            out.append(Template(None, var, (), "regression", family="normal", span=span))
         if "histogram" in classes:
-            out.append(Template(None, var, (), "regression", family="histogram"))
+            out.append(Template(None, var, (), "regression", family="histogram", span=span))
         return out
     if "linear" in classes:
-        out.append(Template(None, var, parents, "regression", family="linear"))
+        out.append(Template(None, var, parents, "regression", family="linear", span=span))
     if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
-        out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE))
+        out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE, span=span))
     return out

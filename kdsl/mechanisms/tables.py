@@ -38,8 +38,10 @@ def orbit_index(var: Variable, symmetry: Symmetry | None) -> tuple[np.ndarray, i
     Without a symmetry (or one acting on another variable) each value is its
     own orbit.
 
-    >>> v = Variable("X", "int", 0, 4)
-    >>> orbit_index(v, Symmetry("m", ("X",), "reflect", None))
+    >>> from kdsl.errors import Span
+    >>> at = Span(1, 1, 1, 14, 0, 13)
+    >>> v = Variable("X", "int", 0, 4, span=at)
+    >>> orbit_index(v, Symmetry("m", ("X",), "reflect", at))
     (array([0, 1, 2, 1, 0]), 3)
     """
     if symmetry is None or var.name not in symmetry.variables:

@@ -16,8 +16,9 @@ nothing, and :func:`by_components` then returns None.
 Programs with reuse classes (a unit of several variables) and the k shortest
 programs are left to the whole-problem searches.
 
+>>> from kdsl.errors import Span
 >>> from kdsl.language.model import Template
->>> t = Template(None, "A", (), "table")
+>>> t = Template(None, "A", (), "table", span=Span(1, 1, 1, 2, 0, 1))
 >>> local = LocalScores(["A", "B", "C"], [{0: (9.0, t, None), 2: (5.0, t, None)},
 ...                                       {0: (9.0, t, None), 1: (6.0, t, None)},
 ...                                       {0: (4.0, t, None), 1: (5.0, t, None)}])

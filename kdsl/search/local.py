@@ -201,14 +201,14 @@ def _candidates(model: Model, spec: SearchSpec, var: str, parents: tuple[str, ..
     child = model.variables[var]
     out: list[Template] = []
     if child.is_discrete:
-        out.append(Template(None, var, parents, "table"))  # a real parent by its bins (kdsl.mechanisms.bins)
+        out.append(Template(None, var, parents, "table", span=spec.span))  # a real parent by its bins (kdsl.mechanisms.bins)
     if child.is_discrete and all(model.variables[p].is_discrete for p in parents):
         for name in spec.symmetries:
             sym = model.symmetries[name]
             if not sym.rule.reuses and sym.variables[0] in parents:
-                out.append(Template(None, var, parents, "invariant", symmetry=name))
+                out.append(Template(None, var, parents, "invariant", symmetry=name, span=spec.span))
     if child.is_real:
-        out.extend(free_templates(model, var, parents, spec.classes))
+        out.extend(free_templates(model, var, parents, spec.classes, spec.span))
     for template in model.templates.values():
         if template.child == var and set(template.parents) == set(parents):
             out.append(template)
@@ -509,7 +509,7 @@ def _reuse_scores(bound: BoundModel, spec: SearchSpec, max_p: int, deadline: flo
                 proper = list(_proper_submasks(mask)) if mask else []
                 if any(q in pruned for q in proper):
                     continue
-                mechanisms = [Mechanism(v, Template(None, v, parents, "reuse", symmetry=name), fixed, spec.span)
+                mechanisms = [Mechanism(v, Template(None, v, parents, "reuse", symmetry=name, span=spec.span), fixed, spec.span)
                               for v in members]
                 key = reuse_key(mechanisms)
                 if key not in cache:

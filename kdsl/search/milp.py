@@ -33,8 +33,9 @@ called proven when that gap is under :data:`PROOF_BITS`.
 an integer program is solved.
 
 >>> from kdsl.search.local import LocalScores
+>>> from kdsl.errors import Span
 >>> from kdsl.language.model import Template
->>> t = Template(None, "A", (), "table")
+>>> t = Template(None, "A", (), "table", span=Span(1, 1, 1, 2, 0, 1))
 >>> local = LocalScores(["A", "B"], [{0: (10.0, t, None), 2: (6.0, t, None)},
 ...                                  {0: (10.0, t, None), 1: (5.0, t, None)}])
 >>> [[mask for mask, _ in unit] for unit in candidate_sets(local).sets]   # shortest first

@@ -344,7 +344,7 @@ def outcome_hypotheses(model: Model, outcome: SearchOutcome) -> list[Hypothesis]
             pmask = program.parents.get(v, 0)
             if v in reused:
                 parents = tuple(names[u] for u in range(len(names)) if pmask >> u & 1)
-                template = Template(None, var, parents, "reuse", symmetry=reused[v].symmetry)
+                template = Template(None, var, parents, "reuse", symmetry=reused[v].symmetry, span=span)
             else:
                 _, template, _ = outcome.local.entries[v][pmask]
             mechanisms.append(Mechanism(var, template, not model.search.shifts, span))

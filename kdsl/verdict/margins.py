@@ -103,8 +103,9 @@ def ignored_parents(template: Template) -> tuple[str, ...]:
 
     >>> import sympy
     >>> a = sympy.Dummy("A")
+    >>> from kdsl.errors import Span
     >>> t = Template("m", "B", ("A",), "family", family="binomial", args=(sympy.Integer(2), sympy.Symbol("p")),
-    ...              parent_symbols=(a,))
+    ...              parent_symbols=(a,), span=Span(2, 1, 2, 50, 14, 63))
     >>> ignored_parents(t)
     ('A',)
     """
