@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 import kdsl
 from kdsl.codes import get_code
+from kdsl.errors import Span
 from kdsl.language.model import Symmetry, Variable
 from kdsl.mechanisms.tables import (
     _data_bits,
@@ -29,7 +30,7 @@ COUNTS = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 3), st.i
 
 
 def test_orbits_of_each_symmetry_kind():
-    x = Variable("X", "int", 0, 5)
+    x = Variable("X", "int", 0, 5, span=Span(1, 1, 1, 14, 0, 13))
     assert orbit_index(x, None)[1] == 6
     reflect, n_reflect = orbit_index(x, Symmetry("m", ("X",), "reflect", None))
     assert n_reflect == 3 and reflect.tolist() == [0, 1, 2, 2, 1, 0]
