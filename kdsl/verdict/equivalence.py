@@ -23,18 +23,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import networkx as nx
-
 __all__ = ["compelled_edges", "v_structures"]
 
 
-def _dag(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes)
-    graph.add_edges_from(edges)
-    if not nx.is_directed_acyclic_graph(graph):
-        raise ValueError(f"not a DAG: {sorted(graph.edges)}")
-    return graph
+class _Dag:
+    """A DAG as parent and child sets (plain Python: kdsl's verdict needs no graph library)."""
+
+    def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
+        self.parents: dict[str, set[str]] = {v: set() for v in nodes}
+        self.children: dict[str, set[str]] = {v: set() for v in self.parents}
+        self.edges = list(dict.fromkeys(edges))
+        for a, b in self.edges:
+            for v in (a, b):
+                self.parents.setdefault(v, set())
+                self.children.setdefault(v, set())
+            self.parents[b].add(a)
+            self.children[a].add(b)
+        if self._has_cycle():
+            raise ValueError(f"not a DAG: {sorted(self.edges)}")
+
+    def _has_cycle(self) -> bool:
+        left = {v: len(p) for v, p in self.parents.items()}
+        free = [v for v, n in left.items() if n == 0]
+        while free:
+            for child in self.children[free.pop()]:
+                left[child] -= 1
+                if left[child] == 0:
+                    free.append(child)
+        return any(left.values())
+
+    def has_edge(self, a: str, b: str) -> bool:
+        return a in self.parents.get(b, ())
 
 
 def v_structures(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
@@ -43,10 +62,10 @@ def v_structures(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> set[
     >>> v_structures("ABC", [("A", "C"), ("B", "C")])
     {('A', 'C', 'B')}
     """
-    graph = _dag(nodes, edges)
+    graph = _Dag(nodes, edges)
     out = set()
-    for c in graph.nodes:
-        parents = sorted(graph.predecessors(c))
+    for c in graph.parents:
+        parents = sorted(graph.parents[c])
         for i, a in enumerate(parents):
             for b in parents[i + 1:]:
                 if not graph.has_edge(a, b) and not graph.has_edge(b, a):
@@ -68,8 +87,8 @@ def compelled_edges(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> s
         The compelled edges; the DAG's other edges are reversible.
     """
     nodes, edges = list(nodes), list(edges)
-    graph = _dag(nodes, edges)
-    adjacent = {v: set(graph.predecessors(v)) | set(graph.successors(v)) for v in graph.nodes}
+    graph = _Dag(nodes, edges)
+    adjacent = {v: graph.parents[v] | graph.children[v] for v in graph.parents}
     directed: set[tuple[str, str]] = set()
     for a, c, b in v_structures(nodes, edges):
         directed |= {(a, c), (b, c)}
