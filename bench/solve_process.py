@@ -6,9 +6,12 @@
 20 variables with 3 values, 5 environments x 2000 rows written to one CSV
 file (``envs from "data.csv" by env``), ``search { graphs max_parents 2;
 top 1 }`` and ``code paper`` in the spec. Each run is
-``python -m kdsl.cli solve spec.kdsl --json`` with its own PYTHONPATH, from
-process start to exit (start-up, parsing, loading, scoring, the exact
-search, reporting and interpreter teardown); runs alternate between the two
+``python -m kdsl.cli solve spec.kdsl`` (the text report; then, in a second
+row, with ``--json``) with its own PYTHONPATH, run in the data's folder so
+that ``python -m`` cannot pick up the checkout it is started from (checked:
+each side's ``kdsl.__file__`` is printed), from process start to exit
+(start-up, parsing, loading, scoring, the exact search, reporting and
+interpreter teardown); runs alternate between the two
 checkouts, ``--repeat`` times each. Both must report the same best program
 (bits and edges).
 """
@@ -43,13 +46,23 @@ def write_case(folder: Path, d: int, envs: int, rows: int, seed: int) -> Path:
     return path
 
 
-def run(checkout: Path, spec: Path) -> tuple[float, dict]:
+def imported_from(checkout: Path, folder: Path) -> Path:
+    """Where the child processes import kdsl from: ``python -m`` puts the working folder first on the path, so
+    they run in ``folder`` (outside both checkouts) and only PYTHONPATH decides."""
+    done = subprocess.run([sys.executable, "-c", "import kdsl; print(kdsl.__file__)"], cwd=folder,
+                          env=process_env(checkout), capture_output=True, text=True, check=True)
+    return Path(done.stdout.strip()).resolve()
+
+
+def run(checkout: Path, spec: Path, output: str) -> tuple[float, dict | None]:
+    """One whole ``kdsl solve`` process: its wall time, and with ``--json`` the best program (bits and edges)."""
+    args = [sys.executable, "-m", "kdsl.cli", "solve", spec.name] + (["--json"] if output == "json" else [])
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kdsl.cli", "solve", str(spec), "--json"], env=process_env(checkout),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(args, cwd=spec.parent, env=process_env(checkout), capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    result = json.loads(done.stdout)
-    best = result["programs"][0]
+    if output != "json":
+        return wall, None
+    best = json.loads(done.stdout)["programs"][0]
     return wall, {"bits": round(best["total_bits"], 6), "edges": sorted(map(tuple, best["edges"]))}
 
 
@@ -66,23 +79,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"command: python {' '.join(sys.argv)}")
     for checkout in (ROOT, args.old):
         compileall.compile_dir(checkout / "kdsl", quiet=1)  # byte code, as an installed package has it
-    times: dict[str, list[float]] = {"new": [], "old": []}
-    answers = {}
+    rows = []
     with tempfile.TemporaryDirectory() as folder:
         spec = write_case(Path(folder), args.vars, args.envs, args.rows, 0)
-        loads = []
-        for _ in range(args.repeat):
-            for name, checkout in (("old", args.old), ("new", ROOT)):
-                wall, answers[name] = run(checkout, spec)
-                times[name].append(wall)
-                loads.append(os.getloadavg()[0])
-    assert answers["new"] == answers["old"], answers
-    new, old = median(times["new"]), median(times["old"])
-    print(f"same best program: {answers['new']['bits']} bits, {len(answers['new']['edges'])} edges")
-    print("| variables | environments x rows | old (s) | new (s) | speed-up | load average (min-max) |")
-    print("|---|---|---|---|---|---|")
-    print(ratio_row([args.vars, f"{args.envs} x {args.rows}", f"{old:.2f}", f"{new:.2f}", f"{old / new:.1f}x",
-                     f"{min(loads):.2f}-{max(loads):.2f}"]))
+        for name, checkout in (("old", args.old), ("new", ROOT)):
+            source = imported_from(checkout, Path(folder))
+            assert source.is_relative_to(checkout.resolve()), (name, source)
+            print(f"{name}: kdsl imported from {source}")
+        answers = {name: run(checkout, spec, "json")[1] for name, checkout in (("old", args.old), ("new", ROOT))}
+        assert answers["new"] == answers["old"], answers
+        print(f"same best program: {answers['new']['bits']} bits, {len(answers['new']['edges'])} edges")
+        for output in ("text", "json"):
+            times: dict[str, list[float]] = {"new": [], "old": []}
+            loads = []
+            for _ in range(args.repeat):
+                for name, checkout in (("old", args.old), ("new", ROOT)):
+                    times[name].append(run(checkout, spec, output)[0])
+                    loads.append(os.getloadavg()[0])
+            new, old = median(times["new"]), median(times["old"])
+            rows.append([args.vars, f"{args.envs} x {args.rows}", "kdsl solve" + (" --json" if output == "json" else ""),
+                         f"{old:.2f}", f"{new:.2f}", f"{old / new:.1f}x", f"{min(loads):.2f}-{max(loads):.2f}"])
+    print("| variables | environments x rows | command | old (s) | new (s) | speed-up | load average (min-max) |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(ratio_row(row))
     return 0
 
 

@@ -143,7 +143,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _solve(args, file: str, client=None):
+def _solve(args, file: str, client=None, formulas: bool = True):
     from kdsl.verdict.solver import solve_bound
 
     bound = _load(args, file)
@@ -154,7 +154,8 @@ def _solve(args, file: str, client=None):
     bar = ProgressBar()
     try:
         return solve_bound(bound, progress=bar, time_limit=getattr(args, "time_limit", None), client=client,
-                           stability=getattr(args, "stability", None), seed=getattr(args, "seed", None))
+                           stability=getattr(args, "stability", None), seed=getattr(args, "seed", None),
+                           formulas=formulas)
     finally:
         bar.close()
 
@@ -238,7 +239,7 @@ def cmd_solve(args) -> int:
     with _cluster(args) as client:
         if len(args.file) == 1:
             try:
-                result = _solve(args, args.file[0], client)
+                result = _solve(args, args.file[0], client, formulas=fmt.formulas)
             except KdslError as err:
                 if fmt.name == "json":  # the error as JSON on stdout too, as a sweep reports it
                     print(json.dumps({"file": args.file[0], "error": err.to_dict()}, indent=2))

@@ -336,3 +336,17 @@ def test_ctrl_c_while_scoring_reports_the_best_program_over_the_scored_parent_se
     assert "interrupted" not in err
     assert "search: greedy (stopped while scoring) (best so far, NOT proven optimal)" in out
     assert out.startswith("model big, code nml, 2 environments, 2000 rows") and "best: search-1 (" in out
+
+
+def test_solve_text_and_dot_build_no_formulas_and_print_the_same(tmp_path):
+    from kdsl.present.formats import get_format
+    from kdsl.verdict.solver import solve_bound
+
+    bound = kdsl.load(ROOT / "examples" / "discovery.kdsl")
+    full, lean = solve_bound(bound), solve_bound(bound, formulas=False)
+    assert all(p.formula_text == "" and p.breakdown is None for p in lean.programs)
+    assert all(p.formula_text for p in full.programs if p.finite)
+    for name in ("text", "dot"):
+        fmt = get_format(name)
+        assert not fmt.formulas and fmt.solve(lean) == fmt.solve(full)
+    assert get_format("json").formulas and get_format("html").formulas

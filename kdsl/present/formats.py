@@ -59,6 +59,10 @@ class OutputFormat:
         naming its file.
     comment:
         A comment in this format, ``{}`` standing for its text (the sweep's file names).
+    formulas:
+        Whether ``solve`` shows the programs' length formulas; when not,
+        ``kdsl solve`` skips building them (sympy formulas cost more than
+        the rest of a report).
     """
 
     name: str
@@ -68,6 +72,7 @@ class OutputFormat:
     explain: Callable[[Result, Sequence[str] | None], str] | None = None
     sweep: Callable[[list[tuple[str, Any]]], str] | None = None
     comment: str = "{}"
+    formulas: bool = True
 
 
 _FORMATS: dict[str, OutputFormat] = {}
@@ -175,10 +180,12 @@ def _latex_explain(result: Result, names: Sequence[str] | None) -> str:
 
 
 for _fmt in (
-    OutputFormat("text", "text/plain", "the ranking, the verdict and how decisive it is", _text, _text_explain),
+    OutputFormat("text", "text/plain", "the ranking, the verdict and how decisive it is", _text, _text_explain,
+                 formulas=False),
     OutputFormat("json", "application/json", "the result as JSON (docs/language.md, \"What a run returns\")",
                  lambda r: _json(r.to_dict()), _json_explain, sweep=_json_sweep),
-    OutputFormat("dot", "text/vnd.graphviz", "the best program's graph as Graphviz text", _dot, comment="// {}"),
+    OutputFormat("dot", "text/vnd.graphviz", "the best program's graph as Graphviz text", _dot, comment="// {}",
+                 formulas=False),
     OutputFormat("html", "text/html", "the ranking, the verdict, the best graph and its formula as one HTML fragment",
                  _html, _html_explain, comment="<!-- {} -->"),
     OutputFormat("latex", "text/latex", "each program's symbolic length and its value, as a LaTeX align* block "

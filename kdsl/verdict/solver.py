@@ -28,10 +28,11 @@ def _mechanism_name(mech_profile) -> str:
 
 
 def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None = None,
-                   costs: dict | None = None) -> ProgramResult:
+                   costs: dict | None = None, formulas: bool = True) -> ProgramResult:
     """Turn a program's profile into its reported form (at its shortest k).
 
     ``costs`` caches the per-environment costs of templates across the programs of one result.
+    ``formulas=False`` leaves the formula, its values and the breakdown empty (a report that shows none).
     """
     envs = bound.names
     hyp = profile.hypothesis
@@ -61,13 +62,16 @@ def program_result(bound: BoundModel, profile: ProgramProfile, name: str | None 
         )
     total, choices = profile.by_k[k]
     data = sum(c.data_bits for c in choices)
-    terms = program_terms(profile, k, len(envs))
-    expr = terms.expr
+    latex, text, values, breakdown = "", "", {}, None
+    if formulas:
+        terms = program_terms(profile, k, len(envs))
+        latex, text = sp.latex(terms.expr), str(terms.expr)
+        values = {str(s): float(v) for s, v in terms.values.items()}
+        breakdown = length_breakdown(profile, k, len(envs))
     return ProgramResult(
         name or hyp.name, total, total - data, data, k, tuple(hyp.edges),
         _mechanisms(bound, profile, choices, costs), _shifts(profile, choices, envs), _symmetries(profile), tuple(rows),
-        sp.latex(expr), str(expr), {str(s): float(v) for s, v in terms.values.items()}, exact=profile.exact,
-        breakdown=length_breakdown(profile, k, len(envs)), violations=violations,
+        latex, text, values, exact=profile.exact, breakdown=breakdown, violations=violations,
     )
 
 
@@ -186,7 +190,8 @@ def check_scorable(model) -> None:
 
 
 def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = None, client=None,
-                margins: bool = True, stability: int | None = None, seed: int | None = None) -> Result:
+                margins: bool = True, stability: int | None = None, seed: int | None = None,
+                formulas: bool = True) -> Result:
     """Score every hypothesis of ``bound`` under its declared code, and run its search.
 
     ``progress(stage, done, total)`` is called during a search; ``time_limit``
@@ -195,6 +200,8 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
     ``margins=False`` skips the edge margins (:mod:`kdsl.verdict.margins`);
     ``stability`` subsamples (0: none; None: the search's ``stability`` line)
     and their ``seed`` add the verdict's stability (:mod:`kdsl.verdict.stability`).
+    ``formulas=False`` builds no program's symbolic length (:func:`program_result`): ``kdsl solve``'s text
+    and dot output show none.
     """
     model = bound.model
     if time_limit is not None and not time_limit > 0:
@@ -227,7 +234,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
                        "knowledge": _knowledge(model.search)}
     profiles = [program_profile(bound, hyp, cache) for hyp in hypotheses]
     costs: dict = {}
-    programs = [program_result(bound, prof, costs=costs) for prof in profiles]
+    programs = [program_result(bound, prof, costs=costs, formulas=formulas) for prof in profiles]
     if search_info is not None and search_info["lower_bound"] is not None:
         _bound_in_reported_bits(search_info, outcome, programs)
     order = sorted(range(len(programs)), key=lambda i: (not programs[i].finite, programs[i].total_bits, i))
