@@ -17,6 +17,7 @@ from kdsl.codes import Code, get_code, register_code
 from kdsl.distributed import Job, solve_many
 from kdsl.errors import BudgetError, DataError, KdslError, ModelError, SpecError, SpecSyntaxError
 from kdsl.language.syntax import parse
+from kdsl.verdict.result import ProgramResult, Result
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,8 @@ __all__ = [
     "load",
     "solve",
     "solve_many",
+    "Result",
+    "ProgramResult",
     "Code",
     "get_code",
     "register_code",

@@ -152,3 +152,17 @@ def test_to_pgmpy_imports_pgmpy_only_when_called():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=300)
     assert run.returncode == 0, run.stderr
+
+
+def test_result_types_are_public(sensors):
+    assert isinstance(sensors, kdsl.Result) and isinstance(sensors.programs[0], kdsl.ProgramResult)
+
+
+@pytest.mark.parametrize("package, call", [("pandas", lambda r: r.to_frame()),
+                                            ("pgmpy", lambda r: r.program(r.best).to_pgmpy())])
+def test_interop_without_its_package_says_what_to_install(sensors, monkeypatch, package, call):
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)
+    with pytest.raises(ImportError, match=r"pip install 'kdsl\[interop\]'"):
+        call(sensors)

@@ -57,7 +57,7 @@ from kdsl.language.model import (
     Variable,
 )
 from kdsl.mechanisms.families import FAMILIES, FamilyParameterError, log2_prob
-from kdsl.mechanisms.kinds import known_mechanisms, mechanism_names
+from kdsl.mechanisms.kinds import free_kinds, known_mechanisms, mechanism_names
 from kdsl.mechanisms.symmetries import SYMMETRY_KINDS, kind_names
 
 sympy = lazy_module("sympy")
@@ -370,7 +370,11 @@ class _Checker:
         if family not in FAMILIES:
             if family in self.templates or isinstance(self.globals.get(family), ast.MechanismDecl):
                 raise self.error(call.func, f"'{family}' is a template; here a family is expected")
-            known = [*FAMILIES, "table"]
+            simulating = parents_allowed is None
+            if simulating and family in free_kinds():
+                raise self.error(call.func, f"'{family}' is a free mechanism, fitted to data; a simulation draws "
+                                            "from a distribution family", hint="families: " + ", ".join(FAMILIES))
+            known = [*FAMILIES] if simulating else [*FAMILIES, "table"]
             raise self.error(call.func, f"unknown family '{family}'{_suggest(family, known)}",
                              hint="families: " + ", ".join(known))
         fam = FAMILIES[family]

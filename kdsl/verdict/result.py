@@ -238,8 +238,11 @@ class ProgramResult:
             var, m = unexpressed[0]
             what = "a real variable" if m.values is None else f"described by {m.rhs}, not a table"
             raise ValueError(f"to_pgmpy needs every mechanism to be a table over discrete variables; {var} is {what}")
-        from pgmpy.factors.discrete import TabularCPD
-        from pgmpy.models import DiscreteBayesianNetwork
+        try:
+            from pgmpy.factors.discrete import TabularCPD
+            from pgmpy.models import DiscreteBayesianNetwork
+        except ImportError as err:
+            raise ImportError("to_pgmpy needs pgmpy: pip install 'kdsl[interop]'") from err
 
         envs = next(iter(self.mechanisms.values())).table_by_environment if self.mechanisms else {}
         networks = {}
@@ -373,7 +376,10 @@ class Result:
         variables whose mechanism differs across environments), ``exact`` and
         ``best``. Lengths of impossible programs are ``inf``.
         """
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("to_frame needs pandas: pip install 'kdsl[interop]'") from err
 
         rows = [{"program": p.name, "total_bits": p.total_bits, "model_bits": p.model_bits,
                  "data_bits": p.data_bits, "k": p.k, "edges": ", ".join(f"{a}->{b}" for a, b in p.edges),
