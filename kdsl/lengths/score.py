@@ -531,9 +531,6 @@ def table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
 
 #: Tables scored together in one batch of :func:`table_local_bits_many` (bounds its temporaries to a few MB).
 _BATCH = 256
-#: Tables with more environment blocks are scored one at a time: numpy sums 8 or more numbers pairwise, and the
-#: order in which a partition's block costs are added can then depend on the batch's shape (1 ulp; property test).
-_BATCH_MAX_BLOCKS = 7
 
 
 def _binned_table_local_bits(bound: BoundModel, mech: Mechanism) -> float:
@@ -594,9 +591,8 @@ def table_local_bits_many(bound: BoundModel, mechs: list[Mechanism]) -> list[flo
             out[i] = min(float(sum(data)) + weight * _grouping_bits(code, len(blocks), k) + float(sum(param))
                          for k, (_, data, param, _) in shared.best.items()) + structure
         else:
-            alone = () if len(blocks) <= _BATCH_MAX_BLOCKS else (i,)
-            batches.setdefault((counts.shape, structure, *alone), []).append((i, counts))
-    for ((n_free, j, k_values), structure, *_), members in batches.items():
+            batches.setdefault((counts.shape, structure), []).append((i, counts))
+    for ((n_free, j, k_values), structure), members in batches.items():
         grouping = np.array([weight * _grouping_bits(code, n_free, k) for k in range(1, n_free + 1)])
         for start in range(0, len(members), _BATCH):
             part = members[start: start + _BATCH]

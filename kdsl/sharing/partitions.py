@@ -105,10 +105,19 @@ def _partition_plan(n: int) -> tuple:
     return index, tuple(spans), sorted_labels, blocks
 
 
+def _partition_totals(padded: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Each row's cost of every enumerated partition (``[row, partition]``): its blocks' costs added left to
+    right, so a row's numbers do not depend on the rows beside it (numpy's ``sum`` pairs 8 or more terms)."""
+    totals = padded[:, index[:, 0]]
+    for column in index.T[1:]:
+        totals = totals + padded[:, column]
+    return totals
+
+
 def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
     index, spans, labels, blocks = _partition_plan(n)
     padded = np.append(arr, 0.0)  # mask 0 (an absent block) costs nothing
-    totals = padded[index].sum(axis=1)  # row by row the same (P, n) reduction as in lexicographic order
+    totals = _partition_totals(padded[None], index)[0]
     values = totals.tolist() if len(totals) <= _PYTHON_ARGMIN_MAX else None
     if values is None or not all(v == v for v in values):  # Python's min and numpy's argmin differ on NaN
         values = None
@@ -168,7 +177,7 @@ def least_partition_bits(block_cost: np.ndarray) -> np.ndarray:
     index, spans, _, _ = _partition_plan(n)
     padded = np.concatenate([arr, np.zeros((len(arr), 1))], axis=1)
     with np.errstate(invalid="ignore"):  # inf - inf in a row that goes to the DP below
-        totals = padded[:, index].sum(axis=2)
+        totals = _partition_totals(padded, index)
     bits = np.full((len(arr), n + 1), np.inf)
     for k in range(1, n + 1):
         if spans[k] is not None:
