@@ -281,7 +281,32 @@ def test_step_auto_takes_the_datas_resolution(tmp_path):
     (tmp_path / "w.kdsl").write_text(written)
     assert kdsl.solve(str(tmp_path / "w.kdsl")).programs[0].total_bits == pytest.approx(
         kdsl.solve(str(tmp_path / "s.kdsl")).programs[0].total_bits, rel=1e-12)
-    with pytest.raises(KdslError, match="the resolution of X cannot be inferred") as err:
-        kdsl.load("var X real step auto\nenv a from d\nhypothesis h {\n X ~ normal\n}",
-                  data={"d": {"X": np.array([1.2345678901234e-7, 2e-7])}})
-    assert err.value.line == 1
+    # no step written is `step auto`
+    default = (tmp_path / "s.kdsl").read_text().replace(" step auto", "")
+    (tmp_path / "d.kdsl").write_text(default)
+    assert kdsl.solve(str(tmp_path / "d.kdsl")).programs[0].total_bits == pytest.approx(
+        kdsl.solve(str(tmp_path / "s.kdsl")).programs[0].total_bits, rel=1e-12)
+
+
+GAUSSIAN_PAIR = "var X real\nvar Y real\nenv a from d\nhypothesis h {{\n X ~ histogram\n Y ~ poly(X)\n}}\ncode {code}"
+
+
+@pytest.mark.parametrize("code", ["bic", "paper", "nml"])
+def test_the_default_step_follows_the_recording_so_rescaled_data_keep_their_lengths(code):
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(0, 2, 200), 2)
+    y = np.round(x + rng.normal(0, 0.5, 200), 1)
+    base = kdsl.solve(GAUSSIAN_PAIR.format(code=code), data={"d": {"X": x, "Y": y}})
+    assert "X 0.01, Y 0.1" in base.notes[0]
+    for factor in (1e-200, 1e6, 1e300):  # values near 1e300 neither overflow nor cost more
+        scaled = kdsl.solve(GAUSSIAN_PAIR.format(code=code), data={"d": {"X": x * factor, "Y": y * factor}})
+        assert scaled.programs[0].total_bits == pytest.approx(base.programs[0].total_bits, rel=1e-9)
+
+
+def test_values_at_full_precision_get_a_step_of_1e12_of_their_magnitude():
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 3, 100)
+    spec = "var X real\nenv a from d\nhypothesis h {\n X ~ normal\n}"
+    step = kdsl.load(spec, data={"d": {"X": x}}).model.variables["X"].step
+    assert 0.5e-12 * np.abs(x).max() <= step <= 10e-12 * np.abs(x).max()
+    assert kdsl.solve(spec, data={"d": {"X": x}}).programs[0].data_bits / len(x) < 50  # about log2(3 / 1e-11) bits a value

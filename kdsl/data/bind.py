@@ -822,36 +822,45 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
     return envs
 
 
-#: ``step auto`` tries the resolutions 10^j for j from 12 down to this.
-AUTO_STEP_MIN_EXPONENT = -12
+#: A value counts as a whole multiple of a resolution q when it is within this fraction of the column's
+#: largest magnitude of one (decimal text parsed into binary floats is off by far less).
+RESOLUTION_TOLERANCE = 1e-12
 
 
-def inferred_step(values: np.ndarray) -> float | None:
-    """The coarsest power of ten (1e12 .. 1e-12) that every value is a whole multiple of; None if there is none.
+def inferred_step(values: np.ndarray) -> float:
+    """The coarsest power of ten that every value is a whole multiple of: the recording resolution.
 
-    >>> inferred_step(np.array([1.25, 3.5, -2.0])), inferred_step(np.array([120.0, 40.0])), inferred_step(np.array([0.0]))
-    (0.01, 10.0, 1000000000000.0)
+    "A multiple" allows an error of :data:`RESOLUTION_TOLERANCE` times the largest magnitude, so values
+    recorded at full float precision get a step near 1e-12 of that magnitude; a column of zeros gets 1.
+
+    >>> inferred_step(np.array([1.25, 3.5, -2.0])), inferred_step(np.array([120.0, 40.0]))
+    (0.01, 10.0)
+    >>> inferred_step(np.array([0.0])), inferred_step(np.array([3e300, -1.5e300]))
+    (1.0, 1e+299)
+    >>> inferred_step(np.array([0.1234567891234567, -1.0]))
+    1e-12
     """
-    for j in range(12, AUTO_STEP_MIN_EXPONENT - 1, -1):
-        q = 10.0**j
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.all(np.abs(values - q * np.round(values / q)) <= 1e-9 * np.abs(values)):
-                return q
-    return None
+    values = np.asarray(values, dtype=float)
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    tolerance = RESOLUTION_TOLERANCE * largest
+    exponent = math.floor(math.log10(largest))
+    while True:
+        q = 10.0**exponent
+        if q / 2 <= tolerance or np.all(np.abs(values - q * np.round(values / q)) <= tolerance):
+            return q
+        exponent -= 1
 
 
 def _with_inferred_steps(model: Model, envs: list[Environment]) -> Model:
-    """The model with each `step auto` variable's step set to its data's resolution."""
+    """The model with each real variable declared without a step (or `step auto`) at its data's resolution."""
     auto = [v for v in model.variables.values() if v.step_auto]
     if not auto:
         return model
     variables = dict(model.variables)
     for var in auto:
         step = inferred_step(np.concatenate([env.columns[var.name] for env in envs]))
-        if step is None:
-            raise model.source.error(f"the resolution of {var.name} cannot be inferred: its values lie on no decimal "
-                                     f"grid down to 1e{AUTO_STEP_MIN_EXPONENT}", var.span, kind=DataError,
-                                     hint=f"declare it: `var {var.name} real step 0.001`")
         variables[var.name] = dataclasses.replace(var, step=step)
     return dataclasses.replace(model, variables=variables)
 

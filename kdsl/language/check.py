@@ -302,7 +302,7 @@ class _Checker:
                 raise self.error(dom.step, f"the resolution must be a positive number, got {dom.step.text}")
             if not 1e-12 <= step <= 1e12:
                 raise self.error(dom.step, f"the resolution {dom.step.text} is outside the supported range 1e-12 .. 1e12")
-        return Variable(name, "real", None, None, step=step, span=decl.span, step_auto=dom.auto)
+        return Variable(name, "real", None, None, step=step, span=decl.span, step_auto=dom.auto or dom.step is None)
 
     def variable_named(self, ident: ast.Ident, role: str = "variable") -> Variable:
         if ident.name in self.variables:

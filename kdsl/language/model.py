@@ -41,7 +41,7 @@ class Variable:
     labels: tuple[str, ...] | None = None
     step: float | None = None
     span: ast.Span = field(kw_only=True)  # its `var` line
-    step_auto: bool = False  # `step auto`: ``step`` is 0.01 until data are bound, then their resolution
+    step_auto: bool = False  # no step written (or `step auto`): ``step`` is 0.01 until data are bound, then theirs
 
     @property
     def is_real(self) -> bool:

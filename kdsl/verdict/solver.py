@@ -8,6 +8,7 @@ from dataclasses import replace
 import sympy as sp
 
 from kdsl.data.bind import BoundModel
+from kdsl.language.model import Model
 from kdsl.lengths.fitted import environment_data_bits, environment_tables
 from kdsl.lengths.score import ProgramProfile, length_breakdown, program_profile, program_terms
 from kdsl.verdict.margins import SEARCH_PICKED, edge_margins, identical_programs, ignored_parents, reading
@@ -142,6 +143,15 @@ def _one_way_edges(model, edges) -> list[tuple[str, str]]:
     return [(a, b) for a, b in edges if not representable(model, model.search, a, b)]
 
 
+def _inferred_step_notes(model: Model) -> list[str]:
+    """One note naming each real variable whose step was inferred from its data (no `step` written)."""
+    inferred = [f"{v.name} {v.step:g}" for v in model.variables.values() if v.is_real and v.step_auto]
+    if not inferred:
+        return []
+    return [f"recording steps inferred from the data: {', '.join(inferred)} (write `step` on a `var` line to "
+            "set one)"]
+
+
 def _template_notes(programs: list[ProgramProfile]) -> list[str]:
     """Say where compared programs describe a variable with different named templates."""
     by_var: dict[str, set[str]] = {}
@@ -257,7 +267,7 @@ def solve_bound(bound: BoundModel, progress=None, time_limit: float | None = Non
             for edges in hidden_ties:  # equal-length DAGs the search did not report
                 shared &= edges
         causes = tuple(e for e in best.edges if e in shared)
-    notes = _template_notes(profiles)
+    notes = _template_notes(profiles) + _inferred_step_notes(model)
     if best is not None and best.name.startswith("search-"):
         one_way = _one_way_edges(model, causes)
         if one_way:
