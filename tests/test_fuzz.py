@@ -13,8 +13,9 @@ import signal
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import kdsl
@@ -532,3 +533,55 @@ def test_c_parser_and_cell_by_cell_reading_agree(tmp_path_factory, rows, crlf):
     with mock.patch.object(data_module._Table, "_scan_plain", lambda self: False):
         exact = outcome()
     assert fast == exact
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30),
+       st.sampled_from([None, 0, 1, 2, 5]))
+@settings(max_examples=200 * SCALE, deadline=None)
+def test_the_inferred_step_is_the_coarsest_power_of_ten_every_value_is_a_multiple_of(values, digits):
+    """A real column's default step: a power of ten, every value a multiple of it (within the tolerance of
+    :data:`~kdsl.data.bind.RESOLUTION_TOLERANCE`), and not every value a multiple of ten times it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        column = np.array(values if digits is None else np.round(values, digits), dtype=float)
+    assume(np.all(np.isfinite(column)))  # numpy's rounding of values near the float limit overflows
+    step = data_module.inferred_step(column)
+    assert step > 0 and np.isfinite(step)
+    assert float(np.log10(step)) == pytest.approx(round(float(np.log10(step))), abs=1e-9)
+    exponent = round(float(np.log10(step)))
+    largest = np.abs(column).max()
+
+    def multiples(e: int) -> bool:  # every value within the tolerance of a multiple of 10**e, in units of 10**e
+        in_steps = column * 10.0 ** (-e // 2) * 10.0 ** (-e - (-e // 2))
+        slack = data_module.RESOLUTION_TOLERANCE * largest * 10.0 ** (-e // 2) * 10.0 ** (-e - (-e // 2))
+        return bool(np.all(np.abs(in_steps - np.round(in_steps)) <= slack * (1 + 1e-9)))
+
+    if exponent > data_module.FINEST_STEP_EXPONENT:
+        assert multiples(exponent)
+    if largest > 0:
+        assert not multiples(exponent + 1)
+
+
+REAL_PAIR = """var X real
+var Y real
+env a from d
+code {code}
+search {{
+    graphs
+}}
+"""
+
+
+@given(st.lists(st.tuples(st.floats(-1e308, 1e308), st.floats(-1e308, 1e308)), min_size=1, max_size=12),
+       st.sampled_from(["bic", "paper", "direct", "nml"]))
+@settings(max_examples=40 * SCALE, deadline=None)
+def test_any_finite_real_columns_solve_to_finite_nonnegative_lengths(rows, code):
+    """Real columns at their inferred steps, however large, small, constant or few: lengths are never NaN
+    or negative, and an infinite length comes with its reason."""
+    data = {"d": {"X": np.array([r[0] for r in rows]), "Y": np.array([r[1] for r in rows])}}
+    try:
+        result = kdsl.solve(REAL_PAIR.format(code=code), data=data)
+    except KdslError:
+        return
+    for program in result.programs:
+        assert not np.isnan(program.total_bits) and program.total_bits >= 0
+        assert program.finite or program.reason

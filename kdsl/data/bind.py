@@ -826,12 +826,16 @@ def simulate(model: Model, source: EnvSource) -> list[Environment]:
 #: largest magnitude of one (decimal text parsed into binary floats is off by far less).
 RESOLUTION_TOLERANCE = 1e-12
 
+#: The finest step inferred: 10 to this power (values below it are recorded as far below any measurement).
+FINEST_STEP_EXPONENT = -300
+
 
 def inferred_step(values: np.ndarray) -> float:
     """The coarsest power of ten that every value is a whole multiple of: the recording resolution.
 
     "A multiple" allows an error of :data:`RESOLUTION_TOLERANCE` times the largest magnitude, so values
-    recorded at full float precision get a step near 1e-12 of that magnitude; a column of zeros gets 1.
+    recorded at full float precision get a step near 1e-12 of that magnitude; a column of zeros gets 1,
+    and no step is finer than 10 ** :data:`FINEST_STEP_EXPONENT`.
 
     >>> inferred_step(np.array([1.25, 3.5, -2.0])), inferred_step(np.array([120.0, 40.0]))
     (0.01, 10.0)
@@ -844,13 +848,20 @@ def inferred_step(values: np.ndarray) -> float:
     largest = float(np.max(np.abs(values))) if values.size else 0.0
     if largest == 0.0:
         return 1.0
-    tolerance = RESOLUTION_TOLERANCE * largest
-    exponent = math.floor(math.log10(largest))
-    while True:
-        q = 10.0**exponent
-        if q / 2 <= tolerance or np.all(np.abs(values - q * np.round(values / q)) <= tolerance):
-            return q
+    exponent = max(math.floor(math.log10(largest)), FINEST_STEP_EXPONENT)
+    while exponent > FINEST_STEP_EXPONENT:
+        in_steps = _times_power_of_ten(values, -exponent)  # at most about 1e13: no overflow
+        slack = RESOLUTION_TOLERANCE * float(_times_power_of_ten(np.array(largest), -exponent))
+        if slack >= 0.5 or np.all(np.abs(in_steps - np.round(in_steps)) <= slack):
+            break
         exponent -= 1
+    return 10.0**exponent
+
+
+def _times_power_of_ten(values: np.ndarray, exponent: int) -> np.ndarray:
+    """``values * 10**exponent`` in two factors, so that no factor leaves the range of normal floats."""
+    half = exponent // 2
+    return values * 10.0**half * 10.0 ** (exponent - half)
 
 
 def _with_inferred_steps(model: Model, envs: list[Environment]) -> Model:
