@@ -200,7 +200,8 @@ def _orientation(best: ProgramResult, a: str, b: str, compelled: set, reverse: _
                  f"{total_rev} distinct mechanisms instead of {total}")
         return "shifts", f"reversed, {count} across the environments: {shown}"
     counts = ("" if n_env == 1 else f" and the reversal changes no more mechanisms across the environments "
-              f"({changed_rev} changing, {total_rev} distinct in all, against {changed} and {total})")
+              f"(reversed: {changed_rev} changing and {total_rev} distinct in all; as found: {changed} changing and "
+              f"{total} distinct)")
     worse = None if reverse.data is None else reverse.data - best.data_bits
     if real and worse is not None and worse > FIT_BITS:
         return "fit", (f"reversed, the mechanisms fit the data worse by {worse:.3g} bits (the same equivalence class "
