@@ -402,12 +402,20 @@ def _keywords(expected: set[str], parser: Lark) -> list[str]:
     return words
 
 
+def _all_keywords(parser: Lark) -> set[str]:
+    """Every word the grammar spells out (``var``, ``auto``, ``graphs``, ...)."""
+    return {t.pattern.value for t in parser.terminals
+            if type(t.pattern).__name__ == "PatternStr" and t.pattern.value.isidentifier()}
+
+
 def _keyword_hint(word: str, expected: set[str], parser: Lark) -> str | None:
     """A hint for a name found where a keyword was expected: a keyword glued to a name, or a misspelled keyword.
 
     >>> parser = _parser()[0]
     >>> _keyword_hint("varA", {"VAR", "MODEL"}, parser)
     'keywords are whole words: write `var A`'
+    >>> _keyword_hint("stepauto", {"STEP"}, parser)
+    'keywords are whole words: write `step auto`'
     >>> _keyword_hint("hypotesis", {"HYPOTHESIS", "VAR"}, parser)
     "did you mean 'hypothesis'?"
     """
@@ -416,7 +424,7 @@ def _keyword_hint(word: str, expected: set[str], parser: Lark) -> str | None:
     if glued:
         keyword = max(glued, key=len)
         rest = word[len(keyword):]
-        if not rest[0].islower():
+        if not rest[0].islower() or rest in _all_keywords(parser):
             return f"keywords are whole words: write `{keyword} {rest}`"
         return f"keywords are whole words: '{word}' is a name, not '{keyword}' followed by a name"
     close = difflib.get_close_matches(word, keywords, n=1, cutoff=0.6)
@@ -519,6 +527,17 @@ MISTAKES: tuple[_Mistake, ...] = (
     _Mistake(_in_block(_HYPOTHESIS, "X ~ table fixed / a", "X ~ table(Y) fixed / a"),
              "`fixed` ends the line: it comes after the symmetry",
              lambda p: f"write `{(p.before.rstrip()[: -len(' fixed')] + ' ' + p.after.strip()).strip()} fixed`"),
+    _Mistake(_anywhere("simulate envs a n 5 seed 1 {\n}\n", "simulate envs a seed 1 {\n}\n"),
+             "`simulate envs` takes two or more environment names, but after one name found {found}",
+             lambda p: f"for one environment write `simulate env {p.before.split()[2]} ...`; for several, "
+                       "a range `a1..a3` or a list `a, b`"),
+    _Mistake(_anywhere("simulate env a n 5 {\n}\n", "simulate envs a..b n 5 {\n}\n", "simulate envs a, b n 5 {\n}\n"),
+             "a simulate block needs a `seed` after its row count, found {found}",
+             lambda p: f"write `{p.before.strip()} seed 1 {p.after.strip()}` (any whole number; the same seed draws the same data)"),
+    _Mistake(_anywhere('envs a from "d.csv"\n', "envs a from d\n"),
+             "`envs from SOURCE by COLUMN` splits one source into environments named by the column's values; instead of `from` found {found}",
+             lambda p: f"for one environment write `env {p.after.split()[0]} from ...`; to split, "
+                       "`envs from SOURCE by COLUMN`"),
     _Mistake(_anywhere("mechanism m(X) = poisson(t)\n    where t in grid(1, 2, 3)\n"),
              "a `where` clause must stay on its template's line",
              "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines",
