@@ -535,7 +535,8 @@ MISTAKES: tuple[_Mistake, ...] = (
              "a simulate block needs a `seed` after its row count, found {found}",
              lambda p: f"write `{p.before.strip()} seed 1 {p.after.strip()}` (any whole number; the same seed draws the same data)"),
     _Mistake(_anywhere('envs a from "d.csv"\n', "envs a from d\n"),
-             "`envs from SOURCE by COLUMN` splits one source into environments named by the column's values; instead of `from` found {found}",
+             "`envs from SOURCE by COLUMN` splits one source into environments named by the column's values; "
+             "instead of `from` found {found}",
              lambda p: f"for one environment write `env {p.after.split()[0]} from ...`; to split, "
                        "`envs from SOURCE by COLUMN`"),
     _Mistake(_anywhere("mechanism m(X) = poisson(t)\n    where t in grid(1, 2, 3)\n"),
