@@ -71,6 +71,14 @@ hypothesis real_forms {
     B ~ table(R, S)
     D ~ table(R)
 }
+hypothesis real_noise {
+    X ~ table
+    Y ~ table(X)
+    S ~ table
+    R ~ linear(X, S) noise histogram fixed
+    B ~ table(R, S)
+    D ~ table(R)
+}
 hypothesis real_roots {
     X ~ table(R)
     Y ~ table
@@ -153,7 +161,7 @@ _TOKENS = st.sampled_from([
     "table", "poisson", "normal", "categorical", "uniform", "mechanism", "where", "t", "grid", "simulate", "env",
     "envs", "n", "seed", "1", "0.5", "1e-3", "let", ",", "symmetry", "on", "reflect", "cyclic", "permute", "code",
     "paper", "search", "graphs", "max_parents", "top", "method", "milp",
-    "linear", "poly", "histogram", "classes", "auto", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
+    "linear", "poly", "histogram", "noise", "classes", "auto", "fixed", "real", "step", "bits", "**", "*", "+", "-", "..",
     "e0..e3", "by", "from", '"a.csv"', "theta", "[env]", "sqrt", "model", "\n", "\n", " ", "#", "λ", "\x00",
     "forbid", "require", "tiers", "targets", "none", "->", "<", ":",
     "varA", "variable", "hypothesisH", "hypotesis", "serach", "graph", "max_parent", "fixd",

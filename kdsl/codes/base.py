@@ -91,7 +91,7 @@ class Code:
       never exceed the parameter bits of any table with at least that many
       configurations and rows) and :meth:`table_term` (for ``explain``);
     * reuse: :meth:`reference_bits`;
-    * regressions: :meth:`regression_fit_bits` (no default) and
+    * regressions: :meth:`regression_fit_bits` and :meth:`regression_coefficient_bits` (no defaults) and
       :attr:`regression_parameter_text`.
 
     Data bits are never negative under any code: the pruning bound rests on it.
@@ -238,6 +238,11 @@ class Code:
         """For least-squares fits (:class:`kdsl.mechanisms.regression.LeastSquares`), per group: the residual
         sum of squares, log2 of the noise variance the data are coded with, and the parameter bits."""
         raise NotImplementedError(f"code {self.name} does not price regressions")
+
+    def regression_coefficient_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray]:
+        """For least-squares fits whose residuals another model codes (``noise histogram``), per group: the
+        coefficients the predictions are made with and the bits of sending them."""
+        raise NotImplementedError(f"code {self.name} does not price regression coefficients")
 
 
 @functools.cache

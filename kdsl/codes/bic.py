@@ -55,3 +55,6 @@ class BicCode(Code):
     def regression_fit_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         res, log2_var = regression.least_squares_noise(fit)
         return res, log2_var, _table_bits()(fit.rank + 1, fit.rows)
+
+    def regression_coefficient_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray]:
+        return fit.beta, _table_bits()(fit.rank, fit.rows)

@@ -2,7 +2,8 @@
 
 Tables pay the multinomial NML complexity of each parent configuration
 (:func:`~kdsl.codes.formulas.nml_table_bits`); fits the Gaussian-regression
-NML complexity over bounds sent first; slots name k among ``1..min(N, M)``
+NML complexity over bounds sent first (with histogram noise: the coefficients as
+self-delimiting floats, then the residual histogram's multinomial NML); slots name k among ``1..min(N, M)``
 (:func:`~kdsl.codes.formulas.prefix_selection_bits`).
 
 >>> import numpy as np
@@ -39,3 +40,7 @@ class NmlCode(Code):
 
     def regression_fit_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return regression.nml_fit_bits(fit)
+
+    def regression_coefficient_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray]:
+        # no closed-form NML for a regression with histogram noise: a two-part code, quantised floats
+        return regression.quantised_coefficients(fit, regression.NML_COEFFICIENT_PRECISION)

@@ -68,3 +68,6 @@ class QuantizedTablesCode(Code):
 
     def regression_fit_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return regression.quantised_fit_bits(fit, self.precision)
+
+    def regression_coefficient_bits(self, fit: Any) -> tuple[np.ndarray, np.ndarray]:
+        return regression.quantised_coefficients(fit, self.precision)

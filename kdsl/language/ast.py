@@ -249,6 +249,7 @@ class Assignment(Node):
     var: Ident
     rhs: Union[RefRhs, Call, InvariantRef]
     fixed: bool
+    noise: Ident | None = None  # `Y ~ linear(X) noise histogram`: the residuals' model (default normal)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ kdsl.errors.SpecError: m.kdsl:4:15: unknown variable 'Z'
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
@@ -558,7 +559,10 @@ class _Checker:
                     line.var, f"{var.name} already has a mechanism at line {seen[var.name].span.line} in hypothesis '{decl.name.name}'"
                 )
             seen[var.name] = line
-            mechanisms.append(Mechanism(var.name, self.mechanism(line, var, decl.name.name), line.fixed, line.span))
+            template = self.mechanism(line, var, decl.name.name)
+            if line.noise is not None:
+                template = self.noise_model(template, line.noise, var)
+            mechanisms.append(Mechanism(var.name, template, line.fixed, line.span))
         missing = [v for v in self.variables if v not in seen]
         if missing:
             raise self.error(
@@ -710,6 +714,22 @@ class _Checker:
         parents = self.parent_names(self.table_parents_of(args, kind), var)
         family = "normal" if kind == "linear" and not parents else kind
         return Template(None, var.name, tuple(parents), "regression", family=family, span=line.span, degree=degree)
+
+    def noise_model(self, template: Template, noise: ast.Ident, var: Variable) -> Template:
+        """``Y ~ linear(X) noise histogram``: the model of a free regression's residuals."""
+        if noise.name not in regression.NOISES:
+            raise self.error(noise, f"unknown noise model '{noise.name}'{_suggest(noise.name, regression.NOISES)}",
+                             hint="noise models: " + ", ".join(regression.NOISES))
+        if template.kind == "regression" and not template.parents:
+            raise self.error(noise, f"a noise model follows a regression with parents; {var.name} ~ "
+                                    f"{template.describe()} has none",
+                             hint=f"a root's free mechanisms are `{var.name} ~ normal` and `{var.name} ~ histogram`")
+        if template.kind != "regression":
+            hint = (f"write a free regression, e.g. `{var.name} ~ linear(...) noise {noise.name}`" if var.is_real
+                    else f"{var.name} is discrete: its table gives each value's probability, with no noise model")
+            raise self.error(noise, f"a noise model follows a free regression (linear or poly), not "
+                                    f"{template.describe()}", hint=hint)
+        return dataclasses.replace(template, noise=noise.name)
 
     def table_parents_of(self, args: list, kind: str) -> list[ast.Ident]:
         idents = []

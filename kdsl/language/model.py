@@ -106,8 +106,10 @@ class Template:
     conditional table), ``invariant`` (a table over the orbits of
     ``symmetry``), or ``regression`` (a free mechanism of a real child,
     ``family`` naming its kind in :data:`kdsl.mechanisms.regression.KINDS`, ``degree``
-    the highest degree of ``poly``). ``name`` is None for a mechanism written
-    inline in a hypothesis.
+    the highest degree of ``poly``, ``noise`` the model of a regression's
+    residuals, ``normal`` or ``histogram``, and ``noise_choices`` how many
+    noise models a search chose it among, paid as log2 of it). ``name`` is
+    None for a mechanism written inline in a hypothesis.
     """
 
     name: str | None
@@ -122,6 +124,8 @@ class Template:
     symmetry: str | None = None
     span: ast.Span = field(kw_only=True)  # where it is written: its template or hypothesis line, or the search block
     degree: int = 0
+    noise: str = "normal"
+    noise_choices: int = 1
 
     def describe(self) -> str:
         """The right-hand side as a short text."""
@@ -132,7 +136,8 @@ class Template:
             return f"{table} / {self.symmetry}"
         if self.kind == "regression":
             shown = ([str(self.degree)] if self.family == "poly" else []) + list(self.parents)
-            return f"{self.family}({', '.join(shown)})" if shown else self.family
+            text = f"{self.family}({', '.join(shown)})" if shown else self.family
+            return text + (f" noise {self.noise}" if self.noise != "normal" else "")
         names = {s: s.name for s in self.parent_symbols}
         names.update({s.symbol: s.name for s in self.slots})
         args = [sympy.sstr(a.xreplace({k: sympy.Symbol(v) for k, v in names.items()}), full_prec=False)

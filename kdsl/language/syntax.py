@@ -229,8 +229,11 @@ class _ToAst(Transformer):
         return ast.HypothesisDecl(_span(meta), _ident(c[0]), tuple(c[1:]))
 
     def assignment(self, meta, c):
-        var, rhs, fixed = c
-        return ast.Assignment(_span(meta), _ident(var), rhs, fixed is not None)
+        var, rhs, noise, fixed = c
+        return ast.Assignment(_span(meta), _ident(var), rhs, fixed is not None, noise)
+
+    def noise_clause(self, meta, c):
+        return _ident(c[0])
 
     def ref_rhs(self, meta, c):
         return ast.RefRhs(_span(meta), _ident(c[0]))
@@ -539,6 +542,16 @@ MISTAKES: tuple[_Mistake, ...] = (
              "instead of `from` found {found}",
              lambda p: f"for one environment write `env {p.after.split()[0]} from ...`; to split, "
                        "`envs from SOURCE by COLUMN`"),
+    _Mistake(_in_block(_HYPOTHESIS, "X ~ linear(Y) fixed noise histogram", "X ~ poly(2, Y) fixed noise normal"),
+             "`fixed` ends the line: it comes after the noise model",
+             lambda p: f"write `{(p.before.rstrip()[: -len(' fixed')] + ' ' + p.after.strip()).strip()} fixed`"),
+    _Mistake(_in_block(_HYPOTHESIS, "X ~ linear(Y) noise", "X ~ linear(Y) noise 3"),
+             "`noise` names the model of the regression's residuals (normal or histogram), found {found}",
+             lambda p: f"write `{p.before.strip()} histogram`"),
+    _Mistake(_in_block(_HYPOTHESIS, "X ~ linear(Y) histogram", "X ~ poly(2, Y) normal"),
+             "a regression's noise model is written after `noise`, found {found}",
+             lambda p: f"write `{p.before.strip()} noise {p.token}`",
+             when=lambda p: str(p.token) in ("histogram", "normal")),
     _Mistake(_anywhere("mechanism m(X) = poisson(t)\n    where t in grid(1, 2, 3)\n"),
              "a `where` clause must stay on its template's line",
              "newlines are allowed only inside ( ), [ ] and { }: wrap inside a value set, or join the lines",

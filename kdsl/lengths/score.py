@@ -498,6 +498,14 @@ def _table_profile(bound: BoundModel, mech: Mechanism, code: Code,
     return best, min_data, exact, method
 
 
+def _noise_text(template: Template) -> str:
+    """What the data bits of a regression with histogram noise are (``explain``)."""
+    if template.kind != "regression" or template.noise != "histogram":
+        return ""
+    return (": each residual, in whole cells from its prediction's cell, as its bin of the residual histogram and "
+            "its cell in the bin (regression.histogram_noise_data_formula)")
+
+
 def _regression_profile(bound: BoundModel, mech: Mechanism, code: Code,
                         with_min_data: bool) -> tuple[dict, dict | None, bool, str]:
     """A free mechanism of a real variable (:mod:`kdsl.mechanisms.regression`), as choices per k (no least data bits
@@ -509,8 +517,9 @@ def _regression_profile(bound: BoundModel, mech: Mechanism, code: Code,
     best = {}
     for k, (data, sel, param, groups, labels) in rows.items():
         reason = None if math.isfinite(data + param) else (
-            f"{mech.template.describe()} for {mech.var} has no finite length under `code {code.name}`: a group of "
-            "environments has no more rows than coefficients")
+            f"{mech.template.describe()} for {mech.var} has no finite length under `code {code.name}`: " + (
+                "its residuals span more recording cells than a float counts exactly" if mech.template.noise ==
+                "histogram" else "a group of environments has no more rows than coefficients"))
         best[k] = Choice(k, data if reason is None else math.inf, sel, param, groups, labels,
                          impossible=reason, blocks=_blocks_count(blocks, len(bound.environments)))
     return best, least if with_min_data else None, exact, method
@@ -869,9 +878,9 @@ def program_terms(profile: ProgramProfile, k: int, n_env: int) -> ProgramTerms:
     d = len(profile.mechanisms)
     for mp, choice in zip(profile.mechanisms, choices):
         var = mp.var
-        terms.append(Term(var, "data", "data", symbol(f"D_{{{var}}}", choice.data_bits,
-                                                      f"data bits of {var} (all environments)")))
         template = mp.template
+        terms.append(Term(var, "data", "data", symbol(f"D_{{{var}}}", choice.data_bits,
+                                                      f"data bits of {var} (all environments)" + _noise_text(template))))
         if template.kind == "family":
             for slot, kk in zip(template.slots, choice.slot_k):
                 name = slot_names[(var, slot.name)]

@@ -12,6 +12,10 @@ every allowed parent set. Each kind is registered once, in :data:`KINDS`:
 * ``normal`` -- a root's fitted mean and sd (``linear`` without parents).
 * ``histogram`` -- a root's equal-width histogram over its range; the code
   picks the number of bins, each bin a whole number of recording cells.
+* ``noise histogram`` after ``linear(...)`` or ``poly(...)`` -- the same
+  regression, its residuals coded by such a histogram instead of a Gaussian:
+  each residual in whole cells from its prediction's cell (so the Kraft sum
+  over the child's cells stays 1), for non-Gaussian and heavy-tailed noise.
 
 Data bits are each value's cell probability at the variable's ``step``
 (density x step), so they stay comparable with discrete variables. The
@@ -58,6 +62,7 @@ the same factor changes no length (tested).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -323,7 +328,14 @@ def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.nda
     live = rows > 0
     if not live.any():
         return _Fits(data, param, rows)
-    s, b, c, n = gram[live], xty[live], yty[live], rows[live]
+    res, log2_var, par = code.regression_fit_bits(_least_squares(gram[live], xty[live], yty[live], rows[live], scale))
+    data[live] = gaussian_data_bits(rows[live], res, log2_var, scale.log2_step)
+    param[live] = par
+    return _Fits(data, param, rows)
+
+
+def _least_squares(s: np.ndarray, b: np.ndarray, c: np.ndarray, n: np.ndarray, scale: _ChildScale) -> LeastSquares:
+    """The least-squares fit of each group (rows > 0) from its gram matrix, X'y and y'y (rank-deficient: pseudo-inverse)."""
     evals, evecs = np.linalg.eigh(s)
     tol = evals.max(-1, keepdims=True) * s.shape[-1] * 1e-12
     keep = evals > tol
@@ -331,10 +343,7 @@ def _fit_groups(gram: np.ndarray, xty: np.ndarray, yty: np.ndarray, rows: np.nda
     beta = np.einsum("gij,gj,gkj,gk->gi", evecs, inv, evecs, b)
     rank = keep.sum(-1).astype(float)
     res = np.maximum(c - np.einsum("gi,gi->g", beta, b), 0.0)  # the least-squares residual
-    res, log2_var, par = code.regression_fit_bits(LeastSquares(s, b, n, beta, rank, res, scale))
-    data[live] = gaussian_data_bits(n, res, log2_var, scale.log2_step)
-    param[live] = par
-    return _Fits(data, param, rows)
+    return LeastSquares(s, b, n, beta, rank, res, scale)
 
 
 def _noise_log2_var(res: np.ndarray, rows: np.ndarray, log2_step: float) -> np.ndarray:
@@ -352,16 +361,22 @@ def quantised_fit_bits(fit: LeastSquares, precision: int) -> tuple[np.ndarray, n
     self-delimiting float of ``precision`` mantissa bits (:func:`number_bits`): the data are coded with the
     rounded values."""
     log2_step = fit.scale.log2_step
-    rounded = _quantised_beta(fit.beta, fit.scale, precision)
+    rounded, coefficient_bits = quantised_coefficients(fit, precision)
     delta = rounded - fit.beta
     with np.errstate(over="ignore", invalid="ignore"):  # RSS(b) = RSS(b-hat) + (b - b-hat)' S (b - b-hat)
         extra = np.einsum("gi,gij,gj->g", delta, fit.gram, delta)
     res = fit.residual + np.where(np.isnan(extra), np.inf, np.maximum(extra, 0.0))
     log2_var = _noise_log2_var(res, fit.rows, log2_step)
     log2_var = log2_var + 2 * np.log2(quantize(log2_var / 2 - log2_step, precision))
-    par = number_bits(_coefficient_log2_cells(rounded, fit.scale), precision).sum(-1) + number_bits(
-        log2_var / 2 - log2_step, precision, signed=False)
+    par = coefficient_bits + number_bits(log2_var / 2 - log2_step, precision, signed=False)
     return res, log2_var, par
+
+
+def quantised_coefficients(fit: LeastSquares, precision: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every coefficient rounded to ``precision`` mantissa bits in cells, and the bits of sending them all as
+    self-delimiting floats (:func:`number_bits`)."""
+    rounded = _quantised_beta(fit.beta, fit.scale, precision)
+    return rounded, number_bits(_coefficient_log2_cells(rounded, fit.scale), precision).sum(-1)
 
 
 def nml_fit_bits(fit: LeastSquares) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -407,16 +422,29 @@ def _quantised_beta(beta: np.ndarray, scale: _ChildScale, precision: int) -> np.
     return out
 
 
-def _regression_fits(bound: BoundModel, template: Template, code: Code,
-                     degree: int) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits]]:
-    """Per-block and all-subset fits of one regression of ``degree``."""
-    model = bound.model
-    scale = _child(bound, model.variables[template.child])
+@dataclass(frozen=True)
+class _Sufficient:
+    """One regression's designs per environment and their sufficient statistics (arrays over environments)."""
+
+    scale: _ChildScale
+    designs: list[np.ndarray]
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: np.ndarray
+    rows: np.ndarray
+
+
+def _sufficient(bound: BoundModel, template: Template, degree: int) -> _Sufficient:
+    scale = _child(bound, bound.model.variables[template.child])
     designs = _design(bound, template.parents, degree)
-    gram = np.stack([x.T @ x for x in designs])
-    xty = np.stack([x.T @ y for x, y in zip(designs, scale.y)])
-    yty = np.array([float(y @ y) for y in scale.y])
-    rows = np.array([float(len(y)) for y in scale.y])
+    return _Sufficient(scale, designs, np.stack([x.T @ x for x in designs]),
+                       np.stack([x.T @ y for x, y in zip(designs, scale.y)]),
+                       np.array([float(y @ y) for y in scale.y]), np.array([float(len(y)) for y in scale.y]))
+
+
+def _regression_fits(stats: _Sufficient, code: Code) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits]]:
+    """Per-block and all-subset fits of one Gaussian regression."""
+    gram, xty, yty, rows, scale = stats.gram, stats.xty, stats.yty, stats.rows, stats.scale
 
     def block(members: list[int]) -> _Fits:
         return _fit_groups(gram[members].sum(0)[None], xty[members].sum(0)[None], yty[members].sum(0)[None],
@@ -449,8 +477,16 @@ def histogram_bin_counts(bound: BoundModel, child: Variable, bins: int) -> tuple
 def _range_bits(bound: BoundModel, child: Variable, cells: float) -> float:
     """Bits of the histogram's range: its lowest cell (zig-zag Elias gamma) and its number of cells."""
     lo = min(float(env.columns[child.name].min()) for env in bound.environments)
-    first = math.floor(lo / child.step + 0.5)
-    return float(elias_gamma_bits(_zigzag(np.array(float(first))) + 1) + elias_gamma_bits(np.array(cells)))
+    return float(range_bits(np.array(float(math.floor(lo / child.step + 0.5))), np.array(cells)))
+
+
+def range_bits(lowest: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Bits of a range of whole cells: its lowest cell (zig-zag Elias gamma) and its number of cells (Elias gamma).
+
+    >>> range_bits(np.array([0.0, -3.0]), np.array([1.0, 7.0])).tolist()
+    [2.0, 10.0]
+    """
+    return elias_gamma_bits(_zigzag(lowest) + 1) + elias_gamma_bits(cells)
 
 
 def _histogram_fits(bound: BoundModel, template: Template, code: Code,
@@ -464,6 +500,116 @@ def _histogram_fits(bound: BoundModel, template: Template, code: Code,
         return _Fits(data + rows * math.log2(width), param, rows)
 
     return (lambda members: costs(counts[members].sum(0)[None])), (lambda: costs(tables.subset_counts(counts))), extra
+
+
+# ---------------------------------------------------------------------- histogram noise
+#: The models of a regression's residuals: ``Y ~ linear(X) noise histogram`` (default ``normal``).
+NOISES = ("normal", "histogram")
+#: Mantissa bits of each coefficient of a histogram-noise regression under ``nml``, which has no closed-form NML
+#: for it: the coefficients are sent as self-delimiting floats (:func:`quantised_coefficients`), docs/regression.md.
+NML_COEFFICIENT_PRECISION = 8
+
+#: Residuals spanning this many cells or more are not whole numbers in a float: no finite length.
+_EXACT_CELLS = 2.0 ** 52
+b_sym, w_sym = sp.symbols("B w", positive=True, integer=True)
+count_sym = sp.IndexedBase("c")
+j_sym = sp.Symbol("j", integer=True)
+
+
+def histogram_noise_data_formula() -> sp.Expr:
+    """Data bits of n values whose residuals, in whole cells from the prediction's cell, fall c_j into each of
+    B bins of w cells: the bin at its maximum-likelihood probability c_j / n, then the cell within it."""
+    return sp.Sum(count_sym[j_sym] * sp.log(n_rows / count_sym[j_sym], 2), (j_sym, 1, b_sym)) + n_rows * sp.log(w_sym, 2)
+
+
+def residual_cells(y: np.ndarray, fitted: np.ndarray, log2_step: float) -> np.ndarray:
+    """Each value's recording cell minus its prediction's cell (whole cells; ``y`` and ``fitted`` on the child's
+    [-1, 1] scale, whose lowest value -1 is a cell's centre). Given the prediction, a residual cell names one
+    value cell and each value cell has one residual cell, so a code over residual cells is one over value cells.
+
+    >>> residual_cells(np.array([-1.0, 0.0, 1.0]), np.array([-0.9, 0.3, 0.6]), -2.0).tolist()
+    [0.0, -1.0, 2.0]
+    """
+    per_cell = 2.0 ** -log2_step
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.floor((y + 1.0) * per_cell + 0.5) - np.floor((fitted + 1.0) * per_cell + 0.5)
+
+
+@dataclass(frozen=True)
+class _Residuals:
+    """Per group of environments: its rows' residual cells (None: no rows or no finite residuals), the lowest
+    residual cell, the cells the residuals span, the coefficients' bits and the rows."""
+
+    cells: list[np.ndarray | None]
+    lowest: np.ndarray
+    span: np.ndarray
+    coefficient_bits: np.ndarray
+    rows: np.ndarray
+
+    def fits(self, bins: int, code: Code) -> _Fits:
+        """Each group's bits with ``bins`` equal bins of ceil(span / bins) cells over its residual range."""
+        width = np.ceil(self.span / bins)
+        counts = np.zeros((len(self.cells), 1, bins))
+        for g, cells in enumerate(self.cells):
+            if cells is not None:
+                counts[g, 0] = np.bincount(((cells - self.lowest[g]) // width[g]).astype(np.int64), minlength=bins)
+        data, param, rows = tables.group_costs(counts, code)
+        live = np.array([c is not None for c in self.cells])
+        with np.errstate(invalid="ignore"):
+            data = np.where(live, data + rows * np.log2(np.where(live, width, 1.0)), np.inf)
+        return _Fits(data, np.where(live, param + self.coefficient_bits + range_bits(self.lowest, self.span), np.inf),
+                     self.rows)
+
+
+def _residuals(stats: _Sufficient, groups: list[list[int]], code: Code) -> _Residuals:
+    """Fit each group (its pooled least squares, the coefficients as ``code`` sends them) and take its residual cells."""
+    pooled = [np.array(g, dtype=np.int64) for g in groups]
+    rows = np.array([stats.rows[g].sum() for g in pooled])
+    n_groups = len(groups)
+    cells: list[np.ndarray | None] = [None] * n_groups
+    lowest, span, bits = np.zeros(n_groups), np.ones(n_groups), np.full(n_groups, np.inf)
+    live = np.flatnonzero(rows > 0)
+    if len(live):
+        fit = _least_squares(np.stack([stats.gram[pooled[g]].sum(0) for g in live]),
+                             np.stack([stats.xty[pooled[g]].sum(0) for g in live]),
+                             np.array([stats.yty[pooled[g]].sum() for g in live]), rows[live], stats.scale)
+        beta, coefficient_bits = code.regression_coefficient_bits(fit)
+        for i, g in enumerate(live):
+            with np.errstate(over="ignore", invalid="ignore"):
+                q = np.concatenate([residual_cells(stats.scale.y[e], stats.designs[e] @ beta[i], stats.scale.log2_step)
+                                    for e in groups[g]])
+            if np.all(np.abs(q) < _EXACT_CELLS) and np.isfinite(coefficient_bits[i]):
+                cells[g], lowest[g], span[g], bits[g] = q, q.min(), q.max() - q.min() + 1, coefficient_bits[i]
+    return _Residuals(cells, lowest, span, bits, rows)
+
+
+def _histogram_noise_variants(bound: BoundModel, template: Template, stats: _Sufficient, code: Code, extra: float,
+                              what: str):
+    """(choice bits, block fit, all-subset fits, label) of a regression whose residuals a histogram codes, for
+    every number of bins B the code may choose (one B for every group of environments)."""
+    n_env = len(stats.rows)
+    _, cells = histogram_range(bound, bound.model.variables[template.child])
+    if not math.isfinite(cells):
+        return  # no variant: the residuals' range has no finite number of cells
+    blocks: dict[tuple[int, ...], _Residuals] = {}
+    every: list[_Residuals] = []
+
+    def block_residuals(members: list[int]) -> _Residuals:
+        key = tuple(members)
+        if key not in blocks:
+            blocks[key] = _residuals(stats, [list(key)], code)
+        return blocks[key]
+
+    def subset_residuals() -> _Residuals:
+        if not every:
+            every.append(_residuals(stats, [[e for e in range(n_env) if m >> e & 1] for m in range(1 << n_env)], code))
+        return every[0]
+
+    for bins in bins_.candidates(cells, int(stats.rows.sum())):
+        label = ", ".join(filter(None, (what, f"{bins} bins")))
+        yield (extra + float(elias_gamma_bits(np.array(bins))),
+               functools.partial(lambda members, b: block_residuals(members).fits(b, code), b=bins),
+               functools.partial(lambda b: subset_residuals().fits(b, code), b=bins), label)
 
 
 # ---------------------------------------------------------------------- sharing across environments
@@ -556,15 +702,19 @@ def _variants(bound: BoundModel, template: Template, code: Code):
             block, subsets, extra = _histogram_fits(bound, template, code, bins)
             yield extra, block, subsets, f"{bins} bins"
         return
-    if template.family == "poly":
-        numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
-        degrees = range(1, template.degree + 1) if numeric else (1,)
-        for degree in degrees:
-            block, subsets = _regression_fits(bound, template, code, degree)
-            yield math.log2(template.degree), block, subsets, f"degree {degree}"
-        return
-    block, subsets = _regression_fits(bound, template, code, 1)
-    yield 0.0, block, subsets, ""
+    choice = math.log2(template.noise_choices)  # which noise model, where a search chose it
+    poly = template.family == "poly"
+    numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
+    degrees = range(1, template.degree + 1) if poly and numeric else (1,)
+    degree_bits = math.log2(template.degree) if poly else 0.0
+    for degree in degrees:
+        stats = _sufficient(bound, template, degree)
+        what = f"degree {degree}" if poly else ""
+        if template.noise == "histogram":
+            yield from _histogram_noise_variants(bound, template, stats, code, degree_bits + choice, what)
+        else:
+            block, subsets = _regression_fits(stats, code)
+            yield degree_bits + choice, block, subsets, what
 
 
 def regression_profile(bound: BoundModel, template: Template, code: Code, fixed: bool,
