@@ -21,6 +21,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `import kdsl` from the checkout, as `PYTHONPATH=.` does
 
 
+def command_line() -> str:
+    """How this script was run, with paths inside the checkout written relative to its root."""
+    def shown(arg: str) -> str:
+        path = Path(arg)
+        if path.is_absolute() and path.resolve().is_relative_to(ROOT):
+            return str(path.resolve().relative_to(ROOT))
+        return arg
+
+    return " ".join(["python", *(shown(a) for a in sys.argv)])
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _common import machine, median, ratio_row
+from _common import command_line, machine, median, ratio_row
 
 import kdsl
 from kdsl.mechanisms.tables import count_tables
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("Counting: every table of a max-2-parent search, now against before issue #12")
     print(machine(["numpy"]))
-    print(f"command: python {' '.join(sys.argv)}")
+    print(f"command: {command_line()}")
     rng = np.random.default_rng(0)
     names = [f"X{i}" for i in range(args.vars)]
     spec = "\n".join(f"var {n} in 0..2" for n in names) + "\n" + "".join(

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import discrete_spec, machine, random_network_data  # noqa: E402
+from _common import command_line, discrete_spec, machine, random_network_data  # noqa: E402
 
 import kdsl  # noqa: E402
 from kdsl.distributed import ClusterScorer, Job, local_cluster  # noqa: E402
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         args.specs, args.sweep_vars, args.vars, args.repeat = 4, 11, 13, 2
     print("kdsl on Dask: 1 vs 2 worker processes (one thread each), alternating runs")
     print(machine(["kdsl", "numpy", "dask", "distributed"]))
-    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"command: {command_line()}")
 
     jobs = sweep_jobs(args.specs, args.sweep_vars)
     serial, serial_s = timed(lambda: kdsl.solve_many(jobs))

@@ -21,7 +21,7 @@ import time
 import tracemalloc
 
 import numpy as np
-from _common import machine
+from _common import command_line, machine
 
 from kdsl.search.exact import _dp_bytes, exact_best
 from kdsl.search.local import LocalScores, ReuseScores
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("Exact DP: time and traced peak memory against estimate()")
     print(machine(["numpy"]))
-    print(f"command: python {' '.join(sys.argv)}")
+    print(f"command: {command_line()}")
     print(f"default budget {MEMORY_BUDGET / 2**30:.1f} GiB")
     print("| variables | reuse | DP time (s) | traced peak (MiB) | estimate (MiB) | estimate / peak |")
     print("|---|---|---|---|---|---|")

@@ -35,7 +35,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import fmt_s, machine, median, timed
+from _common import command_line, fmt_s, machine, median, timed
 
 import kdsl
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Exact DAG search, 5 variables, BIC: kdsl (DP over subsets) vs pgmpy ExhaustiveSearch (all DAGs)")
     print(machine(["kdsl", "pgmpy", "numpy", "pandas", "networkx"]))
-    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"command: {command_line()}")
     model, columns = own_network() if args.network == "own" else asia_network()
     data, states = sample(model, columns, args.rows, args.seed)
     truth = [(a, b) for a, b in model.edges() if a in columns and b in columns]

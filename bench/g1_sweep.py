@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, fmt_s, machine, median, timed
+from _common import ROOT, command_line, fmt_s, machine, median, timed
 
 import kdsl
 from kdsl.distributed import local_cluster
@@ -344,7 +344,7 @@ def run(args, client, where: str) -> int:
 
     print("G.1 sweep: kdsl exact sharing vs the reference approach (nearest point estimate + all C(M,k) sets)")
     print(machine(["kdsl", "numpy", "scipy", "sympy"]))
-    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"command: {command_line()}")
     checkout = os.environ.get("KDSL_REFERENCE")
     modules, why = (released_code(Path(checkout)) if checkout else (None, "KDSL_REFERENCE is not set"))
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import machine, median
+from _common import command_line, machine, median
 
 import kdsl
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Loading CSV: kdsl.load against pandas.read_csv, same files, alternating runs")
     print(machine(["kdsl", "numpy", "pandas"]))
-    print(f"command: python {' '.join(sys.argv)}")
+    print(f"command: {command_line()}")
     rng = np.random.default_rng(0)
     names = [f"X{i}" for i in range(args.vars)]
     with tempfile.TemporaryDirectory() as folder:

@@ -32,7 +32,7 @@ import sys
 import time
 import tracemalloc
 
-from _common import discrete_spec, fmt_s, machine, peak_rss_mib, random_network_data
+from _common import command_line, discrete_spec, fmt_s, machine, peak_rss_mib, random_network_data
 
 import kdsl
 from kdsl.search.run import estimate
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Exact search scaling: kdsl.solve wall time and peak memory")
     print(machine(["kdsl", "numpy", "scipy", "sympy"]))
-    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"command: {command_line()}")
     names, edges, frames = random_network_data(args.vars, args.card, args.max_parents, args.envs, args.rows, 2, args.seed)
     spec = discrete_spec(names, args.card, args.envs, args.max_parents, 1, args.code)
     data = {f"d{e}": f for e, f in enumerate(frames)}

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, discrete_spec, machine, median, process_env, random_network_data, ratio_row
+from _common import ROOT, command_line, discrete_spec, machine, median, process_env, random_network_data, ratio_row
 
 
 def write_case(folder: Path, d: int, envs: int, rows: int, seed: int) -> Path:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("kdsl solve as a whole process: this checkout against an older one, alternating")
     print(machine(["numpy", "scipy", "sympy", "lark"]))
-    print(f"command: python {' '.join(sys.argv)}")
+    print(f"command: {command_line()}")
     for checkout in (ROOT, args.old):
         compileall.compile_dir(checkout / "kdsl", quiet=1)  # byte code, as an installed package has it
     rows = []

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, median, process_env
+from _common import ROOT, command_line, machine, median, process_env
 
 
 def timed_process(args: list[str], cwd: Path, pythonpath: Path | None) -> float:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("Start-up: kdsl check of a small spec as a whole process, against a bare numpy import")
     print(machine(["numpy"]))
-    print(f"command: python {' '.join(sys.argv)}")
+    print(f"command: {command_line()}")
     checkouts = {"kdsl check (this checkout)": ROOT}
     if args.old:
         checkouts[f"kdsl check ({args.old.name})"] = args.old

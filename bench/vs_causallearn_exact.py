@@ -32,7 +32,7 @@ import pstats
 import sys
 
 import numpy as np
-from _common import discrete_spec, fmt_s, machine, median, random_network_data, timed
+from _common import command_line, discrete_spec, fmt_s, machine, median, random_network_data, timed
 
 import kdsl
 from kdsl.search.exact import exact_best
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Exact DAG search: kdsl (discrete, multi-environment) vs causal-learn bic_exact_search (linear-Gaussian BIC)")
     print(machine(["kdsl", "causallearn", "numpy", "scipy"]))
-    print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"command: {command_line()}")
     names, edges, frames = random_network_data(args.vars, args.card, args.max_parents, args.envs, args.rows, 2, args.seed)
     rows = args.envs * args.rows
     print(f"data: {args.vars} variables with {args.card} values, {len(edges)} generating edges, {args.envs} environments "
