@@ -8,8 +8,8 @@ process with a time limit; the table gives its wall time (or "> limit"), its
 peak resident memory, and the load average when it ended. The phases:
 
 * kdsl ``local scores``: every (variable, parent set) scored (``local_scores``);
-* kdsl ``search``: local scores and the search by the default method (beyond
-  16 variables with HiGHS installed: the integer program);
+* kdsl ``search``: local scores and the search by the default method (here the
+  dynamic program: kdsl.search.run.choose_method counts the kept parent sets);
 * kdsl ``search, method dp``: the same with ``method dp`` (the exact dynamic
   program over variable subsets, which fits in memory at 20 variables);
 * kdsl ``solve``: all of ``kdsl.solve`` (search, the reported program's profile,

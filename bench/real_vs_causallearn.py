@@ -63,8 +63,8 @@ def cpdag_key(edges: set[tuple[int, int]] | set[tuple[str, str]]) -> tuple[froze
 
 
 def run_kdsl(names: list[str], x: np.ndarray, method: str = "") -> set[tuple[str, str]]:
-    """kdsl's exact search; ``method`` (e.g. ``dp``) overrides its choice (beyond 16 variables, with HiGHS installed,
-    the integer program, which bench/REAL.md measures as far slower here than the dynamic program)."""
+    """kdsl's exact search; ``method`` (e.g. ``dp`` or ``milp``) overrides its choice (here the dynamic program:
+    real variables keep too many parent sets for the integer program, bench/REAL.md)."""
     how = f"\n method {method}" if method else ""
     spec = "\n".join([*(f"var {v} real step 0.01" for v in names), "env a from d",
                       f"search {{\n graphs max_parents 3\n classes linear\n top 1{how}\n}}", "code bic"])

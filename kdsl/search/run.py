@@ -64,6 +64,9 @@ MEMORY_BUDGET = 4 * 1024**3
 LOCAL_BUDGET = 400_000
 #: Up to this many variables the dynamic program is chosen over the integer program (bench/RESULTS.md (f)).
 DP_PREFERRED_MAX = 16
+#: Beyond DP_PREFERRED_MAX, with more parent sets per variable than this kept after exact pruning, the dynamic
+#: program is chosen wherever it fits (bench/RESULTS.md (f), bench/method_choice.py).
+MILP_KEPT_PER_VARIABLE = 30
 #: At most this many exact runs, one per choice of one reuse class per permute symmetry.
 MAX_REUSE_RUNS = 256
 
@@ -162,10 +165,16 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
                          "reuse shares a table, and a real variable has none")
     if not local.complete:
         return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
+    if method == "milp" and spec.method is None and size["dp_bytes"] <= memory_budget:  # provisional: settle it
+        from kdsl.search.milp import candidate_sets
+
+        kept = candidate_sets(local, top if use_kbest else 1).count
+        method, stats["why"] = choose_method(model, spec, size, memory_budget, kept=kept)
+        use_kbest = use_kbest and (size["kbest"] or method == "milp")
     if top > 1 and not use_kbest:
         _add_note(stats, f"top {top} needs at most {KBEST_MAX_VARIABLES} variables for the dynamic program; only "
                          "the exact best program is reported (`method milp` gives the top K at any size)")
-    if spec.method is None and method != "dp" and not use_kbest:
+    if spec.method is None and size["variables"] > DP_PREFERRED_MAX and not use_kbest:
         parts = _components_outcome(local, stats, progress, deadline)
         if parts is not None:
             return parts
@@ -196,13 +205,30 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
     return SearchOutcome(found, True, method, local, stats, lower_bound=bits, gap=0.0)
 
 
-def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int = MEMORY_BUDGET) -> tuple[str, str]:
+def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int = MEMORY_BUDGET,
+                  kept: int | None = None) -> tuple[str, str]:
     """Which search runs (``dp``, ``milp`` or ``greedy``), and why, in words.
 
-    The dynamic program where its tables fit and up to :data:`DP_PREFERRED_MAX`
-    variables (measured faster there: bench/milp_random.py, bench/RESULTS.md (f)); the integer
-    program beyond when HiGHS is installed; else the heuristic. ``search {
+    The dynamic program where its tables fit, up to :data:`DP_PREFERRED_MAX`
+    variables. Beyond, where they still fit, the choice waits for the local
+    scores: ``kept`` is the number of parent sets left after exact pruning
+    (:func:`kdsl.search.milp.candidate_sets`), the integer program's columns.
+    Up to :data:`MILP_KEPT_PER_VARIABLE` per variable (discrete data, where
+    most parent sets are pruned) the integer program is the faster; with more
+    (real-valued variables prune few) its relaxation is weak and it is far
+    slower than the dynamic program, whose time depends only on the number of
+    variables (bench/RESULTS.md (f), bench/REAL.md). Without ``kept`` that
+    choice is provisional: the integer program. Beyond the memory budget the
+    integer program when HiGHS is installed, else the heuristic. ``search {
     method ... }`` overrides; ``method dp`` beyond the memory budget is refused.
+
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
+    >>> m = check(parse("\\n".join(f"var X{i} real" for i in range(20)) + "\\nsearch {\\n graphs max_parents 3\\n}"))
+    >>> choose_method(m, m.search, estimate(m, m.search), kept=20 * 900)[0]
+    'dp'
+    >>> choose_method(m, m.search, estimate(m, m.search), kept=20 * 8)[0]
+    'milp'
     """
     d = size["variables"]
     fits = size["dp_bytes"] <= memory_budget
@@ -217,14 +243,25 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
         return "milp", "asked for by `method milp`"
     if spec.method == "greedy":
         return "greedy", "asked for by `method greedy`"
+    dp_size = binary_size(size["dp_bytes"])
     if fits and d <= DP_PREFERRED_MAX:
-        return "dp", f"{d} variables: the dynamic program fits ({binary_size(size['dp_bytes'])}) and is faster"
-    reason = f"{d} variables: " + (need if not fits else f"above {DP_PREFERRED_MAX}, the integer program is faster")
-    if _highspy_available():
-        return "milp", reason
-    if fits:
-        return "dp", f"{d} variables: the dynamic program fits; HiGHS (kdsl[milp]) is not installed"
-    return "greedy", reason + "; HiGHS is not installed (pip install 'kdsl[milp]' for a proven optimum)"
+        return "dp", f"{d} variables: the dynamic program fits ({dp_size}) and is faster"
+    if not fits:
+        reason = f"{d} variables: {need}"
+        if _highspy_available():
+            return "milp", reason
+        return "greedy", reason + "; HiGHS is not installed (pip install 'kdsl[milp]' for a proven optimum)"
+    if not _highspy_available():
+        return "dp", f"{d} variables: the dynamic program fits ({dp_size}); HiGHS (kdsl[milp]) is not installed"
+    if kept is None:
+        return "milp", f"{d} variables: above {DP_PREFERRED_MAX}, the integer program when few parent sets are kept"
+    kept_words = f"{d} variables, {kept:,} parent sets kept after exact pruning ({kept / d:.1f} per variable)"
+    if kept > MILP_KEPT_PER_VARIABLE * d:
+        return "dp", (f"{kept_words}: too many for the integer program (its relaxation is weak beyond "
+                      f"{MILP_KEPT_PER_VARIABLE} per variable); the dynamic program fits ({dp_size}) and its time "
+                      "depends only on the number of variables")
+    return "milp", (f"{kept_words}: few enough (at most {MILP_KEPT_PER_VARIABLE} per variable) for the integer "
+                    "program, faster here than the dynamic program")
 
 
 def _highspy_available() -> bool:
@@ -253,7 +290,7 @@ def _components_outcome(local: LocalScores, stats: dict, progress: Progress | No
     if split is None:
         return None
     found, parts = split
-    stats["why"] = (f"{stats['why']}; but the parent sets kept after exact pruning split the variables into "
+    stats["why"] = (f"{stats['why']}; but the kept parent sets split the variables into "
                     f"{len(parts)} independent parts of at most {max(map(len, parts))}, each solved by the dynamic "
                     "program")
     return SearchOutcome([found], True, "exact dynamic program", local, stats, lower_bound=found.bits, gap=0.0)
