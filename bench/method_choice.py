@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--max-parents", type=int, default=None, help="default: 3 (real), 2 (discrete)")
     args = ap.parse_args()
     print(machine(["numpy", "highspy"]))
-    print(f"{args.rows} rows, code {args.code or 'default'}, max parents {args.max_parents or 'default'}; "
+    print(f"{args.rows} rows, code {args.code or 'bic (real), nml (discrete)'}, max parents {args.max_parents or 'default'}; "
           f"MILP stopped at {args.milp_limit:g} s\n")
     print("kind      vars seed  scoring s  scored   kept  kept/var  dp MiB  dp s    milp s   proven  dp/milp  "
           "milp-dp bits  load")

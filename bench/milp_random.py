@@ -8,7 +8,7 @@ Random DAGs over ternary variables with at most 2 parents, 3 environments
 generator), `code paper`. All methods share one set of local scores
 (kdsl.search.local.local_scores), timed separately. Up to 20 variables the exact
 dynamic program runs too, alternating with the integer program, and both
-optima are compared; that ratio is what kdsl.search.run.DP_PREFERRED_MAX rests on.
+optima are compared; that ratio is what kdsl.search.run.DP_PREFERRED_MAX rests on (beyond it, bench/method_choice.py).
 Greedy (from the empty graph) and the order-based heuristic that seeds the
 solver are reported as gaps to the optimum. Load average beside every row.
 """

@@ -48,7 +48,7 @@ def _phase(name: str, names: list[str], x) -> str:
 
         bound = kdsl.load(_spec(names), data=data)
         local = local_scores(bound, bound.model.search)
-        return f"{sum(len(e) for e in local.entries)} parent sets kept"
+        return f"{sum(len(e) for e in local.entries)} parent sets scored"
     if name == "kdsl search":
         from kdsl.search.run import search
 

@@ -42,6 +42,11 @@ def test_real_variables_beyond_16_keep_many_parent_sets_and_the_dynamic_program_
     assert "too many for the integer program" in why and "independent parts" not in why
     assert math.isclose(outcome.programs[0].bits, exact_best(local).bits, rel_tol=1e-12)
     assert outcome.programs[0].bits < sum(local.best(v, 0) for v in range(18))  # edges found: not the empty graph
+    # `top 3` beyond 14 variables needs the integer program; with this many kept sets only the best is reported
+    three = search(kdsl.load(spec.replace("classes linear", "classes linear\n    top 3"), data=data))
+    assert three.method == "exact dynamic program" and len(three.programs) == 1
+    assert "top 3 needs at most 14 variables" in three.stats["note"]
+    assert math.isclose(three.programs[0].bits, outcome.programs[0].bits, rel_tol=1e-12)
 
 
 def test_discrete_variables_beyond_16_keep_few_parent_sets_and_the_integer_program_runs():
@@ -62,8 +67,9 @@ def test_the_choice_beyond_16_waits_for_the_kept_parent_sets_where_the_dynamic_p
     size = estimate(model, model.search)
     assert choose_method(model, model.search, size)[0] == "milp"  # provisional, before the local scores
     assert choose_method(model, model.search, size, kept=20 * MILP_KEPT_PER_VARIABLE)[0] == "milp"
-    method, why = choose_method(model, model.search, size, kept=20 * MILP_KEPT_PER_VARIABLE + 1)
-    assert method == "dp" and "(30.1 per variable)" in why
+    kept = 20 * MILP_KEPT_PER_VARIABLE + 1
+    method, why = choose_method(model, model.search, size, kept=kept)
+    assert method == "dp" and f"{kept:,} parent sets kept after exact pruning ({kept / 20:.1f} per variable)" in why
     # beyond the memory budget the kept parent sets do not matter: the dynamic program cannot run
     method, why = choose_method(model, model.search, size, memory_budget=size["dp_bytes"] - 1, kept=10**6)
     assert method == "milp" and "over the" in why

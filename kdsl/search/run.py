@@ -66,7 +66,7 @@ LOCAL_BUDGET = 400_000
 DP_PREFERRED_MAX = 16
 #: Beyond DP_PREFERRED_MAX, with more parent sets per variable than this kept after exact pruning, the dynamic
 #: program is chosen wherever it fits (bench/RESULTS.md (f), bench/method_choice.py).
-MILP_KEPT_PER_VARIABLE = 30
+MILP_KEPT_PER_VARIABLE = 15
 #: At most this many exact runs, one per choice of one reuse class per permute symmetry.
 MAX_REUSE_RUNS = 256
 
