@@ -257,21 +257,65 @@ def _standardise(column: np.ndarray, pooled: np.ndarray) -> np.ndarray:
 
 def _design(bound: BoundModel, parents: tuple[str, ...], degree: int) -> list[np.ndarray]:
     """Per environment the design matrix: an intercept, then each parent's columns."""
-    model = bound.model
-    out = []
-    pooled = {p: np.concatenate([env.columns[p].astype(float) for env in bound.environments]) for p in parents}
-    for env in bound.environments:
-        cols = [np.ones(env.rows)]
-        for p in parents:
-            var: Variable = model.variables[p]
-            x = env.columns[p]
-            if var.kind == "labels":
-                cols.extend((x == value).astype(float) for value in range(1, var.size))
-                continue
-            z = _standardise(x.astype(float), pooled[p])
-            cols.extend(z ** power for power in range(1, degree + 1))
-        out.append(np.column_stack(cols))
-    return out
+    keys = _design_keys(bound, parents, degree)
+    return [np.column_stack([_columns(bound, key)[e] for key in keys]) for e in range(len(bound.environments))]
+
+
+def _design_keys(bound: BoundModel, parents: tuple[str, ...], degree: int) -> list[tuple]:
+    """The column groups of a design: the intercept, then each parent's (its powers up to ``degree``, or the
+    indicators of a labelled parent's values)."""
+    labels = {p: bound.model.variables[p].kind == "labels" for p in parents}
+    return [("1",), *(("x", p, 1 if labels[p] else degree) for p in parents)]
+
+
+def _columns(bound: BoundModel, key: tuple) -> list[np.ndarray]:
+    """Per environment the columns of one group (kept with the bound data): ``("1",)`` the intercept,
+    ``("x", parent, degree)`` a parent's, ``("y", child)`` the child's values on its [-1, 1] scale."""
+    cache = bound._joined
+    if ("regression columns", key) not in cache:
+        if key[0] == "1":
+            out = [np.ones((env.rows, 1)) for env in bound.environments]
+        elif key[0] == "y":
+            out = [y[:, None] for y in _child(bound, bound.model.variables[key[1]]).y]
+        else:
+            _, p, degree = key
+            var: Variable = bound.model.variables[p]
+            pooled = np.concatenate([env.columns[p].astype(float) for env in bound.environments])
+            out = []
+            for env in bound.environments:
+                x = env.columns[p]
+                if var.kind == "labels":
+                    cols = [(x == value).astype(float) for value in range(1, var.size)]
+                else:
+                    z = _standardise(x.astype(float), pooled)
+                    cols = [z ** power for power in range(1, degree + 1)]
+                out.append(np.column_stack(cols) if cols else np.zeros((env.rows, 0)))
+        cache[("regression columns", key)] = out
+    return cache[("regression columns", key)]
+
+
+def _cross(bound: BoundModel, a: tuple, b: tuple) -> np.ndarray:
+    """``X_a' X_b`` of two column groups in every environment, ``[environment, column of a, column of b]``.
+
+    Computed once per pair and kept with the bound data, so every parent set's gram matrix is made of the
+    same numbers whichever path (one set, or a batch of them) assembles it.
+    """
+    if b < a:
+        return _cross(bound, b, a).transpose(0, 2, 1)
+    cache = bound._joined
+    if ("regression cross", a, b) not in cache:
+        xs, ys = _columns(bound, a), _columns(bound, b)
+        cache[("regression cross", a, b)] = np.stack([x.T @ x if a == b else x.T @ y for x, y in zip(xs, ys)])
+    return cache[("regression cross", a, b)]
+
+
+def _moments(bound: BoundModel, keys: list[tuple], child: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per environment the gram matrix of the column groups ``keys`` in order, their products with the child,
+    and the child's sum of squares."""
+    y = ("y", child)
+    gram = np.concatenate([np.concatenate([_cross(bound, a, b) for b in keys], axis=2) for a in keys], axis=1)
+    xty = np.concatenate([_cross(bound, a, y)[:, :, 0] for a in keys], axis=1)
+    return gram, xty, _cross(bound, y, y)[:, 0, 0]
 
 
 @dataclass(frozen=True)
@@ -284,12 +328,16 @@ class _ChildScale:
 
 
 def _child(bound: BoundModel, child: Variable) -> _ChildScale:
-    pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
-    lo, hi = float(pooled.min()), float(pooled.max())
-    mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
-    half = half if half > 0 else child.step
-    ys = [(env.columns[child.name].astype(float) - mid) / half for env in bound.environments]
-    return _ChildScale(ys, math.log2(child.step) - math.log2(half), mid / half)
+    """The child's scale (kept with the bound data)."""
+    key = ("regression child", child.name)
+    if key not in bound._joined:
+        pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
+        lo, hi = float(pooled.min()), float(pooled.max())
+        mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
+        half = half if half > 0 else child.step
+        ys = [(env.columns[child.name].astype(float) - mid) / half for env in bound.environments]
+        bound._joined[key] = _ChildScale(ys, math.log2(child.step) - math.log2(half), mid / half)
+    return bound._joined[key]
 
 
 # ---------------------------------------------------------------------- fits
@@ -340,10 +388,44 @@ def _least_squares(s: np.ndarray, b: np.ndarray, c: np.ndarray, n: np.ndarray, s
     tol = evals.max(-1, keepdims=True) * s.shape[-1] * 1e-12
     keep = evals > tol
     inv = np.where(keep, 1.0 / np.where(keep, evals, 1.0), 0.0)
-    beta = np.einsum("gij,gj,gkj,gk->gi", evecs, inv, evecs, b)
+    beta = _matvec(evecs, inv * _matvec(evecs.swapaxes(-1, -2), b))
     rank = keep.sum(-1).astype(float)
-    res = np.maximum(c - np.einsum("gi,gi->g", beta, b), 0.0)  # the least-squares residual
+    res = np.maximum(c - _dot(beta, b), 0.0)  # the least-squares residual
     return LeastSquares(s, b, n, beta, rank, res, scale)
+
+
+def _matvec(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``a @ v`` for stacks of matrices ``[g, i, j]`` and vectors ``[g, j]``, summed in order of j.
+
+    Every step is elementwise, so each row's numbers are the same whatever
+    rows are beside it: a batch of parent sets gives the lengths of each alone
+    (numpy's einsum may sum in another order for another batch size).
+    """
+    out = a[..., 0] * v[..., None, 0]
+    for j in range(1, v.shape[-1]):
+        out = out + a[..., j] * v[..., None, j]
+    return out
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of ``[g, i]`` stacks, summed in order of i (elementwise, as :func:`_matvec`)."""
+    return _row_sum(u * v)
+
+
+def _row_sum(a: np.ndarray) -> np.ndarray:
+    """Sums along the last axis, in order (elementwise, as :func:`_matvec`)."""
+    out = a[..., 0]
+    for i in range(1, a.shape[-1]):
+        out = out + a[..., i]
+    return out
+
+
+def _pool(a: np.ndarray, members: list[int]) -> np.ndarray:
+    """``a[members]`` summed over the first axis (environments), in order, elementwise."""
+    out = a[members[0]]
+    for e in members[1:]:
+        out = out + a[e]
+    return out
 
 
 def _noise_log2_var(res: np.ndarray, rows: np.ndarray, log2_step: float) -> np.ndarray:
@@ -364,7 +446,7 @@ def quantised_fit_bits(fit: LeastSquares, precision: int) -> tuple[np.ndarray, n
     rounded, coefficient_bits = quantised_coefficients(fit, precision)
     delta = rounded - fit.beta
     with np.errstate(over="ignore", invalid="ignore"):  # RSS(b) = RSS(b-hat) + (b - b-hat)' S (b - b-hat)
-        extra = np.einsum("gi,gij,gj->g", delta, fit.gram, delta)
+        extra = _dot(delta, _matvec(fit.gram, delta))
     res = fit.residual + np.where(np.isnan(extra), np.inf, np.maximum(extra, 0.0))
     log2_var = _noise_log2_var(res, fit.rows, log2_step)
     log2_var = log2_var + 2 * np.log2(quantize(log2_var / 2 - log2_step, precision))
@@ -376,7 +458,7 @@ def quantised_coefficients(fit: LeastSquares, precision: int) -> tuple[np.ndarra
     """Every coefficient rounded to ``precision`` mantissa bits in cells, and the bits of sending them all as
     self-delimiting floats (:func:`number_bits`)."""
     rounded = _quantised_beta(fit.beta, fit.scale, precision)
-    return rounded, number_bits(_coefficient_log2_cells(rounded, fit.scale), precision).sum(-1)
+    return rounded, _row_sum(number_bits(_coefficient_log2_cells(rounded, fit.scale), precision))
 
 
 def nml_fit_bits(fit: LeastSquares) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -384,7 +466,7 @@ def nml_fit_bits(fit: LeastSquares) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     log2_step = fit.scale.log2_step
     res, log2_var = least_squares_noise(fit)
     with np.errstate(over="ignore", invalid="ignore"):
-        fitted_ss = np.einsum("gi,gij,gj->g", fit.beta, fit.gram, fit.beta)
+        fitted_ss = _dot(fit.beta, _matvec(fit.gram, fit.beta))
     # the bounds, powers of two in cells^2: R at least the fitted values' mean square, tau0 at most the noise
     log2_r = np.ceil(np.maximum(_log2_mean_square(fitted_ss, fit.xty[:, 0], fit.rows, fit.scale.shift)
                                 - 2 * log2_step, 0.0))
@@ -436,25 +518,102 @@ class _Sufficient:
 
 def _sufficient(bound: BoundModel, template: Template, degree: int) -> _Sufficient:
     scale = _child(bound, bound.model.variables[template.child])
-    designs = _design(bound, template.parents, degree)
-    return _Sufficient(scale, designs, np.stack([x.T @ x for x in designs]),
-                       np.stack([x.T @ y for x, y in zip(designs, scale.y)]),
-                       np.array([float(y @ y) for y in scale.y]), np.array([float(len(y)) for y in scale.y]))
+    gram, xty, yty = _moments(bound, _design_keys(bound, template.parents, degree), template.child)
+    return _Sufficient(scale, _design(bound, template.parents, degree), gram, xty, yty,
+                       np.array([float(len(y)) for y in scale.y]))
 
 
-def _regression_fits(stats: _Sufficient, code: Code) -> tuple[Callable[[list[int]], _Fits], Callable[[], _Fits]]:
-    """Per-block and all-subset fits of one Gaussian regression."""
-    gram, xty, yty, rows, scale = stats.gram, stats.xty, stats.yty, stats.rows, stats.scale
+# ---------------------------------------------------------------------- Gaussian fits, many parent sets at once
+#: Numbers in the stacked gram matrices fitted in one numpy pass (bounds a batch's temporaries to tens of MB).
+_BATCH_NUMBERS = 1 << 21
 
-    def block(members: list[int]) -> _Fits:
-        return _fit_groups(gram[members].sum(0)[None], xty[members].sum(0)[None], yty[members].sum(0)[None],
-                           rows[members].sum(0)[None], scale, code)
 
-    def subsets() -> _Fits:
-        return _fit_groups(tables.subset_counts(gram), tables.subset_counts(xty), tables.subset_counts(yty),
-                           tables.subset_counts(rows), scale, code)
+@dataclass(frozen=True)
+class _Regression:
+    """One Gaussian regression: per environment its gram matrix, X'y and y'y, and the fits sharing needs first
+    (``pooled``: every environment in one fit; ``every``: every subset of environments; None: on demand)."""
 
-    return block, subsets
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: np.ndarray
+    rows: np.ndarray
+    scale: _ChildScale
+    code: Code
+    pooled: _Fits | None
+    every: _Fits | None
+
+    def block(self, members: list[int]) -> _Fits:
+        """The fit of the environments ``members`` pooled."""
+        if self.pooled is not None and members == list(range(len(self.rows))):
+            return _copy(self.pooled)
+        return _fit_groups(_pool(self.gram, members)[None], _pool(self.xty, members)[None],
+                           _pool(self.yty, members)[None], _pool(self.rows, members)[None], self.scale, self.code)
+
+    def subsets(self) -> _Fits:
+        """The fits of every subset of environments (index: the subset's bit mask)."""
+        if self.every is not None:
+            return _copy(self.every)
+        return _fit_groups(tables.subset_counts(self.gram), tables.subset_counts(self.xty),
+                           tables.subset_counts(self.yty), tables.subset_counts(self.rows), self.scale, self.code)
+
+
+def _copy(fits: _Fits) -> _Fits:
+    return _Fits(fits.data.copy(), fits.param.copy(), fits.rows.copy())
+
+
+def _first_fits(n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: bool) -> str:
+    """Which fits :func:`_share_blocks` asks for whatever the data: ``pooled`` (one fit of every environment),
+    ``subsets`` (every subset of environments, for the exact grouping) or ``""`` (greedy: block by block)."""
+    if fixed or len(blocks) == 1:
+        return "pooled"
+    return "subsets" if n_env <= PARTITION_EXACT_MAX else ""
+
+
+def _gaussian_fits(bound: BoundModel, requests: list[tuple[str, tuple[str, ...], int]], code: Code,
+                   first: str) -> list[_Regression]:
+    """The regression of each ``(child, parents, degree)``; those of one child and number of columns fitted together.
+
+    Every gram matrix is a sub-matrix of the cross products :func:`_cross` keeps, and every step of a fit is
+    elementwise or per matrix, so each regression's numbers are those of fitting it alone.
+    """
+    n_env = len(bound.environments)
+    everyone = list(range(n_env))
+    rows = np.array([float(env.rows) for env in bound.environments])
+    keys_of = [_design_keys(bound, parents, degree) for _, parents, degree in requests]
+    width_of = {k: _columns(bound, k)[0].shape[1] for keys in keys_of for k in keys}
+    together: dict[tuple[str, int], list[int]] = {}
+    for i, (child, _, _) in enumerate(requests):
+        together.setdefault((child, sum(width_of[k] for k in keys_of[i])), []).append(i)
+    out: list[_Regression | None] = [None] * len(requests)
+    for (child, width), members in together.items():
+        union = list(dict.fromkeys(k for i in members for k in keys_of[i]))
+        at = dict(zip(union, np.cumsum([0] + [width_of[k] for k in union]).tolist()))
+        gram_all, xty_all, yty = _moments(bound, union, child)
+        scale = _child(bound, bound.model.variables[child])
+        per_batch = max(1, _BATCH_NUMBERS // (width * width * (1 << n_env if first == "subsets" else n_env)))
+        for start in range(0, len(members), per_batch):
+            part = members[start: start + per_batch]
+            index = np.array([[at[k] + c for k in keys_of[i] for c in range(width_of[k])] for i in part])
+            gram, xty = gram_all[:, index[:, :, None], index[:, None, :]], xty_all[:, index]  # [env, set, ...]
+            pooled = every = None
+            m = len(part)
+            if first == "pooled":
+                pooled = _fit_groups(_pool(gram, everyone), _pool(xty, everyone),
+                                     np.full(m, _pool(yty, everyone)), np.full(m, _pool(rows, everyone)), scale, code)
+            elif first == "subsets":
+                g = 1 << n_env
+                every = _fit_groups(tables.subset_counts(gram).swapaxes(0, 1).reshape(m * g, width, width),
+                                    tables.subset_counts(xty).swapaxes(0, 1).reshape(m * g, width),
+                                    np.tile(tables.subset_counts(yty), m), np.tile(tables.subset_counts(rows), m),
+                                    scale, code)
+            for j, i in enumerate(part):
+                out[i] = _Regression(
+                    gram[:, j], xty[:, j], yty, rows, scale, code,
+                    None if pooled is None else _Fits(pooled.data[j: j + 1], pooled.param[j: j + 1],
+                                                      pooled.rows[j: j + 1]),
+                    None if every is None else _Fits(*(a.reshape(m, g)[j] for a in (every.data, every.param,
+                                                                                    every.rows))))
+    return out
 
 
 # ---------------------------------------------------------------------- histogram
@@ -690,31 +849,27 @@ def _share_blocks(blocks: tuple[tuple[int, ...], ...], block: Callable[[list[int
     return SharedFits(best, shared.least_data, shared.exact, shared.method)
 
 
-def _variants(bound: BoundModel, template: Template, code: Code):
-    """(choice bits, block fit, all-subset fits) for every variant the code may choose (degree or bins)."""
-    if template.family == "histogram":
-        child = bound.model.variables[template.child]
-        rows = sum(env.rows for env in bound.environments)
-        _, cells = histogram_range(bound, child)
-        if not math.isfinite(cells):
-            return  # no variant: the mechanism has no finite length
-        for bins in bins_.candidates(cells, rows):
-            block, subsets, extra = _histogram_fits(bound, template, code, bins)
-            yield extra, block, subsets, f"{bins} bins"
-        return
-    choice = math.log2(template.noise_choices)  # which noise model, where a search chose it
-    poly = template.family == "poly"
+def _gaussian_variants(bound: BoundModel, template: Template) -> list[tuple[float, int, str]]:
+    """(choice bits, degree, label) of every regression the code may choose for ``template``: its degree and,
+    where a search chose it, its noise model."""
+    choice = math.log2(template.noise_choices)
+    if template.family != "poly":
+        return [(choice, 1, "")]
     numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
-    degrees = range(1, template.degree + 1) if poly and numeric else (1,)
-    degree_bits = math.log2(template.degree) if poly else 0.0
-    for degree in degrees:
-        stats = _sufficient(bound, template, degree)
-        what = f"degree {degree}" if poly else ""
-        if template.noise == "histogram":
-            yield from _histogram_noise_variants(bound, template, stats, code, degree_bits + choice, what)
-        else:
-            block, subsets = _regression_fits(stats, code)
-            yield degree_bits + choice, block, subsets, what
+    return [(math.log2(template.degree) + choice, degree, f"degree {degree}")
+            for degree in (range(1, template.degree + 1) if numeric else (1,))]
+
+
+def _histogram_variants(bound: BoundModel, template: Template, code: Code):
+    """(choice bits, block fit, all-subset fits, label) of a root's histogram for every number of bins."""
+    child = bound.model.variables[template.child]
+    rows = sum(env.rows for env in bound.environments)
+    _, cells = histogram_range(bound, child)
+    if not math.isfinite(cells):
+        return  # no variant: the mechanism has no finite length
+    for bins in bins_.candidates(cells, rows):
+        block, subsets, extra = _histogram_fits(bound, template, code, bins)
+        yield extra, block, subsets, f"{bins} bins"
 
 
 def regression_profile(bound: BoundModel, template: Template, code: Code, fixed: bool,
@@ -726,13 +881,52 @@ def regression_profile(bound: BoundModel, template: Template, code: Code, fixed:
     ``grouping(N, k)`` gives the grouping bits; ``weight`` how they enter (2 under paper). ``blocks`` are
     the environments that must share one fit (declared targets, :func:`kdsl.lengths.score.environment_blocks`;
     default: every environment alone); the grouping is chosen, and paid for, over the blocks.
+    :func:`regression_profiles` of one template.
+    """
+    return regression_profiles(bound, [template], code, fixed, grouping, weight, with_min_data, blocks)[0]
+
+
+def regression_profiles(bound: BoundModel, templates: list[Template], code: Code, fixed: bool,
+                        grouping: Callable[[int, int], float], weight: int, with_min_data: bool = True,
+                        blocks: tuple[tuple[int, ...], ...] | None = None) -> list[tuple]:
+    """:func:`regression_profile` of each template (of one child, or of children with the same ``blocks``).
+
+    The Gaussian regressions of all templates are fitted together (:func:`_gaussian_fits`), a numpy pass per
+    child and number of columns instead of one per parent set; each template's profile is the same, bit for
+    bit, as alone (tested).
     """
     n_env = len(bound.environments)
     blocks = tuple((e,) for e in range(n_env)) if blocks is None else blocks
+    grouping = functools.lru_cache(maxsize=None)(grouping)
+    gaussian = [[] if t.family == "histogram" or t.noise == "histogram" else _gaussian_variants(bound, t)
+                for t in templates]
+    fits = iter(_gaussian_fits(bound, [(t.child, t.parents, degree) for t, variants in zip(templates, gaussian)
+                                       for _, degree, _ in variants], code, _first_fits(n_env, blocks, fixed)))
+    out = []
+    for template, variants in zip(templates, gaussian):
+        if template.family == "histogram":
+            chosen = _histogram_variants(bound, template, code)
+        elif template.noise == "histogram":
+            chosen = _histogram_noise_regressions(bound, template, code)
+        else:
+            chosen = [(extra, fit.block, fit.subsets, what) for (extra, _, what), fit in zip(variants, fits)]
+        out.append(_profile(chosen, n_env, blocks, fixed, grouping, weight, with_min_data))
+    return out
+
+
+def _histogram_noise_regressions(bound: BoundModel, template: Template, code: Code):
+    """(choice bits, block fit, all-subset fits, label) of a histogram-noise regression, every degree and bins."""
+    for extra, degree, what in _gaussian_variants(bound, template):
+        yield from _histogram_noise_variants(bound, template, _sufficient(bound, template, degree), code, extra, what)
+
+
+def _profile(variants, n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: bool,
+             grouping: Callable[[int, int], float], weight: int, with_min_data: bool):
+    """:func:`regression_profile` from its variants' (choice bits, block fit, all-subset fits, label)."""
     best: dict[int, tuple] = {}
     least: dict[int, float] = {}
     exact, method = True, ""
-    for extra, block, subsets, what in _variants(bound, template, code):
+    for extra, block, subsets, what in variants:
         shared = _share_blocks(blocks, block, subsets, fixed, with_min_data)
         exact = exact and shared.exact
         method = shared.method

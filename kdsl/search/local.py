@@ -34,6 +34,7 @@ from kdsl.language.model import Mechanism, Model, SearchSpec, Template
 from kdsl.lengths.score import (
     MechanismProfile,
     mechanism_profile,
+    regression_profiles,
     reuse_key,
     reuse_profiles,
     table_local_bits,
@@ -308,19 +309,28 @@ def _serial_scorer(cache: dict) -> Scorer:
 
 def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]],
                  cache: dict) -> list[LocalEntry | None]:
-    """:func:`score_parent_set` of each item, the free tables (not yet profiled in ``cache``) in one batch."""
+    """:func:`score_parent_set` of each item, the free tables (not yet profiled in ``cache``) in one batch and the
+    free regressions' profiles (:func:`kdsl.lengths.score.regression_profiles`) in another."""
     model = bound.model
     names = list(model.variables)
     fixed = not spec.shifts
     out: list[LocalEntry | None] = [None] * len(items)
-    at, mechs = [], []
+    at, mechs, regressions, alone = [], [], {}, []
     for i, (v_index, parents) in enumerate(items):
         templates = _candidates(model, spec, names[v_index], parents)
         if len(templates) == 1 and templates[0].kind == "table" and (names[v_index], templates[0], fixed) not in cache:
             at.append(i)
             mechs.append(Mechanism(names[v_index], templates[0], fixed, spec.span))
-        else:
-            out[i] = score_parent_set(bound, spec, v_index, parents, cache)
+            continue
+        for template in templates:
+            key = (names[v_index], template, fixed)
+            if template.kind == "regression" and key not in cache:
+                regressions[key] = Mechanism(names[v_index], template, fixed, template.span)
+        alone.append(i)
+    for key, prof in zip(regressions, regression_profiles(bound, list(regressions.values()))):
+        cache[key] = prof
+    for i in alone:
+        out[i] = score_parent_set(bound, spec, *items[i], cache)
     for i, mech, bits in zip(at, mechs, table_local_bits_many(bound, mechs)):
         out[i] = (bits, mech.template, None)
     return out
