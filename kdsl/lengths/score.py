@@ -542,7 +542,7 @@ def regression_profiles(bound: BoundModel, mechs: list[Mechanism], with_min_data
 
     >>> import kdsl
     >>> from kdsl.language.model import Template
-    >>> bound = kdsl.load("var X real step 0.1\nvar Y real step 0.1\nvar Z real step 0.1\nenv e from e",
+    >>> bound = kdsl.load("var X real step 0.1\\nvar Y real step 0.1\\nvar Z real step 0.1\\nenv e from e",
     ...                   data={"e": {"X": [0.1, 0.5, 0.2, 0.9], "Y": [1.0, 1.3, 0.2, 0.4], "Z": [0.0, 0.1, 0.3, 0.3]}})
     >>> at = bound.model.variables["Y"].span
     >>> mechs = [Mechanism("Y", Template(None, "Y", p, "regression", family="linear", span=at), False, at)
