@@ -307,7 +307,8 @@ def test_targets_regression_grouping_equals_brute_force_over_groupings_of_the_me
     targets = {e: bool(rng.random() < 0.5) for e in range(n_env) if rng.random() < 0.7}
     bound = kdsl.load(real_spec(n_env, targets, code, seed))
     mech = bound.model.hypotheses["h"].mechanism("Y")
-    block, _ = regression._regression_fits(regression._sufficient(bound, mech.template, 1), bound.model.code)
+    (fit,) = regression._gaussian_fits(bound, [("Y", mech.template.parents, 1)], bound.model.code, "")
+    block = fit.block
     shared = [e for e, hit in targets.items() if not hit]
     n_blocks = n_env - max(len(shared) - 1, 0)
     weight = kdsl.get_code(code).selection_weight
