@@ -57,6 +57,11 @@ def _templates(bound: kdsl.BoundModel, child: str) -> list[Template]:
         for parents in itertools.combinations(others, size):
             out.append(Template(None, child, parents, "regression", family="linear", span=at))
             out += [Template(None, child, parents, "regression", family="poly", degree=d, span=at) for d in (2, 3)]
+            # a search's choice among noise models, and residuals coded by a histogram (fitted one by one)
+            out.append(Template(None, child, parents, "regression", family="poly", degree=2, span=at, noise_choices=2))
+            if size < 3:
+                out += [Template(None, child, parents, "regression", family=f, degree=d, span=at, noise="histogram",
+                                 noise_choices=2) for f, d in (("linear", 0), ("poly", 2))]
     return out
 
 
@@ -65,8 +70,8 @@ def _templates(bound: kdsl.BoundModel, child: str) -> list[Template]:
        n_env=st.integers(1, 4), rows=st.lists(st.integers(1, 25), min_size=4, max_size=4),
        code=st.sampled_from(CODES), fixed=st.booleans(), targets=st.booleans(), seed=st.integers(0, 10_000))
 def test_regressions_profiled_together_equal_each_alone(kinds, labelled, n_env, rows, code, fixed, targets, seed):
-    """Linear and polynomial regressions of every parent set up to 3 (real, numeric and labelled parents),
-    roots' normal and histogram, over 1-4 environments of 1-25 rows (so often more columns than rows),
+    """Linear and polynomial regressions of every parent set up to 3 (real, numeric and labelled parents), with
+    Gaussian or histogram noise, roots' normal and histogram, over 1-4 environments of 1-25 rows (so often more columns than rows),
     with collinear, duplicated, constant, exactly fitted and 1e300-scaled columns, under every code, fixed or
     shifting, with and without declared targets: the batch's profiles are the one-at-a-time profiles,
     compared with ``==`` (every float bit for bit), with and without the least data bits."""
