@@ -70,6 +70,9 @@ def test_the_choice_beyond_16_waits_for_the_kept_parent_sets_where_the_dynamic_p
     kept = 20 * MILP_KEPT_PER_VARIABLE + 1
     method, why = choose_method(model, model.search, size, kept=kept)
     assert method == "dp" and f"{kept:,} parent sets kept after exact pruning ({kept / 20:.1f} per variable)" in why
-    # beyond the memory budget the kept parent sets do not matter: the dynamic program cannot run
-    method, why = choose_method(model, model.search, size, memory_budget=size["dp_bytes"] - 1, kept=10**6)
-    assert method == "milp" and "over the" in why
+    # beyond the memory budget the dynamic program cannot run: the integer program, with a warning when many are kept
+    method, why = choose_method(model, model.search, size, memory_budget=size["dp_bytes"] - 1, kept=20 * 100)
+    assert method == "milp" and "over the" in why and "(100.0 per variable), more than" in why
+    assert "`time_limit`" in why
+    method, why = choose_method(model, model.search, size, memory_budget=size["dp_bytes"] - 1, kept=20 * 5)
+    assert method == "milp" and "over the" in why and "per variable" not in why

@@ -165,7 +165,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
                          "reuse shares a table, and a real variable has none")
     if not local.complete:
         return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
-    if method == "milp" and spec.method is None and size["dp_bytes"] <= memory_budget:  # provisional: settle it
+    if method == "milp" and spec.method is None:  # beyond 16 variables: settled on the kept parent sets
         from kdsl.search.milp import candidate_sets
 
         kept = candidate_sets(local, top if use_kbest else 1).count
@@ -219,7 +219,8 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     slower than the dynamic program, whose time depends only on the number of
     variables (bench/RESULTS.md (f), bench/REAL.md). Without ``kept`` that
     choice is provisional: the integer program. Beyond the memory budget the
-    integer program when HiGHS is installed, else the heuristic. ``search {
+    integer program when HiGHS is installed (the reason warns when ``kept`` is
+    many), else the heuristic. ``search {
     method ... }`` overrides; ``method dp`` beyond the memory budget is refused.
 
     >>> from kdsl.language.check import check
@@ -246,21 +247,25 @@ def choose_method(model: Model, spec: SearchSpec, size: dict, memory_budget: int
     dp_size = binary_size(size["dp_bytes"])
     if fits and d <= DP_PREFERRED_MAX:
         return "dp", f"{d} variables: the dynamic program fits ({dp_size}) and is faster"
+    many = kept is not None and kept > MILP_KEPT_PER_VARIABLE * d
+    kept_words = f"{kept:,} parent sets kept after exact pruning ({kept / d:.1f} per variable)" if kept else ""
     if not fits:
         reason = f"{d} variables: {need}"
-        if _highspy_available():
-            return "milp", reason
-        return "greedy", reason + "; HiGHS is not installed (pip install 'kdsl[milp]' for a proven optimum)"
+        if not _highspy_available():
+            return "greedy", reason + "; HiGHS is not installed (pip install 'kdsl[milp]' for a proven optimum)"
+        if many:
+            reason += (f"; {kept_words}, more than {MILP_KEPT_PER_VARIABLE} per variable, where the integer program "
+                       "can take minutes or more (lower `graphs max_parents`, or set `time_limit`)")
+        return "milp", reason
     if not _highspy_available():
         return "dp", f"{d} variables: the dynamic program fits ({dp_size}); HiGHS (kdsl[milp]) is not installed"
     if kept is None:
         return "milp", f"{d} variables: above {DP_PREFERRED_MAX}, the integer program when few parent sets are kept"
-    kept_words = f"{d} variables, {kept:,} parent sets kept after exact pruning ({kept / d:.1f} per variable)"
-    if kept > MILP_KEPT_PER_VARIABLE * d:
-        return "dp", (f"{kept_words}: too many for the integer program (its relaxation is weak beyond "
+    if many:
+        return "dp", (f"{d} variables, {kept_words}: too many for the integer program (its relaxation is weak beyond "
                       f"{MILP_KEPT_PER_VARIABLE} per variable); the dynamic program fits ({dp_size}) and its time "
                       "depends only on the number of variables")
-    return "milp", (f"{kept_words}: few enough (at most {MILP_KEPT_PER_VARIABLE} per variable) for the integer "
+    return "milp", (f"{d} variables, {kept_words}: few enough (at most {MILP_KEPT_PER_VARIABLE} per variable) for the integer "
                     "program, faster here than the dynamic program")
 
 
