@@ -190,10 +190,9 @@ def _progress(progress, total: int):
 # ---------------------------------------------------------------------- one search, scored on a cluster
 def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]) -> list:
     """One task: the local scores of a chunk of (variable index, parent set) pairs, in order."""
-    from kdsl.search.local import score_parent_set
+    from kdsl.search.local import score_chunk
 
-    cache: dict = {}
-    return [score_parent_set(bound, spec, v_index, parents, cache) for v_index, parents in items]
+    return score_chunk(bound, spec, items, {})
 
 
 class ClusterScorer:

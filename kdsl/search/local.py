@@ -53,6 +53,7 @@ __all__ = [
     "StopSearch",
     "local_scores",
     "reuse_classes",
+    "score_chunk",
     "score_parent_set",
     "tightened",
 ]
@@ -303,14 +304,15 @@ def _serial_scorer(cache: dict) -> Scorer:
     table share numpy passes (:func:`kdsl.lengths.score.table_local_bits_many`), every other one is scored alone."""
     def score(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]]):
         for start in range(0, len(items), _CHUNK):
-            yield from _score_chunk(bound, spec, items[start: start + _CHUNK], cache)
+            yield from score_chunk(bound, spec, items[start: start + _CHUNK], cache)
     return score
 
 
-def _score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]],
-                 cache: dict) -> list[LocalEntry | None]:
-    """:func:`score_parent_set` of each item, the free tables (not yet profiled in ``cache``) in one batch and the
-    free regressions' profiles (:func:`kdsl.lengths.score.regression_profiles`) in another."""
+def score_chunk(bound: BoundModel, spec: SearchSpec, items: list[tuple[int, tuple[str, ...]]],
+                cache: dict) -> list[LocalEntry | None]:
+    """:func:`score_parent_set` of each item, bit for bit, the free tables (not yet profiled in ``cache``) in one
+    batch and the free regressions' profiles (:func:`kdsl.lengths.score.regression_profiles`) in another: what a
+    serial search and each task on a cluster (:mod:`kdsl.distributed`) score a chunk with."""
     model = bound.model
     names = list(model.variables)
     fixed = not spec.shifts
