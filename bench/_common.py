@@ -100,6 +100,11 @@ def ratio_row(cells: list[object]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    """A Markdown table: its header, the rule under it, and its rows."""
+    return "\n".join([ratio_row(header), ratio_row(["---"] * len(header)), *(ratio_row(row) for row in rows)])
+
+
 def timed(fn: Callable, repeat: int = 1, cpu: list[float] | None = None) -> tuple[object, list[float]]:
     """Run ``fn`` ``repeat`` times; its last value and every wall time in seconds.
 

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, median, process_env, ratio_row
+from _common import ROOT, machine, markdown_table, median, process_env, ratio_row
 
 
 def child(d: int, envs: int, seed: int) -> None:
@@ -91,10 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([d, envs, len(answers["new"]), f"{old:.2f}", f"{new:.2f}", f"{old / new:.1f}x",
                          f"{min(loads):.2f}-{max(loads):.2f}"])
             print(ratio_row(rows[-1]), flush=True)
-    print("| variables | environments | parent sets kept | old (s) | new (s) | speed-up | load average (min-max) |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(ratio_row(row))
+    print(markdown_table(["variables", "environments", "parent sets kept", "old (s)", "new (s)", "speed-up",
+                          "load average (min-max)"], rows))
     return 0
 
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, command_line, discrete_spec, machine, median, process_env, random_network_data, ratio_row
+from _common import ROOT, command_line, discrete_spec, machine, markdown_table, median, process_env, random_network_data
 
 
 def write_case(folder: Path, d: int, envs: int, rows: int, seed: int) -> Path:
@@ -99,10 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             new, old = median(times["new"]), median(times["old"])
             rows.append([args.vars, f"{args.envs} x {args.rows}", "kdsl solve" + (" --json" if output == "json" else ""),
                          f"{old:.2f}", f"{new:.2f}", f"{old / new:.1f}x", f"{min(loads):.2f}-{max(loads):.2f}"])
-    print("| variables | environments x rows | command | old (s) | new (s) | speed-up | load average (min-max) |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(ratio_row(row))
+    print(markdown_table(["variables", "environments x rows", "command", "old (s)", "new (s)", "speed-up",
+                          "load average (min-max)"], rows))
     return 0
 
 
