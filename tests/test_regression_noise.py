@@ -178,3 +178,49 @@ def test_explain_says_what_the_data_bits_of_histogram_noise_are():
     assert "D_{Y}" in program.formula_text and "P_{Y}" in program.formula_text
     assert program.formula_values["D_{Y}"] == pytest.approx(program.mechanisms["Y"].data_bits)
     assert "residual histogram" in explain_text(result)
+
+
+@pytest.mark.parametrize("code", ["nml", "bic"])
+def test_the_number_of_bins_is_chosen_as_the_exact_code_would(code):
+    """The vectorised scan over B (maximum-likelihood bins) finds the shortest B the exact pricing finds."""
+    rng = np.random.default_rng(6)
+    for span in (1, 7, 300, 5000):
+        cells = np.concatenate([[0.0, span - 1.0], rng.integers(0, span, 200).astype(float)])
+        pooled = regression._Residuals([cells], np.array([0.0]), np.array([float(span)]), np.array([30.0]),
+                                       np.array([float(len(cells))]))
+        candidates = regression.bins_.candidates(float(span), len(cells))
+        bits, bins = regression._shortest_bins(pooled, candidates, get_code(code))
+        exact = {b: float(np.sum(f.data + f.param)) + float(regression.elias_gamma_bits(np.array(b)))
+                 for b in candidates for f in [pooled.fits(b, get_code(code))]}
+        extra = 30.0 + float(regression.range_bits(np.array(0.0), np.array(float(span))))
+        assert bits + extra == pytest.approx(min(exact.values()), rel=1e-12)
+        assert exact[bins] == pytest.approx(min(exact.values()), rel=1e-12)
+
+
+def test_a_search_finds_the_histogram_noise_and_its_orientation_rests_on_the_fit():
+    data = _uniform_pair(800, 1)
+    spec = _spec("search {\n graphs\n top 2\n}")
+    result = kdsl.solve(spec, data={"d": data})
+    best = result.programs[0]
+    assert best.mechanisms["Y"].rhs.endswith("noise histogram")
+    assert result.causes == (("X", "Y"),)
+    margin = next(m for m in result.edges_margin if (m.parent, m.child) == ("X", "Y"))
+    assert margin.orientation == "fit"
+    # `classes` without histogram: Gaussian noise only, and no bit for a choice of noise
+    narrowed = kdsl.solve(spec.replace(" top 2", " top 2\n classes linear, poly"), data={"d": data})
+    assert all(not m.rhs.endswith("noise histogram") for p in narrowed.programs for m in p.mechanisms.values())
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "uniform"])
+def test_a_search_pays_one_bit_for_the_noise_model_it_chose(noise):
+    rng = np.random.default_rng(12)
+    x = rng.normal(0, 1, 500)
+    e = rng.normal(0, 0.5, 500) if noise == "gaussian" else rng.uniform(-1, 1, 500)
+    data = {"d": {"X": np.round(x, 2), "Y": np.round(0.7 * x + e, 2)}}
+    found = kdsl.solve(_spec("search {\n graphs\n top 1\n}"), data=data).programs[0]
+    lines = "\n".join(f" {v} ~ {m.rhs}" for v, m in found.mechanisms.items())
+    written = next(p for p in kdsl.solve(_spec(f"hypothesis h {{\n{lines}\n}}\nsearch {{\n top 1\n}}"), data=data).programs
+                   if p.name == "h")
+    with_parents = sum(1 for m in found.mechanisms.values() if "(" in m.rhs)
+    assert with_parents == 1
+    assert found.total_bits == pytest.approx(written.total_bits + with_parents, rel=1e-12)

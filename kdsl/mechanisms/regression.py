@@ -733,42 +733,84 @@ def _residuals(stats: _Sufficient, groups: list[list[int]], code: Code) -> _Resi
                              np.stack([stats.xty[pooled[g]].sum(0) for g in live]),
                              np.array([stats.yty[pooled[g]].sum() for g in live]), rows[live], stats.scale)
         beta, coefficient_bits = code.regression_coefficient_bits(fit)
+        with np.errstate(over="ignore", invalid="ignore"):  # every environment's residual cells under every fit
+            per_env = [residual_cells(y[:, None], x @ beta.T, stats.scale.log2_step)
+                       for x, y in zip(stats.designs, stats.scale.y)]
         for i, g in enumerate(live):
-            with np.errstate(over="ignore", invalid="ignore"):
-                q = np.concatenate([residual_cells(stats.scale.y[e], stats.designs[e] @ beta[i], stats.scale.log2_step)
-                                    for e in groups[g]])
+            q = np.concatenate([per_env[e][:, i] for e in groups[g]])
             if np.all(np.abs(q) < _EXACT_CELLS) and np.isfinite(coefficient_bits[i]):
                 cells[g], lowest[g], span[g], bits[g] = q, q.min(), q.max() - q.min() + 1, coefficient_bits[i]
     return _Residuals(cells, lowest, span, bits, rows)
 
 
-def _histogram_noise_variants(bound: BoundModel, template: Template, stats: _Sufficient, code: Code, extra: float,
-                              what: str):
-    """(choice bits, block fit, all-subset fits, label) of a regression whose residuals a histogram codes, for
-    every number of bins B the code may choose (one B for every group of environments)."""
-    n_env = len(stats.rows)
+def _shortest_bins(pooled: _Residuals, candidates: list[int], code: Code) -> tuple[float, int]:
+    """The number of bins, among ``candidates``, shortest for the one group of ``pooled`` with maximum-likelihood
+    bins (the choice only: the chosen B is then priced exactly as ``code`` prices it), and those bits."""
+    cells = pooled.cells[0]
+    if cells is None or not math.isfinite(pooled.coefficient_bits[0]):
+        return math.inf, candidates[0]
+    ordered = np.sort(cells - pooled.lowest[0])
+    n = float(len(ordered))
+    bins = np.array(candidates)
+    width = np.ceil(float(pooled.span[0]) / bins)
+    starts = np.concatenate([[0], np.cumsum(bins + 1)[:-1]])  # every candidate's bin edges, one after another
+    edges = np.arange(int(np.sum(bins + 1))) - np.repeat(starts, bins + 1)
+    below = np.searchsorted(ordered, edges * np.repeat(width, bins + 1), side="left")
+    counts = np.diff(below)
+    counts[starts[1:] - 1] = 0  # the step from one candidate's last edge to the next one's first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(counts > 0, counts * np.log2(n / np.maximum(counts, 1)), 0.0)
+    data = np.add.reduceat(terms, starts) + n * np.log2(width)
+    model = np.array([_table_parameter_bits(code, int(b), n) for b in bins]) + elias_gamma_bits(bins)
+    i = int(np.argmin(data + model))
+    return float(data[i] + model[i]), int(bins[i])
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_parameter_bits(code: Code, bins: int, rows: float) -> float:
+    """What ``code`` charges for one table of ``bins`` values over ``rows`` rows (here: the counts all in one bin)."""
+    pooled = np.zeros((1, 1, bins))
+    pooled[0, 0, 0] = rows
+    return float(code.table_parameter_bits(pooled, np.array([rows]))[0])
+
+
+def _histogram_noise_variant(bound: BoundModel, template: Template, fits: list[tuple[_Sufficient, str]], code: Code,
+                             extra: float):
+    """(choice bits, block fit, all-subset fits, label) of a regression whose residuals a histogram codes.
+
+    The degree (one of ``fits``, each with its label) and the number of bins B, one B for every group of
+    environments, are those shortest on the fit of all environments pooled; the environments are then grouped
+    with them. Any choice is a valid code once paid for (B costs its Elias gamma code, the degree log2 D in
+    ``extra``); choosing on the pooled fit saves trying every (degree, B) with every grouping.
+    """
+    n_env = len(fits[0][0].rows)
     _, cells = histogram_range(bound, bound.model.variables[template.child])
     if not math.isfinite(cells):
         return  # no variant: the residuals' range has no finite number of cells
-    blocks: dict[tuple[int, ...], _Residuals] = {}
+    everyone = list(range(n_env))
+    candidates = bins_.candidates(cells, int(fits[0][0].rows.sum()))
+    chosen = None
+    for stats, what in fits:
+        pooled = _residuals(stats, [everyone], code)
+        bits, bins = _shortest_bins(pooled, candidates, code)
+        if chosen is None or bits < chosen[0]:
+            chosen = (bits, stats, what, bins, pooled)
+    _, stats, what, bins, pooled = chosen
+    blocks: dict[tuple[int, ...], _Residuals] = {tuple(everyone): pooled}
     every: list[_Residuals] = []
 
-    def block_residuals(members: list[int]) -> _Residuals:
+    def block(members: list[int]) -> _Fits:
         key = tuple(members)
         if key not in blocks:
             blocks[key] = _residuals(stats, [list(key)], code)
-        return blocks[key]
+        return blocks[key].fits(bins, code)
 
-    def subset_residuals() -> _Residuals:
+    def subsets() -> _Fits:
         if not every:
-            every.append(_residuals(stats, [[e for e in range(n_env) if m >> e & 1] for m in range(1 << n_env)], code))
-        return every[0]
+            every.append(_residuals(stats, [[e for e in everyone if m >> e & 1] for m in range(1 << n_env)], code))
+        return every[0].fits(bins, code)
 
-    for bins in bins_.candidates(cells, int(stats.rows.sum())):
-        label = ", ".join(filter(None, (what, f"{bins} bins")))
-        yield (extra + float(elias_gamma_bits(np.array(bins))),
-               functools.partial(lambda members, b: block_residuals(members).fits(b, code), b=bins),
-               functools.partial(lambda b: subset_residuals().fits(b, code), b=bins), label)
+    yield extra + float(elias_gamma_bits(np.array(bins))), block, subsets, ", ".join(filter(None, (what, f"{bins} bins")))
 
 
 # ---------------------------------------------------------------------- sharing across environments
@@ -915,9 +957,11 @@ def regression_profiles(bound: BoundModel, templates: list[Template], code: Code
 
 
 def _histogram_noise_regressions(bound: BoundModel, template: Template, code: Code):
-    """(choice bits, block fit, all-subset fits, label) of a histogram-noise regression, every degree and bins."""
-    for extra, degree, what in _gaussian_variants(bound, template):
-        yield from _histogram_noise_variants(bound, template, _sufficient(bound, template, degree), code, extra, what)
+    """(choice bits, block fit, all-subset fits, label) of a histogram-noise regression: the degree and bins
+    shortest on the pooled fit (:func:`_histogram_noise_variant`)."""
+    variants = _gaussian_variants(bound, template)
+    fits = [(_sufficient(bound, template, degree), what) for _, degree, what in variants]
+    yield from _histogram_noise_variant(bound, template, fits, code, variants[0][0])
 
 
 def _profile(variants, n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: bool,
@@ -950,7 +994,8 @@ def _profile(variants, n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: b
 
 def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str, ...], span) -> list[Template]:
     """The free mechanisms a search tries for real ``var`` with ``parents``, narrowed to ``classes`` (written at
-    ``span``, the search block)."""
+    ``span``, the search block). With ``histogram`` among ``classes``, each regression is tried with Gaussian and
+    with histogram noise, and either pays one bit for that choice."""
     out = []
     if not parents:
         if "linear" in classes or "normal" in classes or "poly" in classes:
@@ -958,8 +1003,13 @@ def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str
         if "histogram" in classes:
             out.append(Template(None, var, (), "regression", family="histogram", span=span))
         return out
-    if "linear" in classes:
-        out.append(Template(None, var, parents, "regression", family="linear", span=span))
-    if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
-        out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE, span=span))
+    # with `histogram` among the classes, each regression also comes with histogram noise; the choice costs a bit
+    noises = NOISES if "histogram" in classes else ("normal",)
+    for noise in noises:
+        if "linear" in classes:
+            out.append(Template(None, var, parents, "regression", family="linear", span=span, noise=noise,
+                                noise_choices=len(noises)))
+        if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
+            out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE, span=span,
+                                noise=noise, noise_choices=len(noises)))
     return out
