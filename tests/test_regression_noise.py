@@ -68,11 +68,11 @@ def test_the_whole_mechanism_passes_kraft_by_brute_force(code):
 
 
 def test_the_data_formula_equals_the_fast_path():
-    counts = np.array([5.0, 12.0, 3.0])  # three non-empty bins of 2 cells (an empty bin adds nothing)
-    cells = np.concatenate([np.full(int(c), 2.0 * j) for j, c in enumerate(counts)])
-    residuals = regression._Residuals([cells], np.array([0.0]), np.array([6.0]), np.array([0.0]), np.array([20.0]))
+    counts = np.array([5.0, 12.0, 4.0])  # three non-empty bins of 2 cells (an empty bin adds nothing)
+    cells = np.concatenate([np.full(int(c), value) for value, c in zip((0.0, 2.0, 5.0), counts)])  # 6 cells
+    residuals = regression._Residuals.of_one_group(cells, 0.0)
     symbolic = regression.histogram_noise_data_formula().subs(
-        {regression.b_sym: 3, regression.w_sym: 2, regression.n_rows: 20}).doit()
+        {regression.b_sym: 3, regression.w_sym: 2, regression.n_rows: 21}).doit()
     symbolic = float(symbolic.subs({regression.count_sym[j + 1]: c for j, c in enumerate(counts)}).evalf())
     for code in ("nml", "bic"):  # maximum-likelihood bins
         assert float(residuals.fits(3, get_code(code)).data[0]) == pytest.approx(symbolic, rel=1e-12)
@@ -186,8 +186,7 @@ def test_the_number_of_bins_is_chosen_as_the_exact_code_would(code):
     rng = np.random.default_rng(6)
     for span in (1, 7, 300, 5000):
         cells = np.concatenate([[0.0, span - 1.0], rng.integers(0, span, 200).astype(float)])
-        pooled = regression._Residuals([cells], np.array([0.0]), np.array([float(span)]), np.array([30.0]),
-                                       np.array([float(len(cells))]))
+        pooled = regression._Residuals.of_one_group(cells, 30.0)
         candidates = regression.bins_.candidates(float(span), len(cells))
         bits, bins = regression._shortest_bins(pooled, candidates, get_code(code))
         exact = {b: float(np.sum(f.data + f.param)) + float(regression.elias_gamma_bits(np.array(b)))
@@ -224,3 +223,21 @@ def test_a_search_pays_one_bit_for_the_noise_model_it_chose(noise):
     with_parents = sum(1 for m in found.mechanisms.values() if "(" in m.rhs)
     assert with_parents == 1
     assert found.total_bits == pytest.approx(written.total_bits + with_parents, rel=1e-12)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_subset_of_environments_fitted_at_once_equals_each_fitted_alone(code):
+    rng = np.random.default_rng(9)
+    e = np.repeat(np.arange(3), [50, 1, 80])
+    x = rng.normal(0, 1, len(e))
+    data = {"d": {"X": np.round(x, 2), "Y": np.round(np.where(e == 2, 2.0, 1.0) * x + rng.laplace(0, 0.3, len(e)), 2),
+                  "E": e}}
+    bound = kdsl.load(_spec("hypothesis h {\n X ~ normal\n Y ~ poly(2, X) noise histogram\n}", code,
+                            envs="envs from d by E"), data=data)
+    template = next(iter(bound.model.hypotheses.values())).mechanisms[1].template
+    ((_, block, subsets, _),) = regression._histogram_noise_regressions(bound, template, bound.model.code)
+    every = subsets()
+    for mask in range(1, 8):
+        alone = block([i for i in range(3) if mask >> i & 1])
+        for name in ("data", "param", "rows"):
+            assert float(getattr(every, name)[mask]) == pytest.approx(float(getattr(alone, name)[0]), rel=1e-9), name

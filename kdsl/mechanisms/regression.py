@@ -696,24 +696,43 @@ def residual_cells(y: np.ndarray, fitted: np.ndarray, log2_step: float) -> np.nd
 
 @dataclass(frozen=True)
 class _Residuals:
-    """Per group of environments: its rows' residual cells (None: no rows or no finite residuals), the lowest
-    residual cell, the cells the residuals span, the coefficients' bits and the rows."""
+    """Residuals of a regression fitted per group of environments (the groups along the columns).
 
-    cells: list[np.ndarray | None]
+    ``cells[e][:, g]`` are environment e's residual cells under group g's fit, used where ``member[e, g]``;
+    per group its lowest residual cell, the cells its residuals span, its coefficients' bits (inf: the group
+    has no rows or residuals no float counts exactly) and its rows.
+    """
+
+    cells: list[np.ndarray]
+    member: np.ndarray
     lowest: np.ndarray
     span: np.ndarray
     coefficient_bits: np.ndarray
     rows: np.ndarray
 
+    @classmethod
+    def of_one_group(cls, cells: np.ndarray, coefficient_bits: float) -> _Residuals:
+        """One group of one environment with these residual cells."""
+        return cls([cells[:, None]], np.ones((1, 1), bool), np.array([cells.min()]),
+                   np.array([cells.max() - cells.min() + 1]), np.array([coefficient_bits]), np.array([float(len(cells))]))
+
+    def group_cells(self, g: int) -> np.ndarray:
+        """The residual cells of group ``g``, environment after environment."""
+        return np.concatenate([q[:, g] for q, used in zip(self.cells, self.member[:, g]) if used])
+
     def fits(self, bins: int, code: Code) -> _Fits:
         """Each group's bits with ``bins`` equal bins of ceil(span / bins) cells over its residual range."""
+        n_groups = len(self.rows)
+        live = np.isfinite(self.coefficient_bits)
         width = np.ceil(self.span / bins)
-        counts = np.zeros((len(self.cells), 1, bins))
-        for g, cells in enumerate(self.cells):
-            if cells is not None:
-                counts[g, 0] = np.bincount(((cells - self.lowest[g]) // width[g]).astype(np.int64), minlength=bins)
-        data, param, rows = tables.group_costs(counts, code)
-        live = np.array([c is not None for c in self.cells])
+        offset = np.arange(n_groups) * bins
+        counts = np.zeros(n_groups * bins)
+        for q, member in zip(self.cells, self.member):  # one bincount per environment, over every group using it
+            use = member & live
+            if q.shape[0] and use.any():
+                index = ((q[:, use] - self.lowest[use]) // width[use]).astype(np.int64) + offset[use]
+                counts += np.bincount(index.ravel(), minlength=n_groups * bins)
+        data, param, rows = tables.group_costs(counts.reshape(n_groups, 1, bins), code)
         with np.errstate(invalid="ignore"):
             data = np.where(live, data + rows * np.log2(np.where(live, width, 1.0)), np.inf)
         return _Fits(data, np.where(live, param + self.coefficient_bits + range_bits(self.lowest, self.span), np.inf),
@@ -721,34 +740,40 @@ class _Residuals:
 
 
 def _residuals(stats: _Sufficient, groups: list[list[int]], code: Code) -> _Residuals:
-    """Fit each group (its pooled least squares, the coefficients as ``code`` sends them) and take its residual cells."""
-    pooled = [np.array(g, dtype=np.int64) for g in groups]
-    rows = np.array([stats.rows[g].sum() for g in pooled])
-    n_groups = len(groups)
-    cells: list[np.ndarray | None] = [None] * n_groups
-    lowest, span, bits = np.zeros(n_groups), np.ones(n_groups), np.full(n_groups, np.inf)
+    """Fit each group (its pooled least squares, the coefficients as ``code`` sends them) and take every
+    environment's residual cells under every group's fit at once."""
+    n_env, n_groups = len(stats.rows), len(groups)
+    member = np.zeros((n_env, n_groups), bool)
+    for g, members in enumerate(groups):
+        member[members, g] = True
+    rows = np.array([stats.rows[members].sum() for members in groups])
     live = np.flatnonzero(rows > 0)
+    beta = np.zeros((n_groups, stats.gram.shape[-1]))
+    bits = np.full(n_groups, np.inf)
     if len(live):
-        fit = _least_squares(np.stack([stats.gram[pooled[g]].sum(0) for g in live]),
-                             np.stack([stats.xty[pooled[g]].sum(0) for g in live]),
-                             np.array([stats.yty[pooled[g]].sum() for g in live]), rows[live], stats.scale)
-        beta, coefficient_bits = code.regression_coefficient_bits(fit)
-        with np.errstate(over="ignore", invalid="ignore"):  # every environment's residual cells under every fit
-            per_env = [residual_cells(y[:, None], x @ beta.T, stats.scale.log2_step)
-                       for x, y in zip(stats.designs, stats.scale.y)]
-        for i, g in enumerate(live):
-            q = np.concatenate([per_env[e][:, i] for e in groups[g]])
-            if np.all(np.abs(q) < _EXACT_CELLS) and np.isfinite(coefficient_bits[i]):
-                cells[g], lowest[g], span[g], bits[g] = q, q.min(), q.max() - q.min() + 1, coefficient_bits[i]
-    return _Residuals(cells, lowest, span, bits, rows)
+        fit = _least_squares(np.stack([stats.gram[groups[g]].sum(0) for g in live]),
+                             np.stack([stats.xty[groups[g]].sum(0) for g in live]),
+                             np.array([stats.yty[groups[g]].sum() for g in live]), rows[live], stats.scale)
+        beta[live], bits[live] = code.regression_coefficient_bits(fit)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cells = [residual_cells(y[:, None], x @ beta.T, stats.scale.log2_step)
+                 for x, y in zip(stats.designs, stats.scale.y)]
+        low = np.array([q.min(0, initial=np.inf) for q in cells])
+        high = np.array([q.max(0, initial=-np.inf) for q in cells])
+        lowest = np.where(member, low, np.inf).min(0)
+        highest = np.where(member, high, -np.inf).max(0)
+        exact = (np.abs(lowest) < _EXACT_CELLS) & (np.abs(highest) < _EXACT_CELLS)  # False where NaN
+    bits = np.where(exact, bits, np.inf)
+    return _Residuals(cells, member, np.where(exact, lowest, 0.0), np.where(exact, highest - lowest + 1, 1.0), bits,
+                      rows)
 
 
 def _shortest_bins(pooled: _Residuals, candidates: list[int], code: Code) -> tuple[float, int]:
     """The number of bins, among ``candidates``, shortest for the one group of ``pooled`` with maximum-likelihood
     bins (the choice only: the chosen B is then priced exactly as ``code`` prices it), and those bits."""
-    cells = pooled.cells[0]
-    if cells is None or not math.isfinite(pooled.coefficient_bits[0]):
+    if not math.isfinite(pooled.coefficient_bits[0]):
         return math.inf, candidates[0]
+    cells = pooled.group_cells(0)
     ordered = np.sort(cells - pooled.lowest[0])
     n = float(len(ordered))
     bins = np.array(candidates)
