@@ -14,6 +14,7 @@ from kdsl.errors import BudgetError, KdslError
 from kdsl.sharing import (
     best_coupled_selection,
     best_partition_by_k,
+    best_partitions_by_k,
     best_selection_by_k,
     greedy_partition_by_k,
     least_partition_bits,
@@ -468,3 +469,27 @@ def test_least_partition_bits_are_the_profiles_bits(n, seed, integers):
     assert got.shape == want.shape
     assert np.array_equal(np.isinf(got), np.isinf(want))
     assert np.allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=0, atol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 6), st.integers(0, 2**32 - 1), st.booleans())
+def test_partitions_of_many_rows_at_once_are_each_rows_alone(n, rows, seed, integers):
+    """best_partitions_by_k gives every row best_partition_by_k's profile, bit for bit: ties (small integers)
+    broken alike, impossible blocks, rows with no finite partition, and beyond 8 environments the DP."""
+    rng = np.random.default_rng(seed)
+    shape = (rows, 1 << n)
+    cost = rng.integers(0, 5, size=shape).astype(float) if integers else rng.random(shape) * 100
+    cost[rng.random(shape) < 0.1] = np.inf
+    cost[0, 1:] = np.inf  # a row no partition can realise
+    for got, row in zip(best_partitions_by_k(cost), cost):
+        want = best_partition_by_k(row)
+        assert got.bits.tobytes() == want.bits.tobytes()
+        assert got.partitions == want.partitions and np.array_equal(got.labels, want.labels)
+        assert (got.method, got.exact) == (want.method, want.exact)
+
+
+def test_partitions_of_many_rows_reject_nan_as_alone():
+    cost = np.zeros((2, 4))
+    cost[1, 2] = np.nan
+    with pytest.raises(KdslError, match="NaN"):
+        best_partitions_by_k(cost)

@@ -348,6 +348,7 @@ class _Fits:
     data: np.ndarray
     param: np.ndarray
     rows: np.ndarray
+    grouping: sharing.PartitionProfile | None = None  # every subset's fits: their best grouping, found in a batch
 
 
 @dataclass(frozen=True)
@@ -558,15 +559,26 @@ class _Regression:
 
 
 def _copy(fits: _Fits) -> _Fits:
-    return _Fits(fits.data.copy(), fits.param.copy(), fits.rows.copy())
+    return _Fits(fits.data.copy(), fits.param.copy(), fits.rows.copy(), fits.grouping)
+
+
+def _groupings(every: _Fits, m: int, g: int) -> list[sharing.PartitionProfile]:
+    """The best grouping of the environments for each of ``m`` regressions from its fits of every subset (``g``
+    of them, the empty one excluded as :func:`_share` excludes it), all in one pass."""
+    data, param = every.data.reshape(m, g).copy(), every.param.reshape(m, g).copy()
+    data[:, 0] = param[:, 0] = math.inf
+    return sharing.best_partitions_by_k(data + param)
 
 
 def _first_fits(n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: bool) -> str:
     """Which fits :func:`_share_blocks` asks for whatever the data: ``pooled`` (one fit of every environment),
-    ``subsets`` (every subset of environments, for the exact grouping) or ``""`` (greedy: block by block)."""
+    ``subsets`` (every subset of environments, for the exact grouping; ``grouped``: and that grouping, when
+    every environment is a block of its own) or ``""`` (greedy: block by block)."""
     if fixed or len(blocks) == 1:
         return "pooled"
-    return "subsets" if n_env <= PARTITION_EXACT_MAX else ""
+    if n_env > PARTITION_EXACT_MAX:
+        return ""
+    return "grouped" if len(blocks) == n_env else "subsets"
 
 
 def _gaussian_fits(bound: BoundModel, requests: list[tuple[str, tuple[str, ...], int]], code: Code,
@@ -600,19 +612,20 @@ def _gaussian_fits(bound: BoundModel, requests: list[tuple[str, tuple[str, ...],
             if first == "pooled":
                 pooled = _fit_groups(_pool(gram, everyone), _pool(xty, everyone),
                                      np.full(m, _pool(yty, everyone)), np.full(m, _pool(rows, everyone)), scale, code)
-            elif first == "subsets":
+            elif first in ("subsets", "grouped"):
                 g = 1 << n_env
                 every = _fit_groups(tables.subset_counts(gram).swapaxes(0, 1).reshape(m * g, width, width),
                                     tables.subset_counts(xty).swapaxes(0, 1).reshape(m * g, width),
                                     np.tile(tables.subset_counts(yty), m), np.tile(tables.subset_counts(rows), m),
                                     scale, code)
+                groupings = [None] * m if first == "subsets" else _groupings(every, m, g)
             for j, i in enumerate(part):
                 out[i] = _Regression(
                     gram[:, j], xty[:, j], yty, rows, scale, code,
                     None if pooled is None else _Fits(pooled.data[j: j + 1], pooled.param[j: j + 1],
                                                       pooled.rows[j: j + 1]),
                     None if every is None else _Fits(*(a.reshape(m, g)[j] for a in (every.data, every.param,
-                                                                                    every.rows))))
+                                                                                    every.rows)), groupings[j]))
     return out
 
 
@@ -862,7 +875,7 @@ def _share(n_env: int, block: Callable[[list[int]], _Fits], subsets: Callable[[]
     if n_env <= PARTITION_EXACT_MAX:
         f = subsets()
         f.data[0] = f.param[0] = math.inf
-        total = sharing.best_partition_by_k(f.data + f.param)
+        total = f.grouping if f.grouping is not None else sharing.best_partition_by_k(f.data + f.param)
         least = sharing.best_partition_by_k(f.data).bits if with_min_data else None
         best = {}
         for k in range(1, n_env + 1):

@@ -30,7 +30,7 @@ from kdsl.sharing.profiles import PartitionProfile, _as_costs, _frozen
 from kdsl.sharing.subsets import _masks_by_size, _subset_sums
 from kdsl.sharing.ties import _decode_keys, _key_weights, _lex_argmin
 
-__all__ = ["best_partition_by_k", "least_partition_bits", "greedy_partition_by_k", "PARTITION_ENUMERATE_MAX"]
+__all__ = ["best_partition_by_k", "best_partitions_by_k", "least_partition_bits", "greedy_partition_by_k", "PARTITION_ENUMERATE_MAX"]
 
 
 #: Up to this many environments, partitions are enumerated outright (Bell(8) = 4140).
@@ -115,15 +115,13 @@ def _partition_totals(padded: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
-    index, spans, labels, blocks = _partition_plan(n)
+    index, spans, _, _ = _partition_plan(n)
     padded = np.append(arr, 0.0)  # mask 0 (an absent block) costs nothing
     totals = _partition_totals(padded[None], index)[0]
     values = totals.tolist() if len(totals) <= _PYTHON_ARGMIN_MAX else None
     if values is None or not all(v == v for v in values):  # Python's min and numpy's argmin differ on NaN
         values = None
-    bits = [math.inf] * (n + 1)
-    partitions: list = [None] * (n + 1)
-    rows = [len(index)] * (n + 1)  # the last row of `labels` is all -1
+    chosen: list[tuple[int, float] | None] = [None] * (n + 1)
     for k in range(1, n + 1):
         span = spans[k]
         if span is None:
@@ -132,16 +130,56 @@ def _enumerated_partitions(arr: np.ndarray, n: int) -> PartitionProfile:
         # the first minimum within k's rows: the smallest growth string
         if values is not None:
             best = min(range(start, stop), key=values.__getitem__)
-            value = values[best]
+            chosen[k] = (best, values[best])
         else:
             best = start + int(np.argmin(totals[start:stop]))
-            value = float(totals[best])
-        if math.isfinite(value):
-            bits[k] = value
-            partitions[k] = [list(b) for b in blocks[best]]
-            rows[k] = best
+            chosen[k] = (best, float(totals[best]))
+    return _chosen_partitions(n, chosen)
+
+
+def _chosen_partitions(n: int, chosen: list[tuple[int, float] | None]) -> PartitionProfile:
+    """The profile of the enumerated partition rows chosen per k (``(row, total)``; None: no partition)."""
+    _, _, labels, blocks = _partition_plan(n)
+    bits = [math.inf] * (n + 1)
+    partitions: list = [None] * (n + 1)
+    rows = [len(labels) - 1] * (n + 1)  # the last row of `labels` is all -1
+    for k, choice in enumerate(chosen):
+        if choice is not None and math.isfinite(choice[1]):
+            bits[k] = choice[1]
+            partitions[k] = [list(b) for b in blocks[choice[0]]]
+            rows[k] = choice[0]
     return PartitionProfile(bits=np.array(bits), partitions=tuple(partitions), labels=labels.take(rows, axis=0),
                             method="enumerated-partitions", exact=True)
+
+
+def best_partitions_by_k(block_costs: np.ndarray) -> list[PartitionProfile]:
+    """:func:`best_partition_by_k` of each row of ``block_costs`` (``[row, mask]``), the same profiles as alone;
+    up to :data:`PARTITION_ENUMERATE_MAX` environments every row's partitions are enumerated in one numpy pass.
+
+    >>> sizes = np.array([bin(m).count("1") for m in range(8)])
+    >>> cost = 10.0 + 3.0 * sizes
+    >>> cost[[5, 6, 7]] += 8.0
+    >>> rows = np.stack([cost, cost[::-1]])
+    >>> together = best_partitions_by_k(rows)
+    >>> together[0].partitions[2], together[0].bits.tolist()
+    ([[0, 1], [2]], [inf, 27.0, 29.0, 39.0])
+    >>> [(p.bits.tolist(), p.partitions) for p in together] == [
+    ...     (q.bits.tolist(), q.partitions) for q in map(best_partition_by_k, rows)]
+    True
+    """
+    arr = np.asarray(block_costs, dtype=float)
+    width = arr.shape[1]
+    n = int(round(math.log2(width))) if width > 1 else 0
+    if n < 1 or n > PARTITION_ENUMERATE_MAX or width != 1 << n:
+        return [best_partition_by_k(row) for row in arr]
+    index, spans, _, _ = _partition_plan(n)
+    with np.errstate(invalid="ignore"):  # inf - inf in a row that goes alone below
+        totals = _partition_totals(np.concatenate([arr, np.zeros((len(arr), 1))], axis=1), index)
+    best = [None if span is None else span[0] + np.argmin(totals[:, span[0]: span[1]], axis=1) for span in spans]
+    odd = np.isnan(arr).any(1) | np.isneginf(arr).any(1)  # alone: an error, as best_partition_by_k raises
+    return [best_partition_by_k(arr[r]) if odd[r] else _chosen_partitions(
+        n, [None if rows is None else (int(rows[r]), float(totals[r, rows[r]])) for rows in best])
+        for r in range(len(arr))]
 
 
 def least_partition_bits(block_cost: np.ndarray) -> np.ndarray:
