@@ -269,42 +269,48 @@ def _design_keys(bound: BoundModel, parents: tuple[str, ...], degree: int) -> li
 
 
 def _columns(bound: BoundModel, key: tuple) -> list[np.ndarray]:
-    """Per environment the columns of one group (kept with the bound data): ``("1",)`` the intercept,
-    ``("x", parent, degree)`` a parent's, ``("y", child)`` the child's values on its [-1, 1] scale."""
-    cache = bound._joined
-    if ("regression columns", key) not in cache:
-        if key[0] == "1":
-            out = [np.ones((env.rows, 1)) for env in bound.environments]
-        elif key[0] == "y":
-            out = [y[:, None] for y in _child(bound, bound.model.variables[key[1]]).y]
+    """Per environment the columns of one group: ``("1",)`` the intercept, ``("x", parent, degree)`` a parent's,
+    ``("y", child)`` the child's values on its [-1, 1] scale."""
+    if key[0] == "1":
+        return [np.ones((env.rows, 1)) for env in bound.environments]
+    if key[0] == "y":
+        return [y[:, None] for y in _child(bound, bound.model.variables[key[1]]).y]
+    _, p, degree = key
+    var: Variable = bound.model.variables[p]
+    pooled = np.concatenate([env.columns[p].astype(float) for env in bound.environments])
+    out = []
+    for env in bound.environments:
+        x = env.columns[p]
+        if var.kind == "labels":
+            cols = [(x == value).astype(float) for value in range(1, var.size)]
         else:
-            _, p, degree = key
-            var: Variable = bound.model.variables[p]
-            pooled = np.concatenate([env.columns[p].astype(float) for env in bound.environments])
-            out = []
-            for env in bound.environments:
-                x = env.columns[p]
-                if var.kind == "labels":
-                    cols = [(x == value).astype(float) for value in range(1, var.size)]
-                else:
-                    z = _standardise(x.astype(float), pooled)
-                    cols = [z ** power for power in range(1, degree + 1)]
-                out.append(np.column_stack(cols) if cols else np.zeros((env.rows, 0)))
-        cache[("regression columns", key)] = out
-    return cache[("regression columns", key)]
+            z = _standardise(x.astype(float), pooled)
+            cols = [z ** power for power in range(1, degree + 1)]
+        out.append(np.column_stack(cols) if cols else np.zeros((env.rows, 0)))
+    return out
+
+
+def _width(bound: BoundModel, key: tuple) -> int:
+    """How many columns :func:`_columns` makes for ``key``."""
+    if key[0] != "x":
+        return 1
+    var = bound.model.variables[key[1]]
+    return var.size - 1 if var.kind == "labels" else key[2]
 
 
 def _cross(bound: BoundModel, a: tuple, b: tuple) -> np.ndarray:
     """``X_a' X_b`` of two column groups in every environment, ``[environment, column of a, column of b]``.
 
     Computed once per pair and kept with the bound data, so every parent set's gram matrix is made of the
-    same numbers whichever path (one set, or a batch of them) assembles it.
+    same numbers whichever path (one set, or a batch of them) assembles it. Only these products are kept
+    (a few numbers per pair), not the columns, so what is kept does not grow with the rows.
     """
     if b < a:
         return _cross(bound, b, a).transpose(0, 2, 1)
     cache = bound._joined
     if ("regression cross", a, b) not in cache:
-        xs, ys = _columns(bound, a), _columns(bound, b)
+        xs = _columns(bound, a)
+        ys = xs if a == b else _columns(bound, b)
         cache[("regression cross", a, b)] = np.stack([x.T @ x if a == b else x.T @ y for x, y in zip(xs, ys)])
     return cache[("regression cross", a, b)]
 
@@ -328,16 +334,15 @@ class _ChildScale:
 
 
 def _child(bound: BoundModel, child: Variable) -> _ChildScale:
-    """The child's scale (kept with the bound data)."""
     key = ("regression child", child.name)
-    if key not in bound._joined:
+    if key not in bound._joined:  # the pooled mid-range and half-range (a cell if constant)
         pooled = np.concatenate([env.columns[child.name] for env in bound.environments]).astype(float)
         lo, hi = float(pooled.min()), float(pooled.max())
-        mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
-        half = half if half > 0 else child.step
-        ys = [(env.columns[child.name].astype(float) - mid) / half for env in bound.environments]
-        bound._joined[key] = _ChildScale(ys, math.log2(child.step) - math.log2(half), mid / half)
-    return bound._joined[key]
+        half = hi / 2 - lo / 2
+        bound._joined[key] = (lo / 2 + hi / 2, half if half > 0 else child.step)
+    mid, half = bound._joined[key]
+    ys = [(env.columns[child.name].astype(float) - mid) / half for env in bound.environments]
+    return _ChildScale(ys, math.log2(child.step) - math.log2(half), mid / half)
 
 
 # ---------------------------------------------------------------------- fits
@@ -592,7 +597,7 @@ def _gaussian_fits(bound: BoundModel, requests: list[tuple[str, tuple[str, ...],
     everyone = list(range(n_env))
     rows = np.array([float(env.rows) for env in bound.environments])
     keys_of = [_design_keys(bound, parents, degree) for _, parents, degree in requests]
-    width_of = {k: _columns(bound, k)[0].shape[1] for keys in keys_of for k in keys}
+    width_of = {k: _width(bound, k) for keys in keys_of for k in keys}
     together: dict[tuple[str, int], list[int]] = {}
     for i, (child, _, _) in enumerate(requests):
         together.setdefault((child, sum(width_of[k] for k in keys_of[i])), []).append(i)
