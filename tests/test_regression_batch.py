@@ -58,10 +58,10 @@ def _templates(bound: kdsl.BoundModel, child: str) -> list[Template]:
             out.append(Template(None, child, parents, "regression", family="linear", span=at))
             out += [Template(None, child, parents, "regression", family="poly", degree=d, span=at) for d in (2, 3)]
             # a search's choice among noise models, and residuals coded by a histogram (fitted one by one)
-            out.append(Template(None, child, parents, "regression", family="poly", degree=2, span=at, noise_choices=2))
+            out.append(Template(None, child, parents, "regression", family="poly", degree=2, span=at, choices=2))
             if size < 3:
                 out += [Template(None, child, parents, "regression", family=f, degree=d, span=at, noise="histogram",
-                                 noise_choices=2) for f, d in (("linear", 0), ("poly", 2))]
+                                 choices=2) for f, d in (("linear", 0), ("poly", 2))]
     return out
 
 

@@ -379,6 +379,7 @@ def test_ctrl_c_while_scoring_keeps_the_scores_in_and_reports_a_program_over_the
     assert len(scored) == 12 and not outcome.local.complete
     assert outcome.method == "greedy (stopped while scoring)" and not outcome.proven
     (program,) = outcome.programs
+    assert program == greedy(outcome.local)  # hill climbing over the scored sets, not only the empty graph
     assert math.isfinite(program.bits)
     allowed = {(v, mask) for v, entries in enumerate(outcome.local.entries) for mask in entries}
     assert all((v, mask) in allowed for v, mask in program.parents.items())

@@ -107,8 +107,9 @@ class Template:
     ``symmetry``), or ``regression`` (a free mechanism of a real child,
     ``family`` naming its kind in :data:`kdsl.mechanisms.regression.KINDS`, ``degree``
     the highest degree of ``poly``, ``noise`` the model of a regression's
-    residuals, ``normal`` or ``histogram``, and ``noise_choices`` how many
-    noise models a search chose it among, paid as log2 of it). ``name`` is
+    residuals, ``normal`` or ``histogram``, and ``choices`` how many free
+    mechanisms a search chose it among for its child and parents, paid as
+    log2 of it). ``name`` is
     None for a mechanism written inline in a hypothesis.
     """
 
@@ -125,7 +126,7 @@ class Template:
     span: ast.Span = field(kw_only=True)  # where it is written: its template or hypothesis line, or the search block
     degree: int = 0
     noise: str = "normal"
-    noise_choices: int = 1
+    choices: int = 1
 
     def describe(self) -> str:
         """The right-hand side as a short text."""

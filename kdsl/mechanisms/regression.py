@@ -62,6 +62,7 @@ the same factor changes no length (tested).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -936,8 +937,8 @@ def _share_blocks(blocks: tuple[tuple[int, ...], ...], block: Callable[[list[int
 
 def _gaussian_variants(bound: BoundModel, template: Template) -> list[tuple[float, int, str]]:
     """(choice bits, degree, label) of every regression the code may choose for ``template``: its degree and,
-    where a search chose it, its noise model."""
-    choice = math.log2(template.noise_choices)
+    where a search chose it among others, which free mechanism it is."""
+    choice = math.log2(template.choices)
     if template.family != "poly":
         return [(choice, 1, "")]
     numeric = any(bound.model.variables[p].kind != "labels" for p in template.parents)
@@ -954,7 +955,7 @@ def _histogram_variants(bound: BoundModel, template: Template, code: Code):
         return  # no variant: the mechanism has no finite length
     for bins in bins_.candidates(cells, rows):
         block, subsets, extra = _histogram_fits(bound, template, code, bins)
-        yield extra, block, subsets, f"{bins} bins"
+        yield extra + math.log2(template.choices), block, subsets, f"{bins} bins"
 
 
 def regression_profile(bound: BoundModel, template: Template, code: Code, fixed: bool,
@@ -1038,21 +1039,27 @@ def _profile(variants, n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: b
 def free_templates(model, var: str, parents: tuple[str, ...], classes: tuple[str, ...], span) -> list[Template]:
     """The free mechanisms a search tries for real ``var`` with ``parents``, narrowed to ``classes`` (written at
     ``span``, the search block). With ``histogram`` among ``classes``, each regression is tried with Gaussian and
-    with histogram noise, and either pays one bit for that choice."""
+    with histogram noise. Each pays log2 of how many there are for the choice among them (``choices``).
+
+    >>> from kdsl.language.check import check
+    >>> from kdsl.language.syntax import parse
+    >>> m = check(parse("var X real\\nvar Y real"))
+    >>> [(t.describe(), t.choices) for t in free_templates(m, "Y", (), ("linear", "poly", "histogram"), None)]
+    [('normal', 2), ('histogram', 2)]
+    >>> len(free_templates(m, "Y", ("X",), ("linear", "poly", "histogram"), None))
+    4
+    """
     out = []
     if not parents:
         if "linear" in classes or "normal" in classes or "poly" in classes:
             out.append(Template(None, var, (), "regression", family="normal", span=span))
         if "histogram" in classes:
             out.append(Template(None, var, (), "regression", family="histogram", span=span))
-        return out
-    # with `histogram` among the classes, each regression also comes with histogram noise; the choice costs a bit
-    noises = NOISES if "histogram" in classes else ("normal",)
-    for noise in noises:
-        if "linear" in classes:
-            out.append(Template(None, var, parents, "regression", family="linear", span=span, noise=noise,
-                                noise_choices=len(noises)))
-        if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
-            out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE, span=span,
-                                noise=noise, noise_choices=len(noises)))
-    return out
+    else:
+        for noise in NOISES if "histogram" in classes else ("normal",):
+            if "linear" in classes:
+                out.append(Template(None, var, parents, "regression", family="linear", span=span, noise=noise))
+            if "poly" in classes and any(model.variables[p].kind != "labels" for p in parents):
+                out.append(Template(None, var, parents, "regression", family="poly", degree=DEFAULT_DEGREE,
+                                    span=span, noise=noise))
+    return [dataclasses.replace(t, choices=len(out)) for t in out]

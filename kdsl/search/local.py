@@ -394,14 +394,10 @@ def local_scores(
     for size in sorted(by_size):
         # one layer: the parent sets of this size that no smaller pruned set rules out; every pruning decision
         # rests on smaller layers only, so scoring a layer in any order (or on other machines) changes nothing
-        layer: list[tuple[int, tuple[str, ...], int]] = []
-        for v_index, parents in by_size[size]:
-            mask = sum(1 << index[p] for p in parents)
-            if rules.allows(v_index, mask) and not any(q in pruned[v_index] for q in _proper_submasks(mask)):
-                layer.append((v_index, parents, mask))
-        done += len(by_size[size]) - len(layer)
         results = None
-        try:
+        try:  # a stop while the layer is listed counts as one while it is scored
+            layer = _layer(by_size[size], index, rules, pruned)
+            done += len(by_size[size]) - len(layer)
             results = score(bound, spec, [(v_index, parents) for v_index, parents, _ in layer])
             for (v_index, parents, mask), best in zip(layer, results):
                 done += 1
@@ -442,6 +438,17 @@ def local_scores(
         except _STOP:
             pass  # every score is in: the search goes on to its exact phase, which will stop at once
     return LocalScores(names, entries, complete, reuse, rules)
+
+
+def _layer(candidates: list[tuple[int, tuple[str, ...]]], index: dict[str, int], rules: EdgeRules,
+           pruned: list[set[int]]) -> list[tuple[int, tuple[str, ...], int]]:
+    """The parent sets of one size to score: those the rules allow and no smaller pruned set rules out."""
+    layer = []
+    for v_index, parents in candidates:
+        mask = sum(1 << index[p] for p in parents)
+        if rules.allows(v_index, mask) and not any(q in pruned[v_index] for q in _proper_submasks(mask)):
+            layer.append((v_index, parents, mask))
+    return layer
 
 
 def tightened(bound: BoundModel, spec: SearchSpec, local: LocalScores, rules: EdgeRules,

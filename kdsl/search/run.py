@@ -24,6 +24,7 @@ program (:mod:`kdsl.search.milp`) or, as a marked heuristic, greedy search
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -155,8 +156,15 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
                          rules=knowledge_rules(model, spec))
     if local.complete:
         _check_every_variable_allowed(model, local)
-    greedy_result = greedy(local, deadline=None if local.complete else start)
-    interrupted = "stopped" if not local.complete and not _deadline_passed(deadline) else "time limit reached"
+    interrupted = ("stopped while scoring" if not local.complete and not _deadline_passed(deadline)
+                   else "time limit reached while scoring")
+    try:  # hill climbing over the scores there are, unless the time limit has passed
+        greedy_result = greedy(local, deadline=start if interrupted.startswith("time") else None)
+    except _STOP:  # stopped (again) in the hill climbing: the starting graph
+        greedy_result = greedy(local, deadline=start)
+        if local.complete:
+            interrupted = "stopped after scoring"
+            local = dataclasses.replace(local, complete=False)
     stats = {"local_scores": sum(len(e) for e in local.entries), "estimate": size, "why": why}
     skipped = [n for n in spec.symmetries if model.symmetries[n].rule.reuses
                and model.variables[model.symmetries[n].variables[0]].is_real]
@@ -164,7 +172,7 @@ def search(bound: BoundModel, progress: Progress | None = None, time_limit: floa
         _add_note(stats, f"permute symmetries on real variables ({', '.join(skipped)}) are not searched: "
                          "reuse shares a table, and a real variable has none")
     if not local.complete:
-        return SearchOutcome([greedy_result], False, f"greedy ({interrupted} while scoring)", local, stats)
+        return SearchOutcome([greedy_result], False, f"greedy ({interrupted})", local, stats)
     if method == "milp" and spec.method is None:  # beyond 16 variables: settled on the kept parent sets
         from kdsl.search.milp import candidate_sets
 
