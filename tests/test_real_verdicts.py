@@ -87,3 +87,35 @@ def test_only_real_variables_and_a_search_solve_exactly_when_the_program_fits(co
     top = result.programs[0]
     assert {("X", "Y"), ("W", "Y"), ("Y", "Z")} <= set(top.edges)
     assert {v for v, groups in top.shifts.items() if len(groups) > 1} == {"X", "Z"}
+
+
+CHAIN = """var A real step 0.01
+var B real step 0.01
+var C real step 0.01
+var D real step 0.01
+let shift = [0, 0, 3]
+simulate envs e1..e3 n 600 seed 5 {{
+    A ~ normal(shift[env], 1)
+    B ~ normal(0.8 * A, 0.5)
+    C ~ normal(0.8 * B, 0.5)
+    D ~ normal(0.8 * C, 0.5)
+}}
+code {code}
+search {{
+    graphs max_parents 2
+}}
+"""
+
+
+@pytest.mark.parametrize("code", ["nml", "bic", "paper"])
+def test_edges_downstream_of_a_shift_settled_edge_are_implied_not_parameter_bits(code):
+    """Only A shifts: the shifts settle A -> B, and Meek's rules then orient B -> C and C -> D, which a
+    reversal alone would turn into a new v-structure at B (so they are not 'parameter bits only')."""
+    result = kdsl.solve(CHAIN.format(code=code))
+    assert result.programs[0].edges == (("A", "B"), ("B", "C"), ("C", "D"))
+    by_edge = {(m.parent, m.child): m for m in result.edges_margin}
+    assert by_edge[("A", "B")].orientation == "shifts"
+    for edge in (("B", "C"), ("C", "D")):
+        assert by_edge[edge].orientation == "implied"
+        assert by_edge[edge].why.startswith("implied by A -> B (by shifts)")
+    assert "B->C  " in solve_text(result) and "implied by oriented edges" in solve_text(result)

@@ -66,6 +66,7 @@ ORIENTATION_WORDS = {
     "equivalence class": "forced by the equivalence class",
     "shifts": "decided by shifts",
     "fit": "decided by the fit",
+    "implied": "implied by oriented edges",
     "parameters": "parameter bits only (!)",
     "knowledge": "fixed by knowledge",
     "untested": "reversal not considered",

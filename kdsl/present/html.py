@@ -226,7 +226,7 @@ def margins_html(v: Verdict) -> str:
     out = [f"<div>edge margins (bits; against {esc(v.margin_basis)}):</div>",
            table_html(margin_rows(v), {0, 4, 5}, "kdsl-margins")]
     out += [f'<div style="margin-left:12px;font-size:12px">{esc(m.parent)} {ARROW_HTML} {esc(m.child)}: {esc(m.why)}</div>'
-            for m in v.edges if m.orientation in ("shifts", "fit", "parameters")]
+            for m in v.edges if m.orientation in ("shifts", "fit", "implied", "parameters")]
     return "".join(out)
 
 

@@ -43,7 +43,7 @@ def solve_text(result: Result) -> str:
                          f"against {v.margin_basis}):")
             lines += ["  " + line for line in _ruled_table(fmt.margin_rows(v), {0, 4, 5})]
             lines += [f"  {m.parent}->{m.child}: {m.why}" for m in v.edges
-                      if m.orientation in ("shifts", "fit", "parameters", "knowledge")]
+                      if m.orientation in ("shifts", "fit", "implied", "parameters", "knowledge")]
         if v.stability:
             lines += stability_lines(v.stability)
     for p in result.programs:

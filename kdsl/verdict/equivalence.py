@@ -73,23 +73,34 @@ def v_structures(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> set[
     return out
 
 
-def compelled_edges(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The edges of a DAG directed the same way in every DAG Markov equivalent to it.
+def compelled_edges(nodes: Iterable[str], edges: Iterable[tuple[str, str]],
+                    known: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
+    """The edges of a DAG directed the same way in every DAG Markov equivalent to it (and, with ``known``,
+    in every one that also has the ``known`` edges' directions).
 
     Parameters
     ----------
     nodes, edges:
         The DAG (``edges`` as ``(parent, child)`` pairs); a cycle is a ``ValueError``.
+    known:
+        Edges of the DAG whose direction is settled otherwise (by shifts, the fit or knowledge); Meek's
+        rules propagate them as they do v-structures.
 
     Returns
     -------
     set of (parent, child)
         The compelled edges; the DAG's other edges are reversible.
+
+    Examples
+    --------
+    >>> chain = [("A", "B"), ("B", "C"), ("C", "D")]
+    >>> sorted(compelled_edges("ABCD", chain)), sorted(compelled_edges("ABCD", chain, known=[("A", "B")]))
+    ([], [('A', 'B'), ('B', 'C'), ('C', 'D')])
     """
     nodes, edges = list(nodes), list(edges)
     graph = _Dag(nodes, edges)
     adjacent = {v: graph.parents[v] | graph.children[v] for v in graph.parents}
-    directed: set[tuple[str, str]] = set()
+    directed: set[tuple[str, str]] = {e for e in known if graph.has_edge(*e)}
     for a, c, b in v_structures(nodes, edges):
         directed |= {(a, c), (b, c)}
     undirected = {frozenset(e) for e in graph.edges} - {frozenset(e) for e in directed}

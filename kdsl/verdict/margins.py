@@ -31,6 +31,7 @@ holds.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -253,4 +254,22 @@ def edge_margins(bound: BoundModel, programs: Sequence[ProgramResult], best: Pro
         picked = SEARCH_PICKED if nearest is not None and (nearest.searched or best.name.startswith("search-")) else None
         out.append(EdgeMargin(a, b, remove.bits, remove.name, reverse.bits, reverse.name, orientation, why,
                               reading(nearest.bits if nearest else None, code, picked, tie_tolerance(best.total_bits))))
-    return tuple(out)
+    return tuple(_implied(names, best.edges, out))
+
+
+#: The sources that settle an edge's direction on their own, from which Meek's rules may orient others.
+_SETTLED = ("shifts", "fit", "knowledge")
+
+
+def _implied(names: list[str], edges: Sequence[tuple[str, str]], margins: list[EdgeMargin]) -> list[EdgeMargin]:
+    """``margins`` with every edge that only parameter bits orient (or whose reversal was not tried) marked
+    ``implied`` where the settled edges' directions force it through Meek's rules."""
+    settled = [(m.parent, m.child) for m in margins if m.orientation in _SETTLED]
+    if not settled:
+        return margins
+    forced = compelled_edges(names, edges, known=settled)
+    by = ", ".join(f"{m.parent} -> {m.child} (by {m.orientation})" for m in margins if m.orientation in _SETTLED)
+    return [dataclasses.replace(m, orientation="implied", why=(
+        f"implied by {by}: with that settled, Meek's rules orient this edge (the reverse would make a cycle or a "
+        "v-structure the data do not have)")) if m.orientation in ("parameters", "untested")
+            and (m.parent, m.child) in forced else m for m in margins]
