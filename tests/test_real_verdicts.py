@@ -119,3 +119,18 @@ def test_edges_downstream_of_a_shift_settled_edge_are_implied_not_parameter_bits
         assert by_edge[edge].orientation == "implied"
         assert by_edge[edge].why.startswith("implied by A -> B (by shifts)")
     assert "B->C  " in solve_text(result) and "implied by oriented edges" in solve_text(result)
+
+
+def test_a_search_program_equal_to_a_declared_one_but_for_its_choice_bits_repeats_it():
+    """The search pays 3 bits for choosing the mechanisms the hypothesis names; the margin is over the
+    reversal, not over the same program found by the search."""
+    rng = np.random.default_rng(3)
+    x = np.round(rng.uniform(-2, 2, 800), 2)
+    y = np.round(x + rng.uniform(-0.5, 0.5, 800), 2)
+    spec = ("var X real\nvar Y real\nenv a from d\nhypothesis fwd {\n X ~ histogram\n Y ~ linear(X) noise histogram\n"
+            "}\nsearch {\n graphs\n}\n")
+    result = kdsl.solve(spec, data={"d": {"X": x, "Y": y}})
+    assert [p.name for p in result.programs[:2]] == ["fwd", "search-1"]
+    assert result.programs[1].same_as == "fwd"
+    assert result.programs[1].total_bits == pytest.approx(result.programs[0].total_bits + 3, abs=1e-9)
+    assert result.runner_up.bits > 100 and result.causes == (("X", "Y"),)

@@ -84,7 +84,10 @@ def _signature(p: ProgramResult) -> tuple:
 
 
 def identical_programs(programs: Sequence[ProgramResult]) -> dict[str, str]:
-    """Each program that repeats an earlier one (same mechanisms, sharing and length): its name -> the earlier's."""
+    """Each program that repeats an earlier one (same mechanisms, sharing and length): its name -> the earlier's.
+
+    A search's program may be longer than the same program declared as a hypothesis by the bits it pays
+    for choosing its free mechanisms; it repeats it all the same."""
     seen: dict[tuple, ProgramResult] = {}
     out = {}
     for p in programs:
@@ -92,7 +95,8 @@ def identical_programs(programs: Sequence[ProgramResult]) -> dict[str, str]:
             continue
         key = _signature(p)
         first = seen.get(key)
-        if first is not None and abs(first.total_bits - p.total_bits) <= tie_tolerance(first.total_bits):
+        if first is not None and (p.name.startswith("search-")
+                                  or abs(first.total_bits - p.total_bits) <= tie_tolerance(first.total_bits)):
             out[p.name] = first.name
         else:
             seen.setdefault(key, p)
