@@ -567,7 +567,8 @@ class _Checker:
         if missing:
             raise self.error(
                 decl.name, f"hypothesis '{decl.name.name}' gives no mechanism for {', '.join(missing)}",
-                hint="every variable gets exactly one line, e.g. `" + missing[0] + " ~ table`",
+                hint="every variable gets exactly one line, e.g. `" + missing[0]
+                     + (" ~ normal`" if self.variables[missing[0]].is_real else " ~ table`"),
             )
         self.reuse_classes(decl, mechanisms, seen)
         children: dict[str, list[str]] = {v: [] for v in seen}
