@@ -67,10 +67,17 @@ def test_the_whole_mechanism_passes_kraft_by_brute_force(code):
     assert 0 < total <= 1.0
 
 
+def _one_group(cells: np.ndarray, coefficient_bits: float) -> regression._Residuals:
+    """The residuals of one group of one environment: these residual cells."""
+    return regression._Residuals([cells[:, None]], np.ones((1, 1), bool), np.array([cells.min()]),
+                                 np.array([cells.max() - cells.min() + 1]), np.array([coefficient_bits]),
+                                 np.array([float(len(cells))]))
+
+
 def test_the_data_formula_equals_the_fast_path():
     counts = np.array([5.0, 12.0, 4.0])  # three non-empty bins of 2 cells (an empty bin adds nothing)
     cells = np.concatenate([np.full(int(c), value) for value, c in zip((0.0, 2.0, 5.0), counts)])  # 6 cells
-    residuals = regression._Residuals.of_one_group(cells, 0.0)
+    residuals = _one_group(cells, 0.0)
     symbolic = regression.histogram_noise_data_formula().subs(
         {regression.b_sym: 3, regression.w_sym: 2, regression.n_rows: 21}).doit()
     symbolic = float(symbolic.subs({regression.count_sym[j + 1]: c for j, c in enumerate(counts)}).evalf())
@@ -186,7 +193,7 @@ def test_the_number_of_bins_is_chosen_as_the_exact_code_would(code):
     rng = np.random.default_rng(6)
     for span in (1, 7, 300, 5000):
         cells = np.concatenate([[0.0, span - 1.0], rng.integers(0, span, 200).astype(float)])
-        pooled = regression._Residuals.of_one_group(cells, 30.0)
+        pooled = _one_group(cells, 30.0)
         candidates = regression.bins_.candidates(float(span), len(cells))
         bits, bins = regression._shortest_bins(pooled, candidates, get_code(code))
         exact = {b: float(np.sum(f.data + f.param)) + float(regression.elias_gamma_bits(np.array(b)))

@@ -729,12 +729,6 @@ class _Residuals:
     coefficient_bits: np.ndarray
     rows: np.ndarray
 
-    @classmethod
-    def of_one_group(cls, cells: np.ndarray, coefficient_bits: float) -> _Residuals:
-        """One group of one environment with these residual cells."""
-        return cls([cells[:, None]], np.ones((1, 1), bool), np.array([cells.min()]),
-                   np.array([cells.max() - cells.min() + 1]), np.array([coefficient_bits]), np.array([float(len(cells))]))
-
     def group_cells(self, g: int) -> np.ndarray:
         """The residual cells of group ``g``, environment after environment."""
         return np.concatenate([q[:, g] for q, used in zip(self.cells, self.member[:, g]) if used])
@@ -818,15 +812,17 @@ def _table_parameter_bits(code: Code, bins: int, rows: float) -> float:
     return float(code.table_parameter_bits(pooled, np.array([rows]))[0])
 
 
-def _histogram_noise_variant(bound: BoundModel, template: Template, fits: list[tuple[_Sufficient, str]], code: Code,
-                             extra: float):
+def _histogram_noise_regressions(bound: BoundModel, template: Template, code: Code):
     """(choice bits, block fit, all-subset fits, label) of a regression whose residuals a histogram codes.
 
-    The degree (one of ``fits``, each with its label) and the number of bins B, one B for every group of
-    environments, are those shortest on the fit of all environments pooled; the environments are then grouped
-    with them. Any choice is a valid code once paid for (B costs its Elias gamma code, the degree log2 D in
-    ``extra``); choosing on the pooled fit saves trying every (degree, B) with every grouping.
+    The degree and the number of bins B, one B for every group of environments, are those shortest on the fit
+    of all environments pooled; the environments are then grouped with them. Any choice is a valid code once
+    paid for (B costs its Elias gamma code, the degree log2 D and the search's choice with the variants'
+    choice bits); choosing on the pooled fit saves trying every (degree, B) with every grouping.
     """
+    variants = _gaussian_variants(bound, template)
+    extra = variants[0][0]
+    fits = [(_sufficient(bound, template, degree), what) for _, degree, what in variants]
     n_env = len(fits[0][0].rows)
     _, cells = histogram_range(bound, bound.model.variables[template.child])
     if not math.isfinite(cells):
@@ -998,14 +994,6 @@ def regression_profiles(bound: BoundModel, templates: list[Template], code: Code
             chosen = [(extra, fit.block, fit.subsets, what) for (extra, _, what), fit in zip(variants, fits)]
         out.append(_profile(chosen, n_env, blocks, fixed, grouping, weight, with_min_data))
     return out
-
-
-def _histogram_noise_regressions(bound: BoundModel, template: Template, code: Code):
-    """(choice bits, block fit, all-subset fits, label) of a histogram-noise regression: the degree and bins
-    shortest on the pooled fit (:func:`_histogram_noise_variant`)."""
-    variants = _gaussian_variants(bound, template)
-    fits = [(_sufficient(bound, template, degree), what) for _, degree, what in variants]
-    yield from _histogram_noise_variant(bound, template, fits, code, variants[0][0])
 
 
 def _profile(variants, n_env: int, blocks: tuple[tuple[int, ...], ...], fixed: bool,
